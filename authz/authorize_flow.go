@@ -1,0 +1,229 @@
+package authz
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// serveAuthorize is the authorization endpoint (RFC 6749 §3.1).
+func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	params, err := s.authorizeParams(w, r)
+	if err != nil {
+		s.errorPage(w, err)
+		return
+	}
+	ar, client, api, err := s.parseAuthorize(r.Context(), params)
+	var pe *pageError
+	switch {
+	case errors.As(err, &pe):
+		s.errorPage(w, pe.err)
+		return
+	case err != nil:
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	if err := s.store.CreateAuthRequest(r.Context(), ar); err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	http.SetCookie(w, s.bindingCookie(ar))
+	s.proceed(w, r, ar, client, api)
+}
+
+// bindingCookie ties a pending request to the browser that started it, so a
+// request handle sent to another browser cannot be completed there.
+func (s *Server) bindingCookie(ar *storage.AuthRequest) *http.Cookie {
+	return &http.Cookie{
+		Name:     "sk_" + ar.ID[:12],
+		Value:    ar.CSRF,
+		Path:     s.endpoints.path + "/authorize",
+		MaxAge:   int(time.Until(ar.ExpiresAt) / time.Second),
+		HttpOnly: true,
+		Secure:   s.endpoints.secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// boundRequest loads a pending request and checks that this browser started
+// it and, when csrf is not empty, that the form carries its CSRF token.
+func (s *Server) boundRequest(r *http.Request, id, csrf string) (*storage.AuthRequest, error) {
+	if len(id) < 12 {
+		return nil, ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+	}
+	ar, err := s.store.GetAuthRequest(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Cookie("sk_" + id[:12])
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(ar.CSRF)) != 1 {
+		return nil, ErrAccessDenied.WithDescription("the authorization request was started in another browser")
+	}
+	if csrf != "" && subtle.ConstantTimeCompare([]byte(csrf), []byte(ar.CSRF)) != 1 {
+		return nil, ErrAccessDenied.WithDescription("invalid form token")
+	}
+	return ar, nil
+}
+
+// serveResume continues a pending request after the host's sign-in.
+func (s *Server) serveResume(w http.ResponseWriter, r *http.Request) {
+	ar, err := s.boundRequest(r, r.URL.Query().Get("id"), "")
+	if err != nil {
+		s.errorPage(w, err)
+		return
+	}
+	client, api, err := s.requestParties(r.Context(), ar)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	s.proceed(w, r, ar, client, api)
+}
+
+// requestParties reloads the client and API of a stored request.
+func (s *Server) requestParties(ctx context.Context, ar *storage.AuthRequest) (*storage.Client, *storage.API, error) {
+	client, err := s.store.Clients().Get(ctx, ar.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ar.Audience == "" {
+		return client, nil, nil
+	}
+	api, err := s.store.APIs().Get(ctx, ar.Audience)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, api, nil
+}
+
+// proceed signs the user in (through the host), decides the scopes, asks
+// for consent when needed, and answers.
+func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API) {
+	ctx := r.Context()
+	none := contains(ar.Prompt, "none")
+	sess, err := s.cfg.Login.Session(r)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	if s.needsLogin(ar, sess) {
+		if none {
+			s.redirectError(w, r, ar, ErrLoginRequired)
+			return
+		}
+		s.cfg.Login.Challenge(w, r, s.endpoints.url(s.endpoints.resume)+"?id="+url.QueryEscape(ar.ID))
+		return
+	}
+	user, err := s.store.Users().Get(ctx, sess.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("unknown user"))
+		return
+	}
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	candidates, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	ask, err := s.needsConsent(ctx, ar, client, api, user, candidates)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	if ask {
+		if none {
+			s.redirectError(w, r, ar, ErrConsentRequired)
+			return
+		}
+		s.showConsent(w, r, ar, client, api, user, candidates)
+		return
+	}
+	s.approve(w, r, ar, user, sess, candidates)
+}
+
+// needsLogin reports whether the user must (re-)authenticate: nobody is
+// signed in, or prompt=login / max_age asks for a sign-in newer than what
+// the session has.
+func (s *Server) needsLogin(ar *storage.AuthRequest, sess *Session) bool {
+	if sess == nil || sess.UserID == "" {
+		return true
+	}
+	if contains(ar.Prompt, "login") && sess.AuthTime.Before(ar.CreatedAt.Truncate(time.Second)) {
+		return true
+	}
+	return ar.MaxAge > 0 && s.cfg.Now().Sub(sess.AuthTime) > time.Duration(ar.MaxAge)*time.Second
+}
+
+// needsConsent decides whether the consent page is shown: always with
+// prompt=consent; never for a first-party client of an API that allows
+// skipping it; otherwise unless a stored consent covers every scope.
+func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, candidates []string) (bool, error) {
+	if contains(ar.Prompt, "consent") {
+		return true, nil
+	}
+	if client.FirstParty && (api == nil || api.AllowSkipConsent) {
+		return false, nil
+	}
+	c, err := s.store.Consents().Get(ctx, storage.JoinKey(user.ID, client.ID, ar.Audience))
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, sc := range candidates {
+		if sc != ScopeOpenID && !contains(c.Scopes, sc) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// approve ends a request with the granted scopes: it takes the pending
+// request (once: a second completion finds nothing), stores a single-use
+// code bound to the client, redirect URI and PKCE challenge, and redirects.
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, user *storage.User, sess *Session, scopes []string) {
+	ctx := r.Context()
+	if _, err := s.store.TakeAuthRequest(ctx, ar.ID); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			s.errorPage(w, ErrInvalidRequest.WithDescription("the authorization request was already completed"))
+			return
+		}
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	now := s.cfg.Now()
+	code := token.Random(32)
+	rec := &storage.AuthCode{
+		Hash:                token.Hash(code),
+		ClientID:            ar.ClientID,
+		RedirectURI:         ar.RedirectURI,
+		Subject:             user.ID,
+		Audience:            ar.Audience,
+		RequestedScopes:     ar.Scopes,
+		Scopes:              scopes,
+		Nonce:               ar.Nonce,
+		CodeChallenge:       ar.CodeChallenge,
+		CodeChallengeMethod: ar.CodeChallengeMethod,
+		AuthTime:            sess.AuthTime.UTC(),
+		Family:              token.Random(16),
+		ExpiresAt:           now.Add(s.cfg.CodeLifetime).UTC(),
+	}
+	if err := s.store.CreateCode(ctx, rec); err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	s.redirectResult(w, r, ar, url.Values{"code": {code}})
+}

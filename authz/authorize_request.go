@@ -1,0 +1,216 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// authorizeParams reads the parameters of an authorization request: the
+// query of a GET, the form body of a POST (OIDC Core §3.1.2.1). A parameter
+// sent twice is refused (RFC 6749 §3.1).
+func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	var params url.Values
+	switch r.Method {
+	case http.MethodGet:
+		params = r.URL.Query()
+	case http.MethodPost:
+		form, err := s.readForm(w, r)
+		if err != nil {
+			return nil, err
+		}
+		params = form
+	default:
+		return nil, ErrInvalidRequest.WithDescription("the endpoint accepts GET and POST only")
+	}
+	for k, v := range params {
+		if len(v) > 1 {
+			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
+		}
+	}
+	return params, nil
+}
+
+// pageError is an authorization error that must not redirect: the client or
+// its redirect URI cannot be trusted (RFC 6749 §4.1.2.1).
+type pageError struct{ err *Error }
+
+func (p *pageError) Error() string { return p.err.Error() }
+
+// parseAuthorize validates an authorization request and returns it ready to
+// store. Errors are *pageError when no redirect is allowed, else *Error to
+// send to the redirect URI of the returned (partial) request.
+func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.AuthRequest, *storage.Client, *storage.API, error) {
+	clientID := p.Get("client_id")
+	if clientID == "" {
+		return nil, nil, nil, &pageError{ErrInvalidRequest.WithDescription("client_id is required")}
+	}
+	client, err := s.store.Clients().Get(ctx, clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, nil, &pageError{ErrInvalidClient.WithDescription("unknown client")}
+	}
+	if err != nil {
+		return nil, nil, nil, &pageError{AsError(err)}
+	}
+	redirectURI := p.Get("redirect_uri")
+	if redirectURI == "" && len(client.RedirectURIs) == 1 {
+		redirectURI = client.RedirectURIs[0]
+	} else if redirectURI, _ = matchRedirectURI(client.RedirectURIs, redirectURI); redirectURI == "" {
+		return nil, nil, nil, &pageError{ErrInvalidRequest.WithDescription("redirect_uri does not match a registered one")}
+	}
+	now := s.cfg.Now()
+	ar := &storage.AuthRequest{
+		ID:                  token.Random(24),
+		ClientID:            client.ID,
+		RedirectURI:         redirectURI,
+		ResponseType:        p.Get("response_type"),
+		ResponseMode:        p.Get("response_mode"),
+		State:               p.Get("state"),
+		Nonce:               p.Get("nonce"),
+		CodeChallenge:       p.Get("code_challenge"),
+		CodeChallengeMethod: p.Get("code_challenge_method"),
+		CSRF:                token.Random(24),
+		CreatedAt:           now.UTC(),
+		ExpiresAt:           now.Add(s.cfg.AuthRequestLifetime).UTC(),
+	}
+	if err := s.checkResponseType(client, ar); err != nil {
+		return ar, client, nil, err
+	}
+	if ar.Scopes, err = ParseScope(p.Get("scope")); err != nil {
+		return ar, client, nil, err
+	}
+	if err := checkPKCE(client, ar); err != nil {
+		return ar, client, nil, err
+	}
+	if err := parsePrompt(p, ar); err != nil {
+		return ar, client, nil, err
+	}
+	aud, err := audienceParam(p)
+	if err != nil {
+		return ar, client, nil, err
+	}
+	if aud == "" {
+		aud = s.cfg.DefaultAudience
+	}
+	var api *storage.API
+	if aud != "" {
+		api, err = s.store.APIs().Get(ctx, aud)
+		if errors.Is(err, storage.ErrNotFound) {
+			return ar, client, nil, ErrInvalidTarget.WithDescription("unknown audience")
+		}
+		if err != nil {
+			return ar, client, nil, err
+		}
+		ar.Audience = aud
+	}
+	return ar, client, api, nil
+}
+
+// checkResponseType accepts the response types the server and the client
+// both enable (RFC 6749 §3.1.1) and a valid response_mode.
+func (s *Server) checkResponseType(c *storage.Client, ar *storage.AuthRequest) error {
+	rt := normaliseResponseType(ar.ResponseType)
+	if rt == "" {
+		return ErrInvalidRequest.WithDescription("response_type is required")
+	}
+	ar.ResponseType = rt
+	allowed := c.ResponseTypes
+	if len(allowed) == 0 {
+		allowed = []string{"code"}
+	}
+	if !s.responseTypeEnabled(rt) || !contains(allowed, rt) {
+		return ErrUnsupportedResponseType
+	}
+	switch ar.ResponseMode {
+	case "", "query", "fragment", "form_post":
+	default:
+		return ErrInvalidRequest.WithDescription("unsupported response_mode")
+	}
+	if ar.ResponseMode == "query" && rt != "code" {
+		return ErrInvalidRequest.WithDescription("response_mode=query cannot carry tokens (OAuth 2.0 Multiple Response Types §5)")
+	}
+	return nil
+}
+
+// normaliseResponseType orders the space-separated values, which may come
+// in any order (OAuth 2.0 Multiple Response Types §3).
+func normaliseResponseType(rt string) string {
+	f := strings.Fields(rt)
+	switch len(f) {
+	case 1:
+		return f[0]
+	case 2:
+		if f[0] > f[1] {
+			f[0], f[1] = f[1], f[0]
+		}
+		return f[0] + " " + f[1]
+	}
+	return rt
+}
+
+// responseTypeEnabled reports whether the server runs the response type:
+// "code" needs the authorization_code grant.
+func (s *Server) responseTypeEnabled(rt string) bool {
+	if rt == "code" {
+		_, ok := s.grants["authorization_code"]
+		return ok && s.cfg.Login != nil
+	}
+	return false
+}
+
+// checkPKCE enforces RFC 7636 and RFC 9700 §2.1.1: S256 only, required for
+// public clients, honoured for confidential ones.
+func checkPKCE(c *storage.Client, ar *storage.AuthRequest) error {
+	if ar.ResponseType != "code" {
+		return nil
+	}
+	if ar.CodeChallenge == "" {
+		if ar.CodeChallengeMethod != "" {
+			return ErrInvalidRequest.WithDescription("code_challenge_method without code_challenge")
+		}
+		if c.Public {
+			return ErrInvalidRequest.WithDescription("public clients must use PKCE (code_challenge with S256)")
+		}
+		return nil
+	}
+	if ar.CodeChallengeMethod != "S256" {
+		return ErrInvalidRequest.WithDescription("code_challenge_method must be S256")
+	}
+	if !validPKCEValue(ar.CodeChallenge) {
+		return ErrInvalidRequest.WithDescription("malformed code_challenge")
+	}
+	return nil
+}
+
+// parsePrompt reads prompt and max_age (OIDC Core §3.1.2.1).
+func parsePrompt(p url.Values, ar *storage.AuthRequest) error {
+	for _, v := range strings.Fields(p.Get("prompt")) {
+		switch v {
+		case "none", "login", "consent", "select_account":
+			ar.Prompt = append(ar.Prompt, v)
+		default:
+			return ErrInvalidRequest.WithDescription("unsupported prompt value")
+		}
+	}
+	if contains(ar.Prompt, "none") && len(ar.Prompt) > 1 {
+		return ErrInvalidRequest.WithDescription("prompt=none cannot be combined with other values")
+	}
+	if ma := p.Get("max_age"); ma != "" {
+		n, err := strconv.ParseInt(ma, 10, 64)
+		if err != nil || n < 0 {
+			return ErrInvalidRequest.WithDescription("max_age must be a non-negative integer")
+		}
+		ar.MaxAge = n
+		if n == 0 {
+			// max_age=0 asks for a fresh sign-in, as prompt=login does.
+			ar.Prompt = append(ar.Prompt, "login")
+		}
+	}
+	return nil
+}

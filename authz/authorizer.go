@@ -1,0 +1,135 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/scopekit/scopekit/token"
+)
+
+// Authorizer checks bearer tokens for one API: the resource-server side of
+// scopekit. It verifies the JWT (signature against an algorithm allow-list,
+// iss, aud, exp/nbf/iat, typ), refuses revoked tokens when it can see the
+// issuer's store, and checks the required scopes. It is safe for concurrent
+// use.
+type Authorizer struct {
+	audience string
+	realm    string
+	base     token.Verifier
+	// revoked is nil for a remote issuer, whose revocations are not visible.
+	revoked func(ctx context.Context, family, jti string) (bool, error)
+}
+
+// Authorizer returns an in-process Authorizer of this server's tokens for
+// the API audience (empty means Config.DefaultAudience). It uses the
+// server's keys and refuses tokens revoked in its store.
+func (s *Server) Authorizer(audience string) *Authorizer {
+	if audience == "" {
+		audience = s.cfg.DefaultAudience
+	}
+	return &Authorizer{
+		audience: audience,
+		realm:    s.cfg.Realm,
+		base:     *s.verifier(audience),
+		revoked:  s.store.TokenRevoked,
+	}
+}
+
+// Authorize verifies a bearer token of this server and checks the
+// requirement (RFC 6750). Requirement.Audience defaults to
+// Config.DefaultAudience.
+func (s *Server) Authorize(ctx context.Context, raw string, req Requirement) (*Principal, error) {
+	return s.Authorizer("").Authorize(ctx, raw, req)
+}
+
+// Audience returns the API identifier the authorizer checks by default.
+func (a *Authorizer) Audience() string { return a.audience }
+
+// Authorize verifies raw and checks req. A bad token is invalid_token; a
+// missing scope is insufficient_scope naming it; a store outage while
+// checking revocation is temporarily_unavailable (the token is not accepted).
+func (a *Authorizer) Authorize(ctx context.Context, raw string, req Requirement) (*Principal, error) {
+	p, err := a.verify(ctx, raw, req.Audience)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.check(req); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// verify checks the token alone, without scopes.
+func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Principal, error) {
+	if raw == "" {
+		return nil, ErrInvalidToken.WithDescription("no token")
+	}
+	v := &a.base
+	if audience != "" && audience != a.audience {
+		c := a.base
+		c.Audience = audience
+		v = &c
+	}
+	if v.Audience == "" {
+		return nil, ErrServerError.WithCause(errors.New("authz: authorizer has no audience"))
+	}
+	claims, err := v.Verify(ctx, raw)
+	if err != nil {
+		if errors.Is(err, token.ErrInvalid) {
+			return nil, ErrInvalidToken.WithDescription(tokenErrorDescription(err)).WithCause(err)
+		}
+		return nil, AsError(err)
+	}
+	if a.revoked != nil {
+		revoked, err := a.revoked(ctx, familyOf(claims.JTI), claims.JTI)
+		if err != nil {
+			return nil, AsError(err)
+		}
+		if revoked {
+			return nil, ErrInvalidToken.WithDescription("the token has been revoked")
+		}
+	}
+	return principalOf(claims), nil
+}
+
+func principalOf(c *token.Claims) *Principal {
+	return &Principal{
+		Subject:   c.Subject,
+		ClientID:  c.ClientID,
+		Scope:     c.Scope,
+		Audience:  c.Audience,
+		JTI:       c.JTI,
+		IssuedAt:  c.IssuedAt,
+		ExpiresAt: c.ExpiresAt,
+		Claims:    c.Raw,
+	}
+}
+
+// tokenErrorDescription gives the public reason a token was refused, naming
+// the failed check but nothing of the server's keys or configuration.
+func tokenErrorDescription(err error) string {
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return "the token has expired"
+	case errors.Is(err, token.ErrNotYetValid):
+		return "the token is not valid yet"
+	case errors.Is(err, token.ErrAudience):
+		return "the token is not for this API"
+	case errors.Is(err, token.ErrIssuer):
+		return "the token is from another issuer"
+	case errors.Is(err, token.ErrTooLarge):
+		return "the token is too large"
+	default:
+		return "the token is malformed or its signature is invalid"
+	}
+}
+
+// familyOf returns the token family encoded in a jti ("<family>.<random>"),
+// or "" for a token outside any family.
+func familyOf(jti string) string {
+	if i := strings.IndexByte(jti, '.'); i > 0 {
+		return jti[:i]
+	}
+	return ""
+}

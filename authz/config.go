@@ -1,0 +1,158 @@
+package authz
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// Config configures a Server. Zero values are documented per field and
+// filled in by New, in one place (Config.withDefaults).
+type Config struct {
+	// Issuer is the "iss" of every token and the base of every endpoint
+	// (RFC 8414 §2). Required: an https URL, or http on a loopback host for
+	// development. A trailing slash is kept as given, as Auth0 issuers have one.
+	Issuer string
+	// Store persists everything. Required.
+	Store storage.Store
+	// Grants are the token-endpoint grants this server runs, keyed by their
+	// GrantType. At least one is required.
+	Grants []Grant
+	// Keys are the signing keys. Nil loads them from Store.Keys(), creating
+	// an RS256 key when the store has none.
+	Keys *token.KeySet
+	// Login connects /authorize to the host application's sign-in. Required
+	// for user-facing grants (authorization code); nil disables /authorize.
+	Login Login
+	// ConsentPage renders the consent page instead of the built-in one. Nil
+	// means the built-in html/template page.
+	ConsentPage ConsentPage
+	// CodeLifetime is the authorization code lifetime. Zero means 60 seconds
+	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
+	CodeLifetime time.Duration
+	// AuthRequestLifetime is how long a pending authorization request waits
+	// for the user to sign in and consent. Zero means 10 minutes.
+	AuthRequestLifetime time.Duration
+	// RefreshIdleLifetime is how long an unused refresh token stays valid.
+	// Zero means 14 days.
+	RefreshIdleLifetime time.Duration
+	// RefreshAbsoluteLifetime bounds a refresh-token family from its first
+	// issuance, however often it is rotated. Zero means 30 days.
+	RefreshAbsoluteLifetime time.Duration
+	// DefaultAudience applies to token requests that name no audience.
+	// Empty means such requests fail with invalid_request.
+	DefaultAudience string
+	// AccessTokenLifetime applies to APIs without a TokenLifetime.
+	// Zero means one hour.
+	AccessTokenLifetime time.Duration
+	// Leeway is the clock skew accepted when checking tokens. Zero means 30
+	// seconds; more than 5 minutes is refused.
+	Leeway time.Duration
+	// MaxBodyBytes bounds request bodies at every endpoint. Zero means 64 KiB.
+	MaxBodyBytes int64
+	// Realm is the realm of WWW-Authenticate challenges. Empty means the issuer.
+	Realm string
+	// Logger receives internal errors that responses never show. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultLifetime = time.Hour
+	defaultLeeway   = 30 * time.Second
+	maxLeeway       = 5 * time.Minute
+	defaultMaxBody  = 64 << 10
+)
+
+// withDefaults validates c and returns a copy with every zero value filled in.
+func (c Config) withDefaults() (Config, error) {
+	if err := validIssuer(c.Issuer); err != nil {
+		return c, err
+	}
+	if c.Store == nil {
+		return c, errors.New("authz: Config.Store is required")
+	}
+	if len(c.Grants) == 0 {
+		return c, errors.New("authz: Config.Grants needs at least one grant")
+	}
+	seen := map[string]bool{}
+	for _, g := range c.Grants {
+		if g == nil || g.GrantType() == "" {
+			return c, errors.New("authz: Config.Grants holds a nil grant or one without a type")
+		}
+		if seen[g.GrantType()] {
+			return c, fmt.Errorf("authz: grant type %q registered twice", g.GrantType())
+		}
+		seen[g.GrantType()] = true
+	}
+	for _, d := range []time.Duration{c.AccessTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime} {
+		if d < 0 {
+			return c, errors.New("authz: negative lifetime or leeway")
+		}
+	}
+	if c.MaxBodyBytes < 0 {
+		return c, errors.New("authz: negative body limit")
+	}
+	c.CodeLifetime = orDefault(c.CodeLifetime, 60*time.Second)
+	c.AuthRequestLifetime = orDefault(c.AuthRequestLifetime, 10*time.Minute)
+	c.RefreshIdleLifetime = orDefault(c.RefreshIdleLifetime, 14*24*time.Hour)
+	c.RefreshAbsoluteLifetime = orDefault(c.RefreshAbsoluteLifetime, 30*24*time.Hour)
+	if c.AccessTokenLifetime == 0 {
+		c.AccessTokenLifetime = defaultLifetime
+	}
+	if c.Leeway == 0 {
+		c.Leeway = defaultLeeway
+	}
+	if c.Leeway > maxLeeway {
+		return c, fmt.Errorf("authz: Leeway %v is above the %v bound", c.Leeway, maxLeeway)
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = defaultMaxBody
+	}
+	if c.Realm == "" {
+		c.Realm = c.Issuer
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c, nil
+}
+
+func validIssuer(iss string) error {
+	if iss == "" {
+		return errors.New("authz: Config.Issuer is required")
+	}
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("authz: Config.Issuer %q is not an absolute URL without query or fragment (RFC 8414 §2)", iss)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		return fmt.Errorf("authz: Config.Issuer %q must use https (http only on a loopback host)", iss)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}

@@ -1,0 +1,179 @@
+package authz
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// ConsentPage renders the consent page in the host's own design. It must
+// answer with an HTML form that POSTs Prompt.Action with every field of
+// Prompt.Fields, one "scope" field per scope the user keeps ticked, and
+// "decision" set to "allow" or "deny". The page must not be frameable.
+type ConsentPage func(w http.ResponseWriter, r *http.Request, p *ConsentPrompt)
+
+// ConsentPrompt is what the consent page shows.
+type ConsentPrompt struct {
+	// ClientID and ClientName name the application asking.
+	ClientID, ClientName string
+	// APIName names the API, empty for a sign-in without API access.
+	APIName string
+	// User is the signed-in user.
+	User *storage.User
+	// Scopes are the scopes to grant, each with its description.
+	Scopes []ConsentScope
+	// Action is the URL the form posts to.
+	Action string
+	// Fields are the hidden form fields (request handle and CSRF token).
+	Fields map[string]string
+}
+
+// ConsentScope is one line of the consent page.
+type ConsentScope struct {
+	Name, Description string
+	// Required scopes (openid) are not optional: the user consents to the
+	// sign-in itself by allowing.
+	Required bool
+}
+
+var consentTemplate = template.Must(template.New("consent").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Authorize {{.ClientName}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
+li{list-style:none;margin:.5rem 0}button{margin-right:.5rem;padding:.4rem 1rem}</style></head>
+<body><h1>{{.ClientName}} wants to access your account</h1>
+<p>Signed in as <strong>{{with .User}}{{if .Email}}{{.Email}}{{else}}{{.ID}}{{end}}{{end}}</strong>{{if .APIName}}. Access requested to <strong>{{.APIName}}</strong>{{end}}:</p>
+<form method="post" action="{{.Action}}">
+{{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{$v}}">
+{{end}}<ul>{{range .Scopes}}<li><label><input type="checkbox" name="scope" value="{{.Name}}" checked{{if .Required}} disabled{{end}}>
+<code>{{.Name}}</code> {{.Description}}</label></li>
+{{end}}</ul>
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form></body></html>`))
+
+// showConsent renders the consent page for the candidate scopes.
+func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, candidates []string) {
+	p := &ConsentPrompt{
+		ClientID: client.ID, ClientName: client.Name, User: user,
+		Action: s.endpoints.url(s.endpoints.consent),
+		Fields: map[string]string{"id": ar.ID, "csrf": ar.CSRF},
+	}
+	if p.ClientName == "" {
+		p.ClientName = client.ID
+	}
+	if api != nil {
+		p.APIName = api.Name
+	}
+	for _, sc := range candidates {
+		cs := ConsentScope{Name: sc, Description: identityScopes[sc], Required: sc == ScopeOpenID}
+		if api != nil {
+			for _, d := range api.Scopes {
+				if d.Name == sc && cs.Description == "" {
+					cs.Description = d.Description
+				}
+			}
+		}
+		p.Scopes = append(p.Scopes, cs)
+	}
+	if s.cfg.ConsentPage != nil {
+		pageHeaders(w, "'self'")
+		s.cfg.ConsentPage(w, r, p)
+		return
+	}
+	pageHeaders(w, "'self'")
+	_ = consentTemplate.Execute(w, p)
+}
+
+// serveConsent takes the consent form: the user allows the ticked scopes
+// (never more than were offered) or denies.
+func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		s.errorPage(w, ErrInvalidRequest.WithDescription("the consent form is posted"))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, ErrInvalidRequest.WithDescription("malformed form"))
+		return
+	}
+	form := r.PostForm
+	ar, err := s.boundRequest(r, form.Get("id"), form.Get("csrf"))
+	if err == nil && form.Get("csrf") == "" {
+		err = ErrAccessDenied.WithDescription("invalid form token")
+	}
+	if err != nil {
+		s.errorPage(w, err)
+		return
+	}
+	ctx := r.Context()
+	sess, err := s.cfg.Login.Session(r)
+	if err != nil || sess == nil {
+		s.errorPage(w, ErrAccessDenied.WithDescription("not signed in"))
+		return
+	}
+	if form.Get("decision") != "allow" {
+		if _, err := s.store.TakeAuthRequest(ctx, ar.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			s.redirectError(w, r, ar, err)
+			return
+		}
+		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("the user denied the request"))
+		return
+	}
+	client, api, err := s.requestParties(ctx, ar)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	user, err := s.store.Users().Get(ctx, sess.UserID)
+	if err != nil {
+		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("unknown user"))
+		return
+	}
+	offered, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	granted := tickedScopes(form, offered)
+	if err := s.recordConsent(r, user.ID, client.ID, ar.Audience, granted); err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	s.approve(w, r, ar, user, sess, granted)
+}
+
+// tickedScopes keeps the offered scopes the form ticked, plus openid, which
+// the consent itself grants.
+func tickedScopes(form url.Values, offered []string) []string {
+	ticked := form["scope"]
+	out := make([]string, 0, len(offered))
+	for _, sc := range offered {
+		if sc == ScopeOpenID || contains(ticked, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// recordConsent adds the scopes to the user's stored consent for the client
+// and audience.
+func (s *Server) recordConsent(r *http.Request, userID, clientID, audience string, scopes []string) error {
+	ctx := r.Context()
+	c, err := s.store.Consents().Get(ctx, storage.JoinKey(userID, clientID, audience))
+	if errors.Is(err, storage.ErrNotFound) {
+		c = &storage.Consent{UserID: userID, ClientID: clientID, Audience: audience}
+	} else if err != nil {
+		return err
+	}
+	for _, sc := range scopes {
+		if sc != ScopeOpenID && !contains(c.Scopes, sc) {
+			c.Scopes = append(c.Scopes, sc)
+		}
+	}
+	c.GrantedAt = s.cfg.Now().UTC()
+	return s.store.Consents().Put(ctx, c)
+}

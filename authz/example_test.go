@@ -1,0 +1,94 @@
+package authz_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/grant"
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/storage/memory"
+)
+
+// exampleServer builds an issuer with an API and a machine client granted
+// read:users, the story of the quickstart.
+func exampleServer() (*authz.Server, string) {
+	ctx := context.Background()
+	store := memory.New()
+	_ = store.APIs().Create(ctx, &storage.API{
+		Identifier: "https://users.example.com", Name: "users",
+		Scopes: []storage.Scope{{Name: "read:users"}, {Name: "write:users"}},
+	})
+	srv, err := authz.New(authz.Config{
+		Issuer: "https://auth.example.com/",
+		Store:  store,
+		Grants: []authz.Grant{grant.ClientCredentials{}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	secret, err := srv.CreateClient(ctx, &storage.Client{ID: "reporting", GrantTypes: []string{"client_credentials"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = store.ClientGrants().Create(ctx, &storage.ClientGrant{
+		ClientID: "reporting", Audience: "https://users.example.com", Scopes: []string{"read:users"},
+	})
+	return srv, secret
+}
+
+func ExampleServer_Issue() {
+	srv, secret := exampleServer()
+	resp, err := srv.Issue(context.Background(), &authz.TokenRequest{
+		GrantType: "client_credentials", ClientID: "reporting", ClientSecret: secret,
+		AuthMethod: authz.AuthPost, Audience: "https://users.example.com",
+		Scopes: []string{"read:users", "write:users"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The client grant allows read:users only: the response says so.
+	fmt.Println(resp.TokenType, resp.ExpiresIn, resp.Scope)
+	// Output: Bearer 3600 read:users
+}
+
+func ExampleServer_Introspect() {
+	srv, secret := exampleServer()
+	ctx := context.Background()
+	resp, _ := srv.Issue(ctx, &authz.TokenRequest{
+		GrantType: "client_credentials", ClientID: "reporting", ClientSecret: secret,
+		AuthMethod: authz.AuthBasic, Audience: "https://users.example.com",
+	})
+	in, err := srv.Introspect(ctx, resp.AccessToken)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(in.Active, in.ClientID, in.Scope, in.Subject)
+	_ = srv.Revoke(ctx, "reporting", resp.AccessToken)
+	in, _ = srv.Introspect(ctx, resp.AccessToken)
+	fmt.Println(in.Active)
+	// Output:
+	// true reporting read:users reporting@clients
+	// false
+}
+
+func ExampleServer_Authorize() {
+	srv, secret := exampleServer()
+	ctx := context.Background()
+	resp, _ := srv.Issue(ctx, &authz.TokenRequest{
+		GrantType: "client_credentials", ClientID: "reporting", ClientSecret: secret,
+		AuthMethod: authz.AuthBasic, Audience: "https://users.example.com",
+	})
+	p, err := srv.Authorize(ctx, resp.AccessToken, authz.Requirement{
+		Audience: "https://users.example.com", AllOf: []string{"read:users"},
+	})
+	fmt.Println(p.Subject, err)
+	_, err = srv.Authorize(ctx, resp.AccessToken, authz.Requirement{
+		Audience: "https://users.example.com", AllOf: []string{"write:users"},
+	})
+	fmt.Println(err)
+	// Output:
+	// reporting@clients <nil>
+	// authz: insufficient_scope: the token lacks a required scope
+}

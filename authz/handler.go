@@ -1,0 +1,126 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// Handler returns the server's HTTP endpoints, under the issuer's path:
+// /oauth/token, /oauth/introspect, /oauth/revoke, /.well-known/jwks.json,
+// /.well-known/openid-configuration and /.well-known/oauth-authorization-server
+// (also at its RFC 8414 §3.1 location for issuers with a path).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	e := s.endpoints
+	mux.HandleFunc(e.token, s.serveToken)
+	mux.HandleFunc(e.introspect, s.serveIntrospect)
+	mux.HandleFunc(e.revoke, s.serveRevoke)
+	mux.HandleFunc(e.jwks, s.serveJWKS)
+	mux.HandleFunc(e.oidcConfig, s.serveDiscovery)
+	mux.HandleFunc(e.asMetadata, s.serveDiscovery)
+	if e.asMetadataRFC != e.asMetadata {
+		mux.HandleFunc(e.asMetadataRFC, s.serveDiscovery)
+	}
+	if s.interactive() {
+		mux.HandleFunc(e.authorize, s.serveAuthorize)
+		mux.HandleFunc(e.resume, s.serveResume)
+		mux.HandleFunc(e.consent, s.serveConsent)
+		mux.HandleFunc(e.userinfo, s.serveUserinfo)
+	}
+	return mux
+}
+
+// interactive reports whether the server runs user-facing flows: a login
+// hook and a response type to answer at /authorize.
+func (s *Server) interactive() bool {
+	return s.cfg.Login != nil && s.responseTypeEnabled("code")
+}
+
+// authenticateForm authenticates the client of an introspection or
+// revocation request by the same rules as the token endpoint.
+func (s *Server) authenticateForm(ctx context.Context, r *http.Request, form map[string][]string) (*storage.Client, error) {
+	req := &TokenRequest{}
+	if err := readClientCredentials(r, form, &req.ClientID, &req.ClientSecret, &req.AuthMethod); err != nil {
+		return nil, err
+	}
+	if req.ClientID == "" {
+		return nil, ErrInvalidClient.WithDescription("client authentication is required")
+	}
+	c, err := s.store.Clients().Get(ctx, req.ClientID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	if err := authenticateClient(c, req); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// serveIntrospect is the RFC 7662 endpoint; confidential clients only.
+func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
+	form, err := s.readForm(w, r)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	c, err := s.authenticateForm(r.Context(), r, form)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	if c.Public {
+		s.writeError(w, ErrUnauthorizedClient.WithDescription("public clients may not introspect"))
+		return
+	}
+	tok := form.Get("token")
+	if tok == "" {
+		s.writeError(w, ErrInvalidRequest.WithDescription("token is required"))
+		return
+	}
+	in, err := s.Introspect(r.Context(), tok)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
+}
+
+// serveRevoke is the RFC 7009 endpoint.
+func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	form, err := s.readForm(w, r)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	c, err := s.authenticateForm(r.Context(), r, form)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	tok := form.Get("token")
+	if tok == "" {
+		s.writeError(w, ErrInvalidRequest.WithDescription("token is required"))
+		return
+	}
+	if err := s.Revoke(r.Context(), c.ID, tok); err != nil {
+		s.writeError(w, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// serveJWKS publishes the public signing keys (RFC 7517 §5).
+func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(s.keys.set.JWKS())
+}

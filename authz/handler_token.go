@@ -1,0 +1,128 @@
+package authz
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// serveToken is the token endpoint (RFC 6749 §3.2).
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	form, err := s.readForm(w, r)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	req, err := parseTokenRequest(r, form)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	resp, err := s.Issue(r.Context(), req)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// parseTokenRequest reads the token request and its client credentials.
+func parseTokenRequest(r *http.Request, form url.Values) (*TokenRequest, error) {
+	req := &TokenRequest{
+		GrantType:    form.Get("grant_type"),
+		Code:         form.Get("code"),
+		RedirectURI:  form.Get("redirect_uri"),
+		CodeVerifier: form.Get("code_verifier"),
+		RefreshToken: form.Get("refresh_token"),
+		Params:       form,
+	}
+	if err := readClientCredentials(r, form, &req.ClientID, &req.ClientSecret, &req.AuthMethod); err != nil {
+		return nil, err
+	}
+	aud, err := audienceParam(form)
+	if err != nil {
+		return nil, err
+	}
+	req.Audience = aud
+	if form.Has("scope") {
+		req.Scopes, err = ParseScope(form.Get("scope"))
+		if err != nil {
+			return nil, err
+		}
+		if req.Scopes == nil {
+			req.Scopes = []string{}
+		}
+	}
+	return req, nil
+}
+
+// audienceParam reads "audience", or RFC 8707 "resource" (an absolute URI
+// without fragment); naming two different ones is invalid_target.
+func audienceParam(form url.Values) (string, error) {
+	aud, res := form.Get("audience"), form.Get("resource")
+	if res != "" {
+		u, err := url.Parse(res)
+		if err != nil || !u.IsAbs() || u.Fragment != "" {
+			return "", ErrInvalidTarget.WithDescription("resource must be an absolute URI without fragment (RFC 8707 §2)")
+		}
+		if aud != "" && aud != res {
+			return "", ErrInvalidTarget.WithDescription("audience and resource name different APIs")
+		}
+		aud = res
+	}
+	return aud, nil
+}
+
+// readClientCredentials reads client_secret_basic or client_secret_post
+// credentials, or a bare client_id for public clients (RFC 6749 §2.3.1).
+// Using two methods at once is invalid_request.
+func readClientCredentials(r *http.Request, form url.Values, id, secret, method *string) error {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if form.Has("client_secret") {
+			return ErrInvalidRequest.WithDescription("client credentials sent by more than one method")
+		}
+		user, pass, ok := parseBasic(h)
+		if !ok {
+			e := ErrInvalidClient.WithDescription("malformed Basic credentials")
+			e.Basic = true
+			return e
+		}
+		if fid := form.Get("client_id"); fid != "" && fid != user {
+			return ErrInvalidRequest.WithDescription("client_id does not match the Basic credentials")
+		}
+		*id, *secret, *method = user, pass, AuthBasic
+		return nil
+	}
+	*id = form.Get("client_id")
+	if form.Has("client_secret") {
+		*secret, *method = form.Get("client_secret"), AuthPost
+		return nil
+	}
+	*method = AuthNone
+	return nil
+}
+
+// parseBasic decodes HTTP Basic credentials whose parts are form-encoded
+// (RFC 6749 §2.3.1).
+func parseBasic(h string) (user, pass string, ok bool) {
+	const prefix = "Basic "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return "", "", false
+	}
+	u, p, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", false
+	}
+	if user, err = url.QueryUnescape(u); err != nil {
+		return "", "", false
+	}
+	if pass, err = url.QueryUnescape(p); err != nil {
+		return "", "", false
+	}
+	return user, pass, user != ""
+}

@@ -1,0 +1,90 @@
+package authz
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// UserClaims returns the standard claims of the user that the scopes
+// release (OIDC Core §5.4): profile, email, address and phone. Only claims
+// the user has are included.
+func UserClaims(u *storage.User, scopes []string) map[string]any {
+	out := map[string]any{}
+	put := func(k, v string) {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if contains(scopes, ScopeProfile) {
+		put("name", u.Name)
+		put("family_name", u.FamilyName)
+		put("given_name", u.GivenName)
+		put("middle_name", u.MiddleName)
+		put("nickname", u.Nickname)
+		put("preferred_username", u.PreferredUsername)
+		put("profile", u.Profile)
+		put("picture", u.Picture)
+		put("website", u.Website)
+		put("gender", u.Gender)
+		put("birthdate", u.Birthdate)
+		put("zoneinfo", u.Zoneinfo)
+		put("locale", u.Locale)
+		if !u.UpdatedAt.IsZero() {
+			out["updated_at"] = u.UpdatedAt.Unix()
+		}
+	}
+	if contains(scopes, ScopeEmail) && u.Email != "" {
+		out["email"] = u.Email
+		out["email_verified"] = u.EmailVerified
+	}
+	if contains(scopes, ScopeAddress) && u.Address != nil && *u.Address != (storage.Address{}) {
+		out["address"] = u.Address
+	}
+	if contains(scopes, ScopePhone) && u.PhoneNumber != "" {
+		out["phone_number"] = u.PhoneNumber
+		out["phone_number_verified"] = u.PhoneNumberVerified
+	}
+	return out
+}
+
+// signIDToken builds and signs the ID token of a user grant (OIDC Core
+// §2, §3.1.3.6): the standard claims the scopes release, the custom claims
+// decided at login, and at_hash binding it to the access token.
+func (s *Server) signIDToken(c *storage.Client, d *Decision, accessToken string, now time.Time) (string, error) {
+	alg := c.IDTokenSigningAlg
+	if alg == "" {
+		alg = token.RS256
+	}
+	key, err := s.keys.set.Signer(alg)
+	if err != nil {
+		return "", err
+	}
+	claims := UserClaims(d.User, d.Scopes)
+	for k, v := range d.Claims {
+		claims[k] = v
+	}
+	claims["iss"] = s.cfg.Issuer
+	claims["sub"] = d.Subject
+	claims["aud"] = c.ID
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(s.cfg.AccessTokenLifetime).Unix()
+	if !d.AuthTime.IsZero() {
+		claims["auth_time"] = d.AuthTime.Unix()
+	}
+	if d.Nonce != "" {
+		claims["nonce"] = d.Nonce
+	}
+	if accessToken != "" {
+		if claims["at_hash"], err = token.LeftHash(alg, accessToken); err != nil {
+			return "", err
+		}
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return key.Sign(token.TypeIDToken, payload)
+}

@@ -1,0 +1,192 @@
+package authz
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// Introspection is the RFC 7662 §2.2 view of a token. An inactive token
+// carries only Active=false.
+type Introspection struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Subject   string   `json:"sub,omitempty"`
+	Audience  []string `json:"aud,omitempty"`
+	Issuer    string   `json:"iss,omitempty"`
+	ExpiresAt int64    `json:"exp,omitempty"`
+	IssuedAt  int64    `json:"iat,omitempty"`
+	JTI       string   `json:"jti,omitempty"`
+	// TokenType is "Bearer" for access tokens and "refresh_token" for
+	// refresh tokens.
+	TokenType string `json:"token_type,omitempty"`
+}
+
+var inactive = &Introspection{}
+
+// Introspect returns the RFC 7662 view of any token this server issued.
+// Unknown, expired, revoked or foreign tokens are inactive; the error is only
+// for storage failures, so a caller never reads an outage as "inactive".
+func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, error) {
+	if family, ok := refreshFamily(raw); ok {
+		return s.introspectRefresh(ctx, family, raw)
+	}
+	claims, err := s.verifyAny(ctx, raw)
+	if err != nil {
+		if errors.Is(err, token.ErrInvalid) {
+			return inactive, nil
+		}
+		return nil, AsError(err)
+	}
+	revoked, err := s.store.TokenRevoked(ctx, familyOf(claims.JTI), claims.JTI)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	if revoked {
+		return inactive, nil
+	}
+	return &Introspection{
+		Active:    true,
+		Scope:     claims.Scope,
+		ClientID:  claims.ClientID,
+		Subject:   claims.Subject,
+		Audience:  claims.Audience,
+		Issuer:    claims.Issuer,
+		ExpiresAt: claims.ExpiresAt.Unix(),
+		IssuedAt:  claims.IssuedAt.Unix(),
+		JTI:       claims.JTI,
+		TokenType: "Bearer",
+	}, nil
+}
+
+func (s *Server) introspectRefresh(ctx context.Context, family, raw string) (*Introspection, error) {
+	rt, err := s.store.GetRefresh(ctx, family, token.Hash(raw))
+	switch {
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
+		return inactive, nil
+	case err != nil:
+		return nil, AsError(err)
+	case rt.Used:
+		return inactive, nil
+	}
+	return &Introspection{
+		Active:    true,
+		Scope:     FormatScope(rt.Scopes),
+		ClientID:  rt.ClientID,
+		Subject:   rt.Subject,
+		Audience:  nonEmpty(rt.Audience),
+		Issuer:    s.cfg.Issuer,
+		ExpiresAt: rt.ExpiresAt.Unix(),
+		IssuedAt:  rt.IssuedAt.Unix(),
+		TokenType: "refresh_token",
+	}, nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// verifyAny verifies one of this server's access tokens whatever API it is
+// for: the audience is read from the payload, then the full verification
+// (signature included) runs against it.
+func (s *Server) verifyAny(ctx context.Context, raw string) (*token.Claims, error) {
+	aud, ok := peekAudience(raw)
+	if !ok {
+		return nil, token.ErrMalformed
+	}
+	return s.verifier(aud).Verify(ctx, raw)
+}
+
+// maxTokenBytes bounds what peekAudience decodes; the verifier has the same
+// default limit.
+const maxTokenBytes = 16 << 10
+
+// peekAudience returns the first "aud" of an unverified JWT payload.
+func peekAudience(raw string) (string, bool) {
+	if len(raw) > maxTokenBytes {
+		return "", false
+	}
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(payload, &c) != nil || len(c.Aud) == 0 {
+		return "", false
+	}
+	var one string
+	if json.Unmarshal(c.Aud, &one) == nil {
+		return one, one != ""
+	}
+	var many []string
+	if json.Unmarshal(c.Aud, &many) == nil && len(many) > 0 {
+		return many[0], many[0] != ""
+	}
+	return "", false
+}
+
+// refreshFamily splits a refresh token "<family>.<secret>" (one dot; a JWT
+// has two).
+func refreshFamily(raw string) (string, bool) {
+	i := strings.IndexByte(raw, '.')
+	if i <= 0 || i == len(raw)-1 || strings.IndexByte(raw[i+1:], '.') >= 0 || len(raw) > 512 {
+		return "", false
+	}
+	return raw[:i], true
+}
+
+// Revoke revokes a token issued to clientID (RFC 7009 §2.1): an access
+// token's jti is recorded until the token expires; a refresh token revokes
+// its whole family, access tokens included. Unknown, invalid or foreign
+// tokens are ignored (nil error), as the RFC asks; storage failures are
+// errors, so an outage is never answered as success.
+func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
+	if family, ok := refreshFamily(raw); ok {
+		rt, err := s.store.GetRefresh(ctx, family, token.Hash(raw))
+		switch {
+		case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
+			return nil
+		case err != nil:
+			return AsError(err)
+		case rt.ClientID != clientID:
+			return nil
+		}
+		if err := s.store.RevokeFamily(ctx, family); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return AsError(err)
+		}
+		return nil
+	}
+	claims, err := s.verifyAny(ctx, raw)
+	if err != nil {
+		if errors.Is(err, token.ErrInvalid) {
+			return nil
+		}
+		return AsError(err)
+	}
+	if claims.ClientID != clientID {
+		return nil
+	}
+	// Keep the record a leeway past expiry: the token is still accepted
+	// within the leeway.
+	until := claims.ExpiresAt.Add(s.cfg.Leeway + time.Second)
+	if err := s.store.RevokeToken(ctx, &storage.Revocation{JTI: claims.JTI, Family: familyOf(claims.JTI), ExpiresAt: until}); err != nil {
+		return AsError(err)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package authz_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/storage"
+)
+
+func TestIntrospectAndRevokeOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	md := f.srv.Metadata()
+	tok := f.issue(t, usersAPI).AccessToken
+	creds := basic("reporter", f.secret)
+
+	introspect := func(t *testing.T, raw string, h http.Header) (int, map[string]any) {
+		resp, body := postForm(t, md.IntrospectionEndpoint, url.Values{"token": {raw}}, h)
+		return resp.StatusCode, body
+	}
+	t.Run("active", func(t *testing.T) {
+		code, body := introspect(t, tok, creds)
+		if code != 200 || body["active"] != true || body["scope"] != "read:users" || body["client_id"] != "reporter" ||
+			body["sub"] != "reporter@clients" || body["iss"] != f.srv.Issuer() || body["token_type"] != "Bearer" ||
+			body["exp"] == nil || body["iat"] == nil || body["jti"] == nil {
+			t.Fatalf("%d %v", code, body)
+		}
+		aud, _ := body["aud"].([]any)
+		if len(aud) != 1 || aud[0] != usersAPI {
+			t.Fatalf("aud %v", body["aud"])
+		}
+	})
+	t.Run("unknown is inactive and nothing else", func(t *testing.T) {
+		for _, raw := range []string{"garbage", "a.b.c", "fam.secret"} {
+			code, body := introspect(t, raw, creds)
+			if code != 200 || len(body) != 1 || body["active"] != false {
+				t.Fatalf("%q: %d %v", raw, code, body)
+			}
+		}
+	})
+	t.Run("unauthenticated caller", func(t *testing.T) {
+		code, body := introspect(t, tok, basic("reporter", "wrong"))
+		if code != 401 || body["error"] != "invalid_client" {
+			t.Fatalf("%d %v", code, body)
+		}
+		code, _ = introspect(t, tok, nil)
+		if code != 401 {
+			t.Fatalf("no credentials: %d", code)
+		}
+	})
+	t.Run("revoke by another client does nothing", func(t *testing.T) {
+		resp, _ := postForm(t, md.RevocationEndpoint, url.Values{"token": {tok}}, basic("other", f.secret2))
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if _, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI}); err != nil {
+			t.Fatalf("token revoked by a foreign client: %v", err)
+		}
+	})
+	t.Run("revoke then inactive and refused", func(t *testing.T) {
+		resp, _ := postForm(t, md.RevocationEndpoint, url.Values{"token": {tok}, "token_type_hint": {"access_token"}}, creds)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		code, body := introspect(t, tok, creds)
+		if code != 200 || len(body) != 1 || body["active"] != false {
+			t.Fatalf("%d %v", code, body)
+		}
+		_, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI})
+		if !errors.Is(err, authz.ErrInvalidToken) {
+			t.Fatalf("Authorize after revoke: %v", err)
+		}
+	})
+	t.Run("revoking an unknown token answers 200", func(t *testing.T) {
+		resp, _ := postForm(t, md.RevocationEndpoint, url.Values{"token": {"never-issued"}}, creds)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	})
+	t.Run("missing token parameter", func(t *testing.T) {
+		resp, body := postForm(t, md.RevocationEndpoint, url.Values{}, creds)
+		if resp.StatusCode != 400 || body["error"] != "invalid_request" {
+			t.Fatalf("%d %v", resp.StatusCode, body)
+		}
+	})
+}
+
+// downStore fails every revocation and directory read, as a backend that is
+// down does.
+type downStore struct {
+	storage.Store
+	down bool
+}
+
+var errDown = errors.New("dial tcp 10.0.0.7:6379: connection refused")
+
+func (d *downStore) Resolve(ctx context.Context, clientID, aud string) (*storage.Resolution, error) {
+	if d.down {
+		return nil, errors.Join(storage.ErrUnavailable, errDown)
+	}
+	return d.Store.Resolve(ctx, clientID, aud)
+}
+
+func (d *downStore) RevokeToken(ctx context.Context, r *storage.Revocation) error {
+	if d.down {
+		return errors.Join(storage.ErrUnavailable, errDown)
+	}
+	return d.Store.RevokeToken(ctx, r)
+}
+
+func (d *downStore) TokenRevoked(ctx context.Context, family, jti string) (bool, error) {
+	if d.down {
+		return false, errors.Join(storage.ErrUnavailable, errDown)
+	}
+	return d.Store.TokenRevoked(ctx, family, jti)
+}
+
+// TestStorageOutageFailsClosed: with the backend down, nothing is issued,
+// revocation answers 503 (never 200), Authorize and introspection refuse, and
+// no internal detail leaks.
+func TestStorageOutageFailsClosed(t *testing.T) {
+	var ds *downStore
+	f := newFixture(t, func(c *authz.Config) { ds = &downStore{Store: c.Store}; c.Store = ds })
+	tok := f.issue(t, usersAPI).AccessToken
+	md := f.srv.Metadata()
+	ds.down = true
+	t.Run("token endpoint", func(t *testing.T) {
+		resp, body := postForm(t, md.TokenEndpoint, url.Values{"grant_type": {"client_credentials"}, "audience": {usersAPI}}, basic("reporter", f.secret))
+		if resp.StatusCode != 503 || body["error"] != "temporarily_unavailable" || body["access_token"] != nil || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("%d %v", resp.StatusCode, body)
+		}
+		if d, _ := body["error_description"].(string); d != "" {
+			t.Fatalf("description leaks: %q", d)
+		}
+	})
+	t.Run("revocation", func(t *testing.T) {
+		resp, _ := postForm(t, md.RevocationEndpoint, url.Values{"token": {tok}}, basic("reporter", f.secret))
+		if resp.StatusCode != 503 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	})
+	t.Run("introspection", func(t *testing.T) {
+		resp, body := postForm(t, md.IntrospectionEndpoint, url.Values{"token": {tok}}, basic("reporter", f.secret))
+		if resp.StatusCode != 503 || body["active"] != nil {
+			t.Fatalf("%d %v", resp.StatusCode, body)
+		}
+	})
+	t.Run("authorize", func(t *testing.T) {
+		h := f.srv.Authorizer(usersAPI).RequireScopes("read:users")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t.Fatal("handler reached during an outage")
+		}))
+		rec := httpRoundTrip(t, h, "GET", "/", tok)
+		if rec.Code != 503 {
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
+	ds.down = false
+	t.Run("recovers", func(t *testing.T) {
+		if _, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestRevocationRecordOutlivesToken(t *testing.T) {
+	f := newFixture(t)
+	tok := f.issue(t, usersAPI).AccessToken
+	must(t, f.srv.Revoke(context.Background(), "reporter", tok))
+	claims := decodePayload(t, tok)
+	exp := time.Unix(int64(claims["exp"].(float64)), 0)
+	revoked, err := f.store.TokenRevoked(context.Background(), "", claims["jti"].(string))
+	if err != nil || !revoked || time.Until(exp) < 50*time.Minute {
+		t.Fatalf("revoked=%v err=%v exp=%v", revoked, err, exp)
+	}
+}

@@ -1,0 +1,126 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// Client authentication methods at the token endpoint (RFC 7591 §2).
+const (
+	AuthBasic = "client_secret_basic"
+	AuthPost  = "client_secret_post"
+	AuthNone  = "none"
+)
+
+// TokenRequest is a token-endpoint request (RFC 6749 §4, §6), parsed.
+type TokenRequest struct {
+	// GrantType is the grant_type parameter.
+	GrantType string
+	// ClientID and ClientSecret are the client's credentials; AuthMethod says
+	// how they were presented (AuthBasic, AuthPost or AuthNone).
+	ClientID, ClientSecret, AuthMethod string
+	// Scopes are the parsed "scope" parameter; nil when absent.
+	Scopes []string
+	// Audience is the "audience" parameter, or RFC 8707 "resource".
+	Audience string
+	// Code, RedirectURI and CodeVerifier belong to the authorization_code grant.
+	Code, RedirectURI, CodeVerifier string
+	// RefreshToken belongs to the refresh_token grant.
+	RefreshToken string
+	// Params holds every parameter of the request, for custom grants.
+	Params url.Values
+}
+
+// TokenResponse is a successful token response (RFC 6749 §5.1).
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	// Scope is set when the granted scopes differ from the requested ones.
+	Scope        string `json:"scope,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+}
+
+// Issue runs a token request: it authenticates the client, lets the grant
+// decide, then mints and persists the tokens. Errors are *Error values.
+func (s *Server) Issue(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
+	resp, err := s.issue(ctx, req)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	return resp, nil
+}
+
+func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
+	if req.GrantType == "" {
+		return nil, ErrInvalidRequest.WithDescription("grant_type is required")
+	}
+	g, ok := s.grants[req.GrantType]
+	if !ok {
+		return nil, ErrUnsupportedGrantType
+	}
+	if req.ClientID == "" {
+		return nil, ErrInvalidClient.WithDescription("client authentication is required")
+	}
+	aud := req.Audience
+	if aud == "" {
+		aud = s.cfg.DefaultAudience
+	}
+	res, err := s.store.Resolve(ctx, req.ClientID, aud)
+	if err != nil {
+		return nil, err
+	}
+	if err := authenticateClient(res.Client, req); err != nil {
+		return nil, err
+	}
+	if !contains(res.Client.GrantTypes, req.GrantType) {
+		return nil, ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
+	}
+	now := s.cfg.Now()
+	d, err := g.Decide(ctx, &Exchange{
+		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant,
+		Audience: aud, Now: now, Server: s,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.mint(ctx, res.Client, d, now)
+}
+
+// authenticateClient checks the client's credentials (RFC 6749 §2.3). The
+// secret is compared as a constant-time SHA-256 match.
+func authenticateClient(c *storage.Client, req *TokenRequest) error {
+	fail := ErrInvalidClient.WithDescription("client authentication failed")
+	fail.Basic = req.AuthMethod == AuthBasic
+	if c == nil {
+		return fail
+	}
+	if c.Public {
+		if req.AuthMethod != AuthNone {
+			return fail
+		}
+		return nil
+	}
+	if req.AuthMethod == AuthNone || (c.AuthMethod != "" && c.AuthMethod != req.AuthMethod) {
+		return fail
+	}
+	if !token.CheckSecret(c.SecretHash, req.ClientSecret) {
+		return fail
+	}
+	return nil
+}
+
+// fail logs the internal cause of an error and returns its public form.
+func (s *Server) fail(err error) *Error {
+	e := AsError(err)
+	if e.Status >= 500 {
+		s.cfg.Logger.Error("authz: request failed", "error", e.Code, "cause", errors.Unwrap(e))
+	}
+	return e
+}

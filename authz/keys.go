@@ -1,0 +1,142 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// keyReloadInterval bounds how often an unknown kid makes the server re-read
+// the store's keys (another replica may have rotated).
+const keyReloadInterval = 30 * time.Second
+
+// storeKeys is the server's token.KeySource: its KeySet, reloaded from the
+// store at most once per keyReloadInterval when a kid is unknown.
+type storeKeys struct {
+	set   *token.KeySet
+	store storage.Store // nil when Config.Keys was given
+	now   func() time.Time
+
+	mu         sync.Mutex
+	lastReload time.Time
+}
+
+// VerificationKey implements token.KeySource.
+func (k *storeKeys) VerificationKey(ctx context.Context, kid string) (jose.JSONWebKey, error) {
+	key, err := k.set.VerificationKey(ctx, kid)
+	if !errors.Is(err, token.ErrUnknownKey) || k.store == nil {
+		return key, err
+	}
+	k.mu.Lock()
+	due := k.now().Sub(k.lastReload) >= keyReloadInterval
+	if due {
+		k.lastReload = k.now()
+	}
+	k.mu.Unlock()
+	if !due {
+		return key, err
+	}
+	if lerr := loadKeys(ctx, k.store, k.set); lerr != nil {
+		return key, err
+	}
+	return k.set.VerificationKey(ctx, kid)
+}
+
+// loadKeys adds every key of the store to set.
+func loadKeys(ctx context.Context, store storage.Store, set *token.KeySet) error {
+	recs, err := store.Keys().List(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		k, err := token.ParseJWK(r.JWK)
+		if err != nil {
+			return fmt.Errorf("authz: stored key %q: %w", r.ID, err)
+		}
+		if _, known := set.VerificationKey(ctx, k.ID()); known == nil {
+			continue
+		}
+		set.Add(k)
+		if !r.RetiredAt.IsZero() {
+			set.Retire(k.ID())
+		}
+	}
+	return nil
+}
+
+// bootstrapKeys loads the store's keys and creates an RS256 key when there
+// is none, so a new deployment works with no key management at all.
+func bootstrapKeys(ctx context.Context, store storage.Store, now time.Time) (*token.KeySet, error) {
+	set := token.NewKeySet()
+	if err := loadKeys(ctx, store, set); err != nil {
+		return nil, err
+	}
+	if _, err := set.Signer(token.RS256); err == nil {
+		return set, nil
+	}
+	if _, err := createKey(ctx, store, set, token.RS256, now); err != nil {
+		return nil, err
+	}
+	// Another replica may have created its own key at the same time: take it
+	// too so its tokens verify here.
+	if err := loadKeys(ctx, store, set); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// createKey generates a key, stores it and adds it to set.
+func createKey(ctx context.Context, store storage.Store, set *token.KeySet, alg string, now time.Time) (*token.Key, error) {
+	k, err := token.GenerateKey(alg)
+	if err != nil {
+		return nil, err
+	}
+	jwk, err := k.MarshalJWK()
+	if err != nil {
+		return nil, err
+	}
+	rec := &storage.SigningKey{ID: k.ID(), Alg: alg, JWK: jwk, CreatedAt: now.UTC()}
+	if err := store.Keys().Create(ctx, rec); err != nil {
+		return nil, err
+	}
+	set.Add(k)
+	return k, nil
+}
+
+// RotateKey creates a new signing key for alg, stores it and signs with it
+// from now on. Older keys stay published in the JWKS and keep verifying the
+// tokens they signed until RetireKey and RemoveKey.
+func (s *Server) RotateKey(ctx context.Context, alg string) (kid string, err error) {
+	if !token.Supported(alg) {
+		return "", fmt.Errorf("authz: unsupported signing algorithm %q", alg)
+	}
+	k, err := createKey(ctx, s.store, s.keys.set, alg, s.cfg.Now())
+	if err != nil {
+		return "", err
+	}
+	return k.ID(), nil
+}
+
+// RetireKey stops signing with the key; it stays published for verification.
+func (s *Server) RetireKey(ctx context.Context, kid string) error {
+	rec, err := s.store.Keys().Get(ctx, kid)
+	if err != nil {
+		return err
+	}
+	rec.RetiredAt = s.cfg.Now().UTC()
+	if err := s.store.Keys().Update(ctx, rec); err != nil {
+		return err
+	}
+	s.keys.set.Retire(kid)
+	return nil
+}
+
+// Keys returns the server's key set (its JWKS is public).
+func (s *Server) Keys() *token.KeySet { return s.keys.set }

@@ -1,0 +1,45 @@
+package authz
+
+import (
+	"net/http"
+	"time"
+)
+
+// Login connects the authorization endpoint to the host application, which
+// authenticates users: scopekit never sees or stores a password.
+//
+// When /authorize needs a user, the server asks Session who is signed in on
+// the request. When nobody is (or prompt=login / max_age asks for a fresh
+// sign-in), it calls Challenge, which sends the browser to the host's login
+// page; after sign-in the host redirects the browser to returnTo, and the
+// server resumes the authorization request from its own storage — nothing the
+// browser sends back is trusted but the request handle.
+type Login interface {
+	// Session returns the user signed in on r, or nil when there is none.
+	Session(r *http.Request) (*Session, error)
+	// Challenge starts the host's sign-in and, once done, sends the browser
+	// to returnTo (a same-origin URL of this server).
+	Challenge(w http.ResponseWriter, r *http.Request, returnTo string)
+}
+
+// Session is a signed-in user as the host application knows it.
+type Session struct {
+	// UserID is the id of a storage.User of the tenant.
+	UserID string
+	// AuthTime is when the user last authenticated (OIDC Core §2 auth_time).
+	AuthTime time.Time
+}
+
+// LoginFuncs adapts two functions to the Login interface.
+type LoginFuncs struct {
+	SessionFunc   func(r *http.Request) (*Session, error)
+	ChallengeFunc func(w http.ResponseWriter, r *http.Request, returnTo string)
+}
+
+// Session implements Login.
+func (l LoginFuncs) Session(r *http.Request) (*Session, error) { return l.SessionFunc(r) }
+
+// Challenge implements Login.
+func (l LoginFuncs) Challenge(w http.ResponseWriter, r *http.Request, returnTo string) {
+	l.ChallengeFunc(w, r, returnTo)
+}

@@ -1,0 +1,186 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// mint signs the tokens a decision describes, persists what must be
+// persisted (the family, the refresh token or its rotation), and builds the
+// response. Tokens are signed first and persisted last, so a storage failure
+// returns an error and nothing signed ever leaves the server.
+func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now time.Time) (*TokenResponse, error) {
+	audience, lifetime, alg := s.accessTarget(d.API)
+	exp := now.Add(lifetime)
+	familyExp := d.FamilyExpiresAt
+	if d.Family != "" && familyExp.IsZero() {
+		familyExp = exp.Add(s.cfg.Leeway)
+		if d.IssueRefresh {
+			familyExp = now.Add(s.cfg.RefreshAbsoluteLifetime)
+		}
+	}
+	if d.Family != "" && exp.After(familyExp) {
+		exp = familyExp
+	}
+	perms, err := s.permissionsClaim(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	jti := token.Random(16)
+	if d.Family != "" {
+		jti = d.Family + "." + jti
+	}
+	auds := []string{audience}
+	if d.API != nil && d.User != nil && contains(d.Scopes, ScopeOpenID) {
+		// The token also reads /userinfo (OIDC Core §5.3).
+		auds = append(auds, s.endpoints.url(s.endpoints.userinfo))
+	}
+	at := token.AccessToken{
+		Issuer:          s.cfg.Issuer,
+		Subject:         d.Subject,
+		Audience:        auds,
+		ClientID:        c.ID,
+		AuthorizedParty: c.ID,
+		Scope:           FormatScope(d.Scopes),
+		GrantType:       d.GrantType,
+		JTI:             jti,
+		IssuedAt:        now,
+		ExpiresAt:       exp,
+		Permissions:     perms,
+	}
+	if d.User != nil {
+		at.AuthTime = d.AuthTime
+	}
+	raw, err := s.signAccess(alg, &at)
+	if err != nil {
+		return nil, err
+	}
+	resp := &TokenResponse{AccessToken: raw, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
+	if !sameScopes(d.RequestedScopes, d.Scopes) {
+		resp.Scope = at.Scope
+	}
+	if d.User != nil && contains(d.Scopes, ScopeOpenID) {
+		if resp.IDToken, err = s.signIDToken(c, d, raw, now); err != nil {
+			return nil, err
+		}
+	}
+	if d.Family != "" {
+		if resp.RefreshToken, err = s.persistFamily(ctx, c, d, now, familyExp); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// accessTarget returns the audience, lifetime and algorithm of an access
+// token for the API; without an API the token is for /userinfo only.
+func (s *Server) accessTarget(api *storage.API) (aud string, lifetime time.Duration, alg string) {
+	if api == nil {
+		return s.endpoints.url(s.endpoints.userinfo), s.cfg.AccessTokenLifetime, token.RS256
+	}
+	lifetime = api.TokenLifetime
+	if lifetime <= 0 {
+		lifetime = s.cfg.AccessTokenLifetime
+	}
+	alg = api.SigningAlg
+	if alg == "" {
+		alg = token.RS256
+	}
+	return api.Identifier, lifetime, alg
+}
+
+// permissionsClaim returns the "permissions" array when the API asks for
+// one: the user's effective permissions, or the granted scopes of a
+// client-credentials token.
+func (s *Server) permissionsClaim(ctx context.Context, d *Decision) ([]string, error) {
+	if d.API == nil || !d.API.AddPermissionsClaim {
+		return nil, nil
+	}
+	if d.User == nil {
+		return append([]string{}, d.Scopes...), nil
+	}
+	perms, err := s.Permissions(ctx, d.User, d.API.Identifier)
+	if perms == nil && err == nil {
+		perms = []string{}
+	}
+	return perms, err
+}
+
+// signAccess encodes and signs an access token with the current key of alg.
+func (s *Server) signAccess(alg string, at *token.AccessToken) (string, error) {
+	key, err := s.keys.set.Signer(alg)
+	if err != nil {
+		return "", err
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	payload, err := at.AppendJSON((*bp)[:0])
+	if err != nil {
+		return "", err
+	}
+	*bp = payload
+	return key.Sign(token.TypeAccessToken, payload)
+}
+
+// persistFamily stores a new family (with its first refresh token) or
+// rotates the refresh token being exchanged, and returns the new refresh
+// token, if any.
+func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decision, now, familyExp time.Time) (string, error) {
+	var refresh string
+	var next *storage.RefreshToken
+	if d.IssueRefresh {
+		refresh = d.Family + "." + token.Random(32)
+		idle := now.Add(s.cfg.RefreshIdleLifetime)
+		if idle.After(familyExp) {
+			idle = familyExp
+		}
+		next = &storage.RefreshToken{
+			Hash: token.Hash(refresh), Family: d.Family, ClientID: c.ID, Subject: d.Subject,
+			Audience: apiID(d.API), Scopes: d.Scopes, IssuedAt: now.UTC(), ExpiresAt: idle.UTC(),
+		}
+	}
+	if d.RotateRefresh != "" {
+		if next == nil {
+			return "", errors.New("authz: refresh rotation without a new refresh token")
+		}
+		_, err := s.store.RotateRefresh(ctx, d.Family, d.RotateRefresh, next)
+		switch {
+		case errors.Is(err, storage.ErrAlreadyUsed):
+			// RFC 9700 §4.14.2: a rotated token used again means theft.
+			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+				return "", rerr
+			}
+			return "", ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
+		case errors.Is(err, storage.ErrRevoked), errors.Is(err, storage.ErrNotFound):
+			return "", ErrInvalidGrant.WithDescription("invalid refresh token")
+		case err != nil:
+			return "", err
+		}
+		return refresh, nil
+	}
+	fam := &storage.Family{
+		ID: d.Family, ClientID: c.ID, Subject: d.Subject, Audience: apiID(d.API), Scopes: d.Scopes,
+		AuthTime: d.AuthTime.UTC(), Claims: d.Claims, CreatedAt: now.UTC(), ExpiresAt: familyExp.UTC(),
+	}
+	if err := s.store.CreateFamily(ctx, fam, next); err != nil {
+		if errors.Is(err, storage.ErrDuplicate) {
+			return "", ErrInvalidGrant.WithDescription("the grant was already exchanged")
+		}
+		return "", err
+	}
+	return refresh, nil
+}
+
+func apiID(api *storage.API) string {
+	if api == nil {
+		return ""
+	}
+	return api.Identifier
+}

@@ -1,0 +1,88 @@
+package authz
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Requirement is what an API demands of a bearer token.
+type Requirement struct {
+	// Audience is the API identifier the token must be issued for. Empty
+	// means the authorizer's own audience.
+	Audience string
+	// AllOf lists scopes the token must all hold.
+	AllOf []string
+	// AnyOf lists scopes of which the token must hold at least one.
+	AnyOf []string
+}
+
+// Principal is what a verified access token says: who calls, through which
+// client, with which scopes. Handlers behind the middleware read it with
+// PrincipalFrom.
+type Principal struct {
+	// Subject is the "sub" claim: a user id, or "<client_id>@clients" for a
+	// client-credentials token.
+	Subject string
+	// ClientID is the client the token was issued to.
+	ClientID string
+	// Scope is the space-separated "scope" claim.
+	Scope string
+	// Audience is the "aud" claim.
+	Audience []string
+	// JTI is the token identifier.
+	JTI string
+	// IssuedAt and ExpiresAt bound the token's validity.
+	IssuedAt, ExpiresAt time.Time
+	// Claims holds every claim of the token, custom ones included.
+	Claims map[string]any
+}
+
+// HasScope reports whether the principal's token holds the scope. It does
+// not allocate.
+func (p *Principal) HasScope(scope string) bool { return ScopeHas(p.Scope, scope) }
+
+// Scopes returns the token's scopes.
+func (p *Principal) Scopes() []string { return strings.Fields(p.Scope) }
+
+// check verifies the requirement's scopes against the principal, returning
+// insufficient_scope naming what is missing (RFC 6750 §3.1).
+func (p *Principal) check(req Requirement) error {
+	var missing []string
+	for _, s := range req.AllOf {
+		if !p.HasScope(s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(req.AnyOf) > 0 {
+		found := false
+		for _, s := range req.AnyOf {
+			if p.HasScope(s) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, req.AnyOf...)
+		}
+	}
+	if missing == nil {
+		return nil
+	}
+	e := ErrInsufficientScope.WithDescription("the token lacks a required scope")
+	e.Scope = FormatScope(missing)
+	return e
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying the principal.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal the middleware verified for the request.
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok
+}

@@ -1,0 +1,93 @@
+package authz
+
+import (
+	"context"
+	"errors"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// Permissions returns the user's effective permissions for the API: the
+// union of the scopes that the user's roles grant, whether assigned directly
+// or through a group. Roles and groups that no longer exist are skipped.
+func (s *Server) Permissions(ctx context.Context, user *storage.User, audience string) ([]string, error) {
+	roleIDs := append([]string(nil), user.Roles...)
+	for _, gid := range user.Groups {
+		g, err := s.store.Groups().Get(ctx, gid)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		roleIDs = append(roleIDs, g.Roles...)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, rid := range roleIDs {
+		if seen[rid] {
+			continue
+		}
+		seen[rid] = true
+		role, err := s.store.Roles().Get(ctx, rid)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range role.Permissions {
+			if p.Audience == audience && !contains(out, p.Scope) {
+				out = append(out, p.Scope)
+			}
+		}
+	}
+	return out, nil
+}
+
+// OIDC scopes (OIDC Core §5.4, §11). They ask for identity, not API access.
+const (
+	ScopeOpenID        = "openid"
+	ScopeProfile       = "profile"
+	ScopeEmail         = "email"
+	ScopeAddress       = "address"
+	ScopePhone         = "phone"
+	ScopeOfflineAccess = "offline_access"
+)
+
+// identityScopes describes the OIDC scopes on the consent page.
+var identityScopes = map[string]string{
+	ScopeOpenID:        "Sign you in",
+	ScopeProfile:       "Read your basic profile: name, nickname and picture",
+	ScopeEmail:         "Read your email address",
+	ScopeAddress:       "Read your postal address",
+	ScopePhone:         "Read your phone number",
+	ScopeOfflineAccess: "Keep access while you are away (refresh tokens)",
+}
+
+// userScopes decides what a user-facing grant may get before consent: OIDC
+// scopes pass (offline_access only where refresh tokens are allowed); API
+// scopes must be defined by the API and, under EnforceRBAC, held by the user.
+// It returns the candidates and the user's permissions for the API.
+func (s *Server) userScopes(ctx context.Context, c *storage.Client, api *storage.API, user *storage.User, requested []string) (granted, perms []string, err error) {
+	if api != nil && (api.EnforceRBAC || api.AddPermissionsClaim) {
+		if perms, err = s.Permissions(ctx, user, api.Identifier); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, sc := range requested {
+		switch {
+		case sc == ScopeOfflineAccess:
+			if contains(c.GrantTypes, "refresh_token") && (api == nil || api.AllowOfflineAccess) {
+				granted = append(granted, sc)
+			}
+		case identityScopes[sc] != "":
+			granted = append(granted, sc)
+		case api == nil || !api.HasScope(sc):
+		case api.EnforceRBAC && !contains(perms, sc):
+		default:
+			granted = append(granted, sc)
+		}
+	}
+	return granted, perms, nil
+}

@@ -1,0 +1,125 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scopekit/scopekit/token"
+)
+
+// RemoteConfig configures an Authorizer for tokens of another issuer, the Go
+// counterpart of express-oauth2-jwt-bearer.
+type RemoteConfig struct {
+	// Issuer is the issuer identifier; its discovery document is read from
+	// Issuer + "/.well-known/openid-configuration", falling back to RFC 8414
+	// "/.well-known/oauth-authorization-server". Required.
+	Issuer string
+	// Audience is the API identifier tokens must carry in "aud". Required.
+	Audience string
+	// Algorithms is the allow-list of signing algorithms. Empty means RS256.
+	Algorithms []string
+	// HTTPClient fetches discovery and keys. Nil means a client with a
+	// 10-second timeout.
+	HTTPClient *http.Client
+	// Leeway is the accepted clock skew. Zero means 30 seconds.
+	Leeway time.Duration
+	// Realm is the realm of WWW-Authenticate challenges. Empty means Audience.
+	Realm string
+}
+
+// maxDiscoveryBytes bounds the discovery document read from a remote issuer.
+const maxDiscoveryBytes = 1 << 20
+
+// NewRemoteAuthorizer reads the issuer's discovery document, checks that it
+// names the same issuer (RFC 8414 §3.3), and returns an Authorizer that
+// verifies tokens against the issuer's JWKS (cached; an unknown kid refetches
+// at most once a minute). Revocations of a remote issuer are not visible:
+// tokens stay valid until they expire.
+func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
+	if cfg.Issuer == "" || cfg.Audience == "" {
+		return nil, errors.New("authz: RemoteConfig needs Issuer and Audience")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = []string{token.RS256}
+	}
+	for _, alg := range cfg.Algorithms {
+		if !token.Supported(alg) {
+			return nil, fmt.Errorf("authz: algorithm %q is not allowed", alg)
+		}
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = cfg.Audience
+	}
+	jwksURI, err := discoverJWKS(ctx, cfg.HTTPClient, cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	return &Authorizer{
+		audience: cfg.Audience,
+		realm:    cfg.Realm,
+		base: token.Verifier{
+			Issuer:     cfg.Issuer,
+			Audience:   cfg.Audience,
+			Algorithms: cfg.Algorithms,
+			Keys:       token.NewRemoteKeys(jwksURI, cfg.HTTPClient),
+			Leeway:     cfg.Leeway,
+		},
+	}, nil
+}
+
+// discoverJWKS returns the jwks_uri of the issuer's metadata.
+func discoverJWKS(ctx context.Context, client *http.Client, issuer string) (string, error) {
+	base := strings.TrimSuffix(issuer, "/")
+	var lastErr error
+	for _, u := range []string{base + "/.well-known/openid-configuration", base + "/.well-known/oauth-authorization-server"} {
+		var meta struct {
+			Issuer  string `json:"issuer"`
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err := getJSON(ctx, client, u, &meta); err != nil {
+			lastErr = err
+			continue
+		}
+		if meta.Issuer != issuer {
+			return "", fmt.Errorf("authz: discovery at %s names issuer %q, want %q", u, meta.Issuer, issuer)
+		}
+		if !strings.HasPrefix(meta.JWKSURI, "https://") && !strings.HasPrefix(meta.JWKSURI, "http://") {
+			return "", fmt.Errorf("authz: discovery at %s has no usable jwks_uri", u)
+		}
+		return meta.JWKSURI, nil
+	}
+	return "", fmt.Errorf("authz: issuer discovery failed: %w", lastErr)
+}
+
+func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > maxDiscoveryBytes {
+		return fmt.Errorf("GET %s: document too large", url)
+	}
+	return json.Unmarshal(body, v)
+}

@@ -1,0 +1,85 @@
+package authz
+
+import (
+	"context"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// Server is an OAuth 2.0 authorization server for one tenant. It is safe for
+// concurrent use. A multi-tenant host runs one Server per tenant over
+// Store.Tenant views of one backend.
+type Server struct {
+	cfg       Config
+	store     storage.Store
+	grants    map[string]Grant
+	keys      *storeKeys
+	endpoints endpoints
+	// userinfoAuthorizer checks the access tokens presented at /userinfo.
+	userinfoAuthorizer *Authorizer
+}
+
+// New validates cfg, fills in its defaults and returns a Server. When
+// cfg.Keys is nil it loads the signing keys from the store, creating an RS256
+// key on first use. It returns an error rather than panicking.
+func New(cfg Config) (*Server, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: c, store: c.Store, grants: make(map[string]Grant, len(c.Grants))}
+	for _, g := range c.Grants {
+		s.grants[g.GrantType()] = g
+	}
+	s.keys = &storeKeys{set: c.Keys, now: c.Now}
+	if c.Keys == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		set, err := bootstrapKeys(ctx, c.Store, c.Now())
+		if err != nil {
+			return nil, err
+		}
+		s.keys.set, s.keys.store = set, c.Store
+	}
+	s.endpoints = newEndpoints(c.Issuer)
+	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
+	return s, nil
+}
+
+// Issuer returns the issuer identifier.
+func (s *Server) Issuer() string { return s.cfg.Issuer }
+
+// Store returns the server's store.
+func (s *Server) Store() storage.Store { return s.store }
+
+// Now returns the server clock's current time.
+func (s *Server) Now() time.Time { return s.cfg.Now() }
+
+// GrantTypes returns the grant types the server runs, in configuration order.
+func (s *Server) GrantTypes() []string {
+	out := make([]string, 0, len(s.cfg.Grants))
+	for _, g := range s.cfg.Grants {
+		out = append(out, g.GrantType())
+	}
+	return out
+}
+
+// verifier returns a token verifier of this server's access tokens for the
+// audience.
+func (s *Server) verifier(audience string) *token.Verifier {
+	return &token.Verifier{
+		Issuer:     s.cfg.Issuer,
+		Audience:   audience,
+		Algorithms: allAlgorithms,
+		Keys:       s.keys,
+		Types:      []string{token.TypeAccessToken},
+		Leeway:     s.cfg.Leeway,
+		Now:        s.cfg.Now,
+	}
+}
+
+// allAlgorithms is the allow-list of the server's own tokens: the asymmetric
+// algorithms it can sign with. "none" and HMAC are never accepted.
+var allAlgorithms = []string{token.RS256, token.PS256, token.ES256, token.EdDSA}

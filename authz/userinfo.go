@@ -1,0 +1,66 @@
+package authz
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// serveUserinfo is the UserInfo endpoint (OIDC Core §5.3): GET or POST with
+// a bearer access token whose scope holds openid. It returns the standard
+// claims the token's scopes release for its subject, and the custom claims
+// decided at login for the token's family, without running rules again.
+func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
+	a := s.userinfoAuthorizer
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	raw, ok := BearerToken(r)
+	if !ok {
+		a.challenge(w, nil)
+		return
+	}
+	p, err := a.Authorize(r.Context(), raw, Requirement{AllOf: []string{ScopeOpenID}})
+	if err != nil {
+		a.challenge(w, AsError(err))
+		return
+	}
+	claims, err := s.Userinfo(r, p)
+	if err != nil {
+		a.challenge(w, AsError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, claims)
+}
+
+// Userinfo returns the claims /userinfo answers for a verified principal.
+func (s *Server) Userinfo(r *http.Request, p *Principal) (map[string]any, error) {
+	ctx := r.Context()
+	user, err := s.store.Users().Get(ctx, p.Subject)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrInvalidToken.WithDescription("the user no longer exists")
+	}
+	if err != nil {
+		return nil, err
+	}
+	claims := UserClaims(user, p.Scopes())
+	if fam := familyOf(p.JTI); fam != "" {
+		f, err := s.store.GetFamily(ctx, fam)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return nil, err
+		case f.Revoked:
+			return nil, ErrInvalidToken.WithDescription("the token has been revoked")
+		default:
+			for k, v := range f.Claims {
+				claims[k] = v
+			}
+		}
+	}
+	claims["sub"] = user.ID
+	return claims, nil
+}

@@ -1,0 +1,118 @@
+// Command quickstart runs an issuer and a protected API in one process: a
+// back-end service gets a token for the "users" API with the read:users
+// scope, and the API checks the scope before it answers.
+//
+//	go run ./examples/quickstart            # listens on 127.0.0.1:8080
+//	go run ./examples/quickstart -config my.json -addr 127.0.0.1:9000
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/grant"
+	"github.com/scopekit/scopekit/storage/memory"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	configPath := flag.String("config", "", "JSON file of APIs, clients and client grants (see README)")
+	flag.Parse()
+	if err := run(*addr, *configPath); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(addr, configPath string) error {
+	cfg := demoConfig()
+	if configPath != "" {
+		var err error
+		if cfg, err = readConfig(configPath); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	issuer := "http://" + ln.Addr().String() + "/"
+	srv, secrets, err := setup(context.Background(), issuer, cfg)
+	if err != nil {
+		return err
+	}
+	api := cfg.APIs[0].Identifier
+	printUsage(os.Stdout, issuer, api, secrets)
+	hs := &http.Server{Handler: routes(srv, api), ReadHeaderTimeout: 10 * time.Second}
+	return hs.Serve(ln)
+}
+
+// setup builds the issuer over a memory store loaded with cfg.
+func setup(ctx context.Context, issuer string, cfg *fileConfig) (*authz.Server, map[string]string, error) {
+	store := memory.New()
+	secrets, err := cfg.load(ctx, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := authz.New(authz.Config{
+		Issuer:          issuer,
+		Store:           store,
+		Grants:          []authz.Grant{grant.ClientCredentials{}},
+		DefaultAudience: cfg.APIs[0].Identifier,
+	})
+	return srv, secrets, err
+}
+
+// routes mounts the issuer and the protected /users endpoint: GET needs
+// read:users, POST needs write:users.
+func routes(srv *authz.Server, audience string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	rs := srv.Authorizer(audience)
+	mux.Handle("GET /users", rs.RequireScopes("read:users")(http.HandlerFunc(listUsers)))
+	mux.Handle("POST /users", rs.RequireScopes("write:users")(http.HandlerFunc(createUser)))
+	return mux
+}
+
+func listUsers(w http.ResponseWriter, r *http.Request) {
+	p, _ := authz.PrincipalFrom(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"caller": p.Subject,
+		"users":  []map[string]any{{"id": 1, "name": "Alice"}, {"id": 2, "name": "Bob"}},
+	})
+}
+
+func createUser(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write([]byte(`{"message":"User created"}` + "\n"))
+}
+
+func printUsage(w *os.File, issuer, api string, secrets map[string]string) {
+	fmt.Fprintf(w, "issuer:   %s\naudience: %s\n", issuer, api)
+	for id, secret := range secrets {
+		fmt.Fprintf(w, "client:   %s\nsecret:   %s\n", id, secret)
+	}
+	for id, secret := range secrets {
+		base := issuer[:len(issuer)-1]
+		fmt.Fprintf(w, `
+# get a token (granted: read:users)
+TOKEN=$(curl -s -u '%[2]s:%[3]s' -d grant_type=client_credentials -d audience='%[4]s' %[1]s/oauth/token | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+# 200: GET needs read:users
+curl -i -H "Authorization: Bearer $TOKEN" %[1]s/users
+# 403 insufficient_scope: POST needs write:users
+curl -i -X POST -H "Authorization: Bearer $TOKEN" %[1]s/users
+# 401: no token
+curl -i %[1]s/users
+`, base, id, secret, api)
+		break
+	}
+}

@@ -1,0 +1,51 @@
+package grant
+
+import (
+	"context"
+
+	"github.com/scopekit/scopekit/authz"
+)
+
+// ClientCredentials is the client credentials grant (RFC 6749 §4.4): a
+// confidential client gets an access token for an API in its own name. The
+// scopes granted are the requested ones that its client grant for the API
+// allows; no "scope" parameter asks for all of them. There is no user and no
+// consent.
+type ClientCredentials struct{}
+
+// GrantType implements authz.Grant.
+func (ClientCredentials) GrantType() string { return "client_credentials" }
+
+// Decide implements authz.Grant.
+func (ClientCredentials) Decide(_ context.Context, x *authz.Exchange) (*authz.Decision, error) {
+	if x.Client.Public {
+		return nil, authz.ErrUnauthorizedClient.WithDescription("public clients cannot use client_credentials")
+	}
+	if x.Audience == "" {
+		return nil, authz.ErrInvalidRequest.WithDescription("audience is required")
+	}
+	if x.API == nil {
+		return nil, authz.ErrInvalidTarget.WithDescription("unknown audience")
+	}
+	if x.ClientGrant == nil {
+		return nil, authz.ErrUnauthorizedClient.WithDescription("the client has no grant for this audience")
+	}
+	requested := x.Request.Scopes
+	for _, s := range requested {
+		if !x.API.HasScope(s) {
+			return nil, authz.ErrInvalidScope.WithDescription("scope " + s + " is not defined by the API")
+		}
+	}
+	granted := authz.Restrict(requested, x.ClientGrant.Scopes, x.API)
+	if len(granted) == 0 && (len(requested) > 0 || len(x.ClientGrant.Scopes) > 0) {
+		return nil, authz.ErrInvalidScope.WithDescription("none of the requested scopes is granted to the client")
+	}
+	return &authz.Decision{
+		Trigger:         authz.TriggerClientCredentials,
+		GrantType:       "client-credentials",
+		Subject:         x.Client.ID + "@clients",
+		API:             x.API,
+		RequestedScopes: requested,
+		Scopes:          granted,
+	}, nil
+}

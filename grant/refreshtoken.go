@@ -1,0 +1,93 @@
+package grant
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// RefreshToken is the refresh token grant (RFC 6749 §6). Refresh tokens are
+// rotated on every use; a rotated token used again revokes its whole family
+// (RFC 9700 §4.14.2). A token is bound to its client; the scope may be
+// narrowed, never widened.
+type RefreshToken struct{}
+
+// GrantType implements authz.Grant.
+func (RefreshToken) GrantType() string { return "refresh_token" }
+
+// Decide implements authz.Grant.
+func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decision, error) {
+	raw := x.Request.RefreshToken
+	if raw == "" {
+		return nil, authz.ErrInvalidRequest.WithDescription("refresh_token is required")
+	}
+	family, _, ok := strings.Cut(raw, ".")
+	if !ok || family == "" || len(raw) > 512 {
+		return nil, authz.ErrInvalidGrant.WithDescription("invalid refresh token")
+	}
+	store := x.Server.Store()
+	hash := token.Hash(raw)
+	rt, err := store.GetRefresh(ctx, family, hash)
+	switch {
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
+		return nil, authz.ErrInvalidGrant.WithDescription("invalid refresh token")
+	case err != nil:
+		return nil, err
+	}
+	if rt.ClientID != x.Client.ID {
+		return nil, authz.ErrInvalidGrant.WithDescription("the refresh token was issued to another client")
+	}
+	if rt.Used {
+		if rerr := store.RevokeFamily(ctx, family); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+			return nil, rerr
+		}
+		return nil, authz.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
+	}
+	scopes := rt.Scopes
+	if x.Request.Scopes != nil {
+		for _, s := range x.Request.Scopes {
+			if !contains(rt.Scopes, s) {
+				return nil, authz.ErrInvalidScope.WithDescription("scope " + s + " was not granted originally")
+			}
+		}
+		scopes = x.Request.Scopes
+	}
+	fam, err := store.GetFamily(ctx, family)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, authz.ErrInvalidGrant.WithDescription("invalid refresh token")
+		}
+		return nil, err
+	}
+	d, err := userDecision(ctx, x.Server, rt.Subject, rt.Audience)
+	if err != nil {
+		return nil, err
+	}
+	d.Trigger = authz.TriggerRefresh
+	d.GrantType = "refresh_token"
+	d.RequestedScopes = x.Request.Scopes
+	if d.RequestedScopes == nil {
+		d.RequestedScopes = scopes
+	}
+	d.Scopes = scopes
+	d.Family = family
+	d.FamilyExpiresAt = fam.ExpiresAt
+	d.AuthTime = fam.AuthTime
+	d.Claims = fam.Claims
+	d.IssueRefresh = true
+	d.RotateRefresh = hash
+	return d, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

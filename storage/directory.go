@@ -1,0 +1,214 @@
+package storage
+
+import "time"
+
+// Record is implemented by every long-lived record: its Key is unique within
+// a tenant and collection. Composite keys join their parts with KeySep so that
+// a prefix lists every record of the first part (for example every consent of
+// one user).
+type Record interface {
+	Key() string
+}
+
+// KeySep separates the parts of a composite key. It cannot occur in a client
+// id, user id or API identifier accepted by the issuer.
+const KeySep = "\x1f"
+
+// JoinKey builds a composite key from its parts.
+func JoinKey(parts ...string) string {
+	n := len(parts) - 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, KeySep...)
+		}
+		b = append(b, p...)
+	}
+	return string(b)
+}
+
+// Scope is one permission an API defines.
+type Scope struct {
+	Name        string `json:"name" bson:"name"`
+	Description string `json:"description,omitempty" bson:"description,omitempty"`
+}
+
+// API is a resource server. Its Identifier is the "aud" of the access tokens
+// issued for it (RFC 9068 §3, RFC 8707).
+type API struct {
+	Identifier string  `json:"identifier" bson:"identifier"`
+	Name       string  `json:"name" bson:"name"`
+	Scopes     []Scope `json:"scopes,omitempty" bson:"scopes,omitempty"`
+	// TokenLifetime is the access-token lifetime; zero means the server default.
+	TokenLifetime time.Duration `json:"token_lifetime,omitempty" bson:"token_lifetime,omitempty"`
+	// SigningAlg is the JWS algorithm of its access tokens; empty means RS256.
+	SigningAlg string `json:"signing_alg,omitempty" bson:"signing_alg,omitempty"`
+	// EnforceRBAC limits user-facing grants to the user's effective permissions.
+	EnforceRBAC bool `json:"enforce_rbac,omitempty" bson:"enforce_rbac,omitempty"`
+	// AddPermissionsClaim adds a "permissions" array to access tokens.
+	AddPermissionsClaim bool `json:"add_permissions_claim,omitempty" bson:"add_permissions_claim,omitempty"`
+	// AllowSkipConsent lets first-party clients skip the consent page.
+	AllowSkipConsent bool `json:"allow_skip_consent,omitempty" bson:"allow_skip_consent,omitempty"`
+	// AllowOfflineAccess lets refresh tokens be issued for this API.
+	AllowOfflineAccess bool `json:"allow_offline_access,omitempty" bson:"allow_offline_access,omitempty"`
+	// Managed marks an API the server defines itself (the management API).
+	Managed bool `json:"managed,omitempty" bson:"managed,omitempty"`
+}
+
+// Key implements Record.
+func (a *API) Key() string { return a.Identifier }
+
+// HasScope reports whether the API defines the named scope.
+func (a *API) HasScope(name string) bool {
+	for i := range a.Scopes {
+		if a.Scopes[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Client is a registered application (RFC 6749 §2, RFC 7591 metadata names).
+type Client struct {
+	ID   string `json:"client_id" bson:"client_id"`
+	Name string `json:"client_name" bson:"client_name"`
+	// SecretHash is the SHA-256 of the client secret; empty for public clients.
+	SecretHash []byte `json:"secret_hash,omitempty" bson:"secret_hash,omitempty"`
+	// Public marks a client that cannot keep a secret (RFC 6749 §2.1).
+	Public bool `json:"public,omitempty" bson:"public,omitempty"`
+	// FirstParty marks an application of the same owner as the APIs.
+	FirstParty bool `json:"first_party,omitempty" bson:"first_party,omitempty"`
+	// RedirectURIs are compared exactly (RFC 9700 §4.1.3).
+	RedirectURIs []string `json:"redirect_uris,omitempty" bson:"redirect_uris,omitempty"`
+	// GrantTypes lists the grant_type values the client may use.
+	GrantTypes []string `json:"grant_types,omitempty" bson:"grant_types,omitempty"`
+	// ResponseTypes lists the response_type values the client may use at
+	// /authorize; empty means "code" only.
+	ResponseTypes []string `json:"response_types,omitempty" bson:"response_types,omitempty"`
+	// AuthMethod is the token endpoint auth method: client_secret_basic,
+	// client_secret_post or none; empty accepts both secret methods.
+	AuthMethod string `json:"token_endpoint_auth_method,omitempty" bson:"token_endpoint_auth_method,omitempty"`
+	// IDTokenSigningAlg is the JWS algorithm of ID tokens; empty means RS256.
+	IDTokenSigningAlg string `json:"id_token_signed_response_alg,omitempty" bson:"id_token_signed_response_alg,omitempty"`
+	// CreatedAt is when the client was registered.
+	CreatedAt time.Time `json:"created_at,omitempty" bson:"created_at,omitempty"`
+}
+
+// Key implements Record.
+func (c *Client) Key() string { return c.ID }
+
+// ClientGrant authorizes a client to receive scopes of an API without a user
+// (client credentials).
+type ClientGrant struct {
+	ClientID string   `json:"client_id" bson:"client_id"`
+	Audience string   `json:"audience" bson:"audience"`
+	Scopes   []string `json:"scope" bson:"scope"`
+}
+
+// Key implements Record: client, then audience.
+func (g *ClientGrant) Key() string { return JoinKey(g.ClientID, g.Audience) }
+
+// Address is the OIDC address claim (OIDC Core §5.1.1).
+type Address struct {
+	Formatted     string `json:"formatted,omitempty" bson:"formatted,omitempty"`
+	StreetAddress string `json:"street_address,omitempty" bson:"street_address,omitempty"`
+	Locality      string `json:"locality,omitempty" bson:"locality,omitempty"`
+	Region        string `json:"region,omitempty" bson:"region,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty" bson:"postal_code,omitempty"`
+	Country       string `json:"country,omitempty" bson:"country,omitempty"`
+}
+
+// User is a person known to the issuer. scopekit never stores passwords: the
+// host application authenticates users (see authz.Login).
+type User struct {
+	ID                  string         `json:"user_id" bson:"user_id"`
+	Name                string         `json:"name,omitempty" bson:"name,omitempty"`
+	GivenName           string         `json:"given_name,omitempty" bson:"given_name,omitempty"`
+	FamilyName          string         `json:"family_name,omitempty" bson:"family_name,omitempty"`
+	MiddleName          string         `json:"middle_name,omitempty" bson:"middle_name,omitempty"`
+	Nickname            string         `json:"nickname,omitempty" bson:"nickname,omitempty"`
+	PreferredUsername   string         `json:"preferred_username,omitempty" bson:"preferred_username,omitempty"`
+	Profile             string         `json:"profile,omitempty" bson:"profile,omitempty"`
+	Picture             string         `json:"picture,omitempty" bson:"picture,omitempty"`
+	Website             string         `json:"website,omitempty" bson:"website,omitempty"`
+	Email               string         `json:"email,omitempty" bson:"email,omitempty"`
+	EmailVerified       bool           `json:"email_verified,omitempty" bson:"email_verified,omitempty"`
+	Gender              string         `json:"gender,omitempty" bson:"gender,omitempty"`
+	Birthdate           string         `json:"birthdate,omitempty" bson:"birthdate,omitempty"`
+	Zoneinfo            string         `json:"zoneinfo,omitempty" bson:"zoneinfo,omitempty"`
+	Locale              string         `json:"locale,omitempty" bson:"locale,omitempty"`
+	PhoneNumber         string         `json:"phone_number,omitempty" bson:"phone_number,omitempty"`
+	PhoneNumberVerified bool           `json:"phone_number_verified,omitempty" bson:"phone_number_verified,omitempty"`
+	Address             *Address       `json:"address,omitempty" bson:"address,omitempty"`
+	UpdatedAt           time.Time      `json:"updated_at,omitempty" bson:"updated_at,omitempty"`
+	UserMetadata        map[string]any `json:"user_metadata,omitempty" bson:"user_metadata,omitempty"`
+	AppMetadata         map[string]any `json:"app_metadata,omitempty" bson:"app_metadata,omitempty"`
+	// Roles are the ids of roles assigned to the user directly.
+	Roles []string `json:"roles,omitempty" bson:"roles,omitempty"`
+	// Groups are the ids of the groups the user belongs to.
+	Groups []string `json:"groups,omitempty" bson:"groups,omitempty"`
+}
+
+// Key implements Record.
+func (u *User) Key() string { return u.ID }
+
+// Permission is one scope of one API.
+type Permission struct {
+	Audience string `json:"resource_server_identifier" bson:"audience"`
+	Scope    string `json:"permission_name" bson:"scope"`
+}
+
+// Role is a named set of permissions.
+type Role struct {
+	ID          string       `json:"id" bson:"id"`
+	Name        string       `json:"name" bson:"name"`
+	Description string       `json:"description,omitempty" bson:"description,omitempty"`
+	Permissions []Permission `json:"permissions,omitempty" bson:"permissions,omitempty"`
+}
+
+// Key implements Record.
+func (r *Role) Key() string { return r.ID }
+
+// Group is a set of users that share roles. Membership is recorded on the
+// user (User.Groups).
+type Group struct {
+	ID          string   `json:"id" bson:"id"`
+	Name        string   `json:"name" bson:"name"`
+	Description string   `json:"description,omitempty" bson:"description,omitempty"`
+	Roles       []string `json:"roles,omitempty" bson:"roles,omitempty"`
+}
+
+// Key implements Record.
+func (g *Group) Key() string { return g.ID }
+
+// Consent records the scopes a user granted a client for an API.
+type Consent struct {
+	UserID    string    `json:"user_id" bson:"user_id"`
+	ClientID  string    `json:"client_id" bson:"client_id"`
+	Audience  string    `json:"audience" bson:"audience"`
+	Scopes    []string  `json:"scope" bson:"scope"`
+	GrantedAt time.Time `json:"granted_at" bson:"granted_at"`
+}
+
+// Key implements Record: user, then client, then audience, so that a prefix
+// of JoinKey(user, "") lists one user's consents.
+func (c *Consent) Key() string { return JoinKey(c.UserID, c.ClientID, c.Audience) }
+
+// SigningKey is a private signing key of the issuer, serialised as a JWK.
+type SigningKey struct {
+	ID  string `json:"kid" bson:"kid"`
+	Alg string `json:"alg" bson:"alg"`
+	// JWK is the private key as JSON Web Key (RFC 7517).
+	JWK []byte `json:"jwk" bson:"jwk"`
+	// CreatedAt orders keys: the newest active key of an algorithm signs.
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
+	// RetiredAt, when set, stops the key signing; it is still published in
+	// the JWKS until no token it signed can be valid.
+	RetiredAt time.Time `json:"retired_at,omitempty" bson:"retired_at,omitempty"`
+}
+
+// Key implements Record.
+func (k *SigningKey) Key() string { return k.ID }

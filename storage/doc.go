@@ -1,0 +1,22 @@
+// Package storage is the persistence contract of scopekit: the record structs,
+// the small interfaces of atomic domain operations that the issuer needs, and
+// the sentinel errors every driver returns.
+//
+// Drivers live in sub-packages (storage/memory, storage/redis, storage/mongo)
+// and all pass the conformance suite in storage/storagetest.
+//
+// Rules every driver follows:
+//
+//   - Secrets, codes and tokens are stored as hashes, never raw: the records
+//     carry a Hash field computed by the caller (see token.Hash).
+//   - Operations that must be atomic are single methods (ConsumeCode,
+//     RotateRefresh, RevokeFamily, TakeAuthRequest), never a read followed by
+//     a write.
+//   - A driver never returns an expired record, even when the backend has not
+//     evicted it yet.
+//   - Every record lives in a tenant. Store.Tenant returns a view of the same
+//     backend scoped to another tenant; no tenant ever sees another's data.
+//   - Errors are the sentinels of this package (compare with errors.Is) or
+//     wrap ErrUnavailable when the backend cannot answer; nothing of the
+//     backend's own error types leaks through.
+package storage

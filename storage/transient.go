@@ -1,0 +1,110 @@
+package storage
+
+import "time"
+
+// AuthRequest is a pending authorization request (RFC 6749 §4.1.1), kept
+// server-side while the user signs in at the host application and answers the
+// consent page, so that nothing the browser sends back on return is trusted.
+type AuthRequest struct {
+	// ID is a random, unguessable handle given to the browser.
+	ID                  string   `json:"id" bson:"id"`
+	ClientID            string   `json:"client_id" bson:"client_id"`
+	RedirectURI         string   `json:"redirect_uri" bson:"redirect_uri"`
+	ResponseType        string   `json:"response_type" bson:"response_type"`
+	ResponseMode        string   `json:"response_mode,omitempty" bson:"response_mode,omitempty"`
+	Scopes              []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	Audience            string   `json:"audience,omitempty" bson:"audience,omitempty"`
+	State               string   `json:"state,omitempty" bson:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty" bson:"nonce,omitempty"`
+	CodeChallenge       string   `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
+	CodeChallengeMethod string   `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
+	Prompt              []string `json:"prompt,omitempty" bson:"prompt,omitempty"`
+	MaxAge              int64    `json:"max_age,omitempty" bson:"max_age,omitempty"`
+	// CSRF is the anti-forgery token of the consent form.
+	CSRF string `json:"csrf,omitempty" bson:"csrf,omitempty"`
+	// Extra holds parameters the server does not model itself.
+	Extra     map[string]string `json:"extra,omitempty" bson:"extra,omitempty"`
+	CreatedAt time.Time         `json:"created_at" bson:"created_at"`
+	ExpiresAt time.Time         `json:"expires_at" bson:"expires_at"`
+}
+
+// AuthCode is an issued authorization code (RFC 6749 §4.1.2), stored by the
+// hash of its value. It is single use: ConsumeCode marks it used atomically
+// and keeps it until it expires so that a replay can be detected.
+type AuthCode struct {
+	Hash                string    `json:"hash" bson:"hash"`
+	ClientID            string    `json:"client_id" bson:"client_id"`
+	RedirectURI         string    `json:"redirect_uri" bson:"redirect_uri"`
+	Subject             string    `json:"sub" bson:"sub"`
+	Audience            string    `json:"audience,omitempty" bson:"audience,omitempty"`
+	RequestedScopes     []string  `json:"requested_scope,omitempty" bson:"requested_scope,omitempty"`
+	Scopes              []string  `json:"scope,omitempty" bson:"scope,omitempty"`
+	Nonce               string    `json:"nonce,omitempty" bson:"nonce,omitempty"`
+	CodeChallenge       string    `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
+	CodeChallengeMethod string    `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
+	AuthTime            time.Time `json:"auth_time" bson:"auth_time"`
+	// Family is the token family every token issued from this code joins;
+	// a replay revokes it.
+	Family string `json:"family" bson:"family"`
+	// Claims carries what the server decided at authorization time and needs
+	// again at the exchange (for example claims added by rules).
+	Claims    map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
+	Used      bool           `json:"used,omitempty" bson:"used,omitempty"`
+	ExpiresAt time.Time      `json:"expires_at" bson:"expires_at"`
+}
+
+// Family is one grant given to one client for one user: the access, ID and
+// refresh tokens issued from one authorization share it, so that revoking the
+// family (code replay, refresh-token reuse, revocation of a refresh token)
+// revokes all of them (RFC 9700 §4.14.2).
+type Family struct {
+	ID       string    `json:"id" bson:"id"`
+	ClientID string    `json:"client_id" bson:"client_id"`
+	Subject  string    `json:"sub" bson:"sub"`
+	Audience string    `json:"audience,omitempty" bson:"audience,omitempty"`
+	Scopes   []string  `json:"scope,omitempty" bson:"scope,omitempty"`
+	AuthTime time.Time `json:"auth_time" bson:"auth_time"`
+	// Claims holds what was decided at login and must be returned later
+	// without re-running rules (custom ID-token claims shown by /userinfo).
+	Claims    map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
+	Revoked   bool           `json:"revoked,omitempty" bson:"revoked,omitempty"`
+	CreatedAt time.Time      `json:"created_at" bson:"created_at"`
+	// ExpiresAt is the absolute end of the family: no token of it is valid
+	// after this instant.
+	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
+}
+
+// RefreshToken is an issued refresh token (RFC 6749 §6), stored by the hash
+// of its value within its family. Rotation marks the old token used and keeps
+// it until it expires, so that its reuse is detected.
+type RefreshToken struct {
+	Hash     string   `json:"hash" bson:"hash"`
+	Family   string   `json:"family" bson:"family"`
+	ClientID string   `json:"client_id" bson:"client_id"`
+	Subject  string   `json:"sub" bson:"sub"`
+	Audience string   `json:"audience,omitempty" bson:"audience,omitempty"`
+	Scopes   []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// Used is set by RotateRefresh on the token it replaces.
+	Used     bool      `json:"used,omitempty" bson:"used,omitempty"`
+	IssuedAt time.Time `json:"iat" bson:"iat"`
+	// ExpiresAt is the idle expiry, never later than the family's.
+	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
+}
+
+// Revocation records a revoked access token by its "jti" until it expires
+// (RFC 7009 §2.1).
+type Revocation struct {
+	JTI string `json:"jti" bson:"jti"`
+	// Family is the token's family, empty for client-credentials tokens.
+	Family    string    `json:"family,omitempty" bson:"family,omitempty"`
+	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
+}
+
+// Resolution is what a token request needs of the directory in one read:
+// the client, the API and the client grant joining them. Missing records
+// are nil.
+type Resolution struct {
+	Client *Client
+	API    *API
+	Grant  *ClientGrant
+}
