@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"time"
 
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"

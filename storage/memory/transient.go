@@ -1,0 +1,330 @@
+package memory
+
+import (
+	"context"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// sweepEvery is how many short-lived writes trigger a sweep, and sweepMax
+// bounds the entries one sweep examines, so no write pays for a full scan.
+const (
+	sweepEvery = 256
+	sweepMax   = 1024
+)
+
+// Resolve implements storage.Directory with three map reads under one lock.
+func (s *Store) Resolve(ctx context.Context, clientID, audience string) (*storage.Resolution, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.b.mu.RLock()
+	defer s.b.mu.RUnlock()
+	res := &storage.Resolution{}
+	t := s.tenant(false)
+	if t == nil {
+		return res, nil
+	}
+	if c := t.clients[clientID]; c != nil {
+		res.Client = cloneClient(c)
+	}
+	if audience == "" {
+		return res, nil
+	}
+	if a := t.apis[audience]; a != nil {
+		res.API = cloneAPI(a)
+	}
+	if g := t.grants[storage.JoinKey(clientID, audience)]; g != nil {
+		res.Grant = cloneClientGrant(g)
+	}
+	return res, nil
+}
+
+// lockShortLived takes the write lock for a short-lived write, checks the
+// context and the record's expiry, and sweeps now and then.
+func (s *Store) lockShortLived(ctx context.Context, key string, expiresAt time.Time) (*tenant, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	if key == "" || expiresAt.IsZero() {
+		return nil, time.Time{}, storage.ErrInvalid
+	}
+	s.b.mu.Lock()
+	now := s.b.now()
+	t := s.tenant(true)
+	s.b.writes++
+	if s.b.writes >= sweepEvery {
+		s.b.writes = 0
+		t.sweep(now)
+	}
+	return t, now, nil
+}
+
+// lockRead takes the write lock for an operation that reads and may mutate.
+func (s *Store) lockRead(ctx context.Context) (*tenant, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	s.b.mu.Lock()
+	return s.tenant(true), s.b.now(), nil
+}
+
+// sweep drops up to sweepMax expired short-lived records.
+func (t *tenant) sweep(now time.Time) {
+	n := 0
+	for k, r := range t.requests {
+		if n++; n > sweepMax {
+			return
+		}
+		if storage.Expired(r.ExpiresAt, now) {
+			delete(t.requests, k)
+		}
+	}
+	for k, c := range t.codes {
+		if n++; n > sweepMax {
+			return
+		}
+		if storage.Expired(c.ExpiresAt, now) {
+			delete(t.codes, k)
+		}
+	}
+	for k, f := range t.families {
+		if n++; n > sweepMax {
+			return
+		}
+		if storage.Expired(f.f.ExpiresAt, now) {
+			delete(t.families, k)
+		}
+	}
+	for k, exp := range t.revoked {
+		if n++; n > sweepMax {
+			return
+		}
+		if storage.Expired(exp, now) {
+			delete(t.revoked, k)
+		}
+	}
+}
+
+// CreateAuthRequest implements storage.AuthRequests.
+func (s *Store) CreateAuthRequest(ctx context.Context, r *storage.AuthRequest) error {
+	t, _, err := s.lockShortLived(ctx, r.ID, r.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	defer s.b.mu.Unlock()
+	if _, ok := t.requests[r.ID]; ok {
+		return storage.ErrDuplicate
+	}
+	t.requests[r.ID] = cloneAuthRequest(r)
+	return nil
+}
+
+// GetAuthRequest implements storage.AuthRequests.
+func (s *Store) GetAuthRequest(ctx context.Context, id string) (*storage.AuthRequest, error) {
+	t, now, err := s.lockRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.b.mu.Unlock()
+	r, ok := t.requests[id]
+	if !ok || storage.Expired(r.ExpiresAt, now) {
+		return nil, storage.ErrNotFound
+	}
+	return cloneAuthRequest(r), nil
+}
+
+// TakeAuthRequest implements storage.AuthRequests.
+func (s *Store) TakeAuthRequest(ctx context.Context, id string) (*storage.AuthRequest, error) {
+	t, now, err := s.lockRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.b.mu.Unlock()
+	r, ok := t.requests[id]
+	if !ok || storage.Expired(r.ExpiresAt, now) {
+		return nil, storage.ErrNotFound
+	}
+	delete(t.requests, id)
+	return r, nil
+}
+
+// CreateCode implements storage.Codes.
+func (s *Store) CreateCode(ctx context.Context, c *storage.AuthCode) error {
+	t, now, err := s.lockShortLived(ctx, c.Hash, c.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	defer s.b.mu.Unlock()
+	if old, ok := t.codes[c.Hash]; ok && !storage.Expired(old.ExpiresAt, now) {
+		return storage.ErrDuplicate
+	}
+	t.codes[c.Hash] = cloneCode(c)
+	return nil
+}
+
+// ConsumeCode implements storage.Codes.
+func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode, error) {
+	t, now, err := s.lockRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.b.mu.Unlock()
+	c, ok := t.codes[hash]
+	if !ok || storage.Expired(c.ExpiresAt, now) {
+		return nil, storage.ErrNotFound
+	}
+	if c.Used {
+		return cloneCode(c), storage.ErrAlreadyUsed
+	}
+	c.Used = true
+	return cloneCode(c), nil
+}
+
+// CreateFamily implements storage.Families.
+func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *storage.RefreshToken) error {
+	if first != nil && (first.Hash == "" || first.ExpiresAt.IsZero() || first.Family != f.ID) {
+		return storage.ErrInvalid
+	}
+	t, now, err := s.lockShortLived(ctx, f.ID, f.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	defer s.b.mu.Unlock()
+	if old, ok := t.families[f.ID]; ok && !storage.Expired(old.f.ExpiresAt, now) {
+		return storage.ErrDuplicate
+	}
+	e := &familyEntry{f: cloneFamily(f), tokens: map[string]*storage.RefreshToken{}}
+	if first != nil {
+		e.tokens[first.Hash] = cloneRefresh(first)
+	}
+	t.families[f.ID] = e
+	return nil
+}
+
+// family returns a live family entry. The caller holds the lock.
+func (t *tenant) family(id string, now time.Time) *familyEntry {
+	e := t.families[id]
+	if e == nil || storage.Expired(e.f.ExpiresAt, now) {
+		return nil
+	}
+	return e
+}
+
+// GetFamily implements storage.Families.
+func (s *Store) GetFamily(ctx context.Context, id string) (*storage.Family, error) {
+	t, now, err := s.lockRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.b.mu.Unlock()
+	e := t.family(id, now)
+	if e == nil {
+		return nil, storage.ErrNotFound
+	}
+	return cloneFamily(e.f), nil
+}
+
+// liveToken returns a live refresh token of a live, unrevoked family.
+func (t *tenant) liveToken(family, hash string, now time.Time) (*familyEntry, *storage.RefreshToken, error) {
+	e := t.family(family, now)
+	if e == nil {
+		return nil, nil, storage.ErrNotFound
+	}
+	if e.f.Revoked {
+		return nil, nil, storage.ErrRevoked
+	}
+	rt := e.tokens[hash]
+	if rt == nil || storage.Expired(rt.ExpiresAt, now) {
+		return nil, nil, storage.ErrNotFound
+	}
+	return e, rt, nil
+}
+
+// GetRefresh implements storage.Families.
+func (s *Store) GetRefresh(ctx context.Context, family, hash string) (*storage.RefreshToken, error) {
+	t, now, err := s.lockRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.b.mu.Unlock()
+	_, rt, err := t.liveToken(family, hash, now)
+	if err != nil {
+		return nil, err
+	}
+	return cloneRefresh(rt), nil
+}
+
+// RotateRefresh implements storage.Families.
+func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next *storage.RefreshToken) (*storage.RefreshToken, error) {
+	if next == nil || next.Hash == "" || next.ExpiresAt.IsZero() || next.Family != family {
+		return nil, storage.ErrInvalid
+	}
+	t, now, err := s.lockRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.b.mu.Unlock()
+	e, rt, err := t.liveToken(family, oldHash, now)
+	if err != nil {
+		return nil, err
+	}
+	if rt.Used {
+		return cloneRefresh(rt), storage.ErrAlreadyUsed
+	}
+	rt.Used = true
+	e.tokens[next.Hash] = cloneRefresh(next)
+	return cloneRefresh(rt), nil
+}
+
+// RevokeFamily implements storage.Families.
+func (s *Store) RevokeFamily(ctx context.Context, id string) error {
+	t, now, err := s.lockRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.b.mu.Unlock()
+	e := t.family(id, now)
+	if e == nil {
+		return storage.ErrNotFound
+	}
+	e.f.Revoked = true
+	return nil
+}
+
+// RevokeToken implements storage.Revocations.
+func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
+	t, _, err := s.lockShortLived(ctx, r.JTI, r.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	defer s.b.mu.Unlock()
+	if old, ok := t.revoked[r.JTI]; !ok || old.Before(r.ExpiresAt) {
+		t.revoked[r.JTI] = r.ExpiresAt
+	}
+	return nil
+}
+
+// TokenRevoked implements storage.Revocations. It does not allocate.
+func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.b.mu.RLock()
+	defer s.b.mu.RUnlock()
+	t := s.b.tenants[s.id]
+	if t == nil {
+		return false, nil
+	}
+	now := s.b.now()
+	if exp, ok := t.revoked[jti]; ok && !storage.Expired(exp, now) {
+		return true, nil
+	}
+	if family != "" {
+		if e := t.families[family]; e != nil && e.f.Revoked && !storage.Expired(e.f.ExpiresAt, now) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

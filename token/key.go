@@ -1,0 +1,256 @@
+package token
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// The signing algorithms of scopekit (RFC 7518 §3, RFC 8037 §3.1). HMAC and
+// "none" are deliberately absent: an issuer's tokens are verified by parties
+// that must not be able to mint them.
+const (
+	RS256 = "RS256"
+	PS256 = "PS256"
+	ES256 = "ES256"
+	EdDSA = "EdDSA"
+)
+
+// Supported reports whether alg is one of the four supported algorithms.
+func Supported(alg string) bool {
+	switch alg {
+	case RS256, PS256, ES256, EdDSA:
+		return true
+	}
+	return false
+}
+
+// rsaBits is the size of generated RSA keys; loaded keys must be at least
+// this large (RFC 7518 §3.3).
+const rsaBits = 2048
+
+// Key is a private signing key bound to one algorithm, with its key id.
+type Key struct {
+	id, alg string
+	priv    crypto.Signer
+	public  jose.JSONWebKey
+	// headers are the base64url JWS headers of the common types, computed once.
+	headers map[string]string
+}
+
+// GenerateKey creates a key for alg: RSA-2048 for RS256 and PS256, P-256
+// for ES256, Ed25519 for EdDSA. Its kid is the RFC 7638 thumbprint.
+func GenerateKey(alg string) (*Key, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case RS256, PS256:
+		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
+	case ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, fmt.Errorf("token: unsupported algorithm %q", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newKey("", alg, priv)
+}
+
+// ParseJWK loads a private key from its JWK (RFC 7517). The JWK must carry
+// a supported "alg" that fits its key type; public-only keys are refused.
+func ParseJWK(data []byte) (*Key, error) {
+	var jwk jose.JSONWebKey
+	if err := json.Unmarshal(data, &jwk); err != nil {
+		return nil, fmt.Errorf("token: malformed JWK: %w", err)
+	}
+	if jwk.IsPublic() {
+		return nil, errors.New("token: JWK holds no private key")
+	}
+	priv, ok := jwk.Key.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("token: JWK is not a signing key")
+	}
+	return newKey(jwk.KeyID, jwk.Algorithm, priv)
+}
+
+func newKey(kid, alg string, priv crypto.Signer) (*Key, error) {
+	if err := checkKeyType(alg, priv.Public()); err != nil {
+		return nil, err
+	}
+	if k, ok := priv.(*rsa.PrivateKey); ok {
+		k.Precompute()
+	}
+	k := &Key{alg: alg, priv: priv}
+	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
+	if kid == "" {
+		tp, err := pub.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		kid = base64.RawURLEncoding.EncodeToString(tp)
+	}
+	k.id = kid
+	pub.KeyID = kid
+	k.public = pub
+	k.headers = map[string]string{
+		TypeAccessToken: k.header(TypeAccessToken),
+		TypeIDToken:     k.header(TypeIDToken),
+	}
+	return k, nil
+}
+
+// checkKeyType verifies that the public key fits alg.
+func checkKeyType(alg string, pub crypto.PublicKey) error {
+	switch alg {
+	case RS256, PS256:
+		if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() >= rsaBits {
+			return nil
+		}
+		return fmt.Errorf("token: %s needs an RSA key of at least %d bits", alg, rsaBits)
+	case ES256:
+		if k, ok := pub.(*ecdsa.PublicKey); ok && k.Curve == elliptic.P256() {
+			return nil
+		}
+		return fmt.Errorf("token: %s needs a P-256 key", alg)
+	case EdDSA:
+		if _, ok := pub.(ed25519.PublicKey); ok {
+			return nil
+		}
+		return fmt.Errorf("token: %s needs an Ed25519 key", alg)
+	}
+	return fmt.Errorf("token: unsupported algorithm %q", alg)
+}
+
+// ID returns the key id ("kid").
+func (k *Key) ID() string { return k.id }
+
+// Alg returns the key's algorithm.
+func (k *Key) Alg() string { return k.alg }
+
+// MarshalJWK returns the private key as a JWK, for storage.
+func (k *Key) MarshalJWK() ([]byte, error) {
+	return json.Marshal(jose.JSONWebKey{Key: k.priv, KeyID: k.id, Algorithm: k.alg, Use: "sig"})
+}
+
+// Public returns the public half as a JWK with kid, alg and use "sig".
+func (k *Key) Public() jose.JSONWebKey { return k.public }
+
+func (k *Key) header(typ string) string {
+	h, _ := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+		Typ string `json:"typ,omitempty"`
+	}{k.alg, k.id, typ})
+	return base64.RawURLEncoding.EncodeToString(h)
+}
+
+// sigSize is the length of a signature of the key.
+func (k *Key) sigSize() int {
+	switch p := k.priv.Public().(type) {
+	case *rsa.PublicKey:
+		return p.Size()
+	default:
+		return 64
+	}
+}
+
+// Sign returns a compact JWS (RFC 7515 §7.1) over payload with the header
+// {"alg","kid","typ"}. The header of the common types is precomputed and the
+// token is built in one allocation, so the cost is the signature's.
+func (k *Key) Sign(typ string, payload []byte) (string, error) {
+	hdr, ok := k.headers[typ]
+	if !ok {
+		hdr = k.header(typ)
+	}
+	enc := base64.RawURLEncoding
+	n := len(hdr) + 1 + enc.EncodedLen(len(payload))
+	buf := make([]byte, n, n+1+enc.EncodedLen(k.sigSize()))
+	copy(buf, hdr)
+	buf[len(hdr)] = '.'
+	enc.Encode(buf[len(hdr)+1:], payload)
+	sig, err := k.signBytes(buf)
+	if err != nil {
+		return "", err
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+func (k *Key) signBytes(input []byte) ([]byte, error) {
+	switch priv := k.priv.(type) {
+	case ed25519.PrivateKey:
+		return ed25519.Sign(priv, input), nil
+	case *ecdsa.PrivateKey:
+		d := sha256.Sum256(input)
+		r, s, err := ecdsa.Sign(rand.Reader, priv, d[:])
+		if err != nil {
+			return nil, err
+		}
+		sig := make([]byte, 64)
+		r.FillBytes(sig[:32])
+		s.FillBytes(sig[32:])
+		return sig, nil
+	case *rsa.PrivateKey:
+		d := sha256.Sum256(input)
+		if k.alg == PS256 {
+			return rsa.SignPSS(rand.Reader, priv, crypto.SHA256, d[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		}
+		return rsa.SignPKCS1v15(nil, priv, crypto.SHA256, d[:])
+	}
+	return nil, fmt.Errorf("token: unsupported key type %T", k.priv)
+}
+
+// verifySignature checks sig over input with a public key for alg.
+func verifySignature(alg string, pub crypto.PublicKey, input, sig []byte) error {
+	switch alg {
+	case EdDSA:
+		p, ok := pub.(ed25519.PublicKey)
+		if !ok || !ed25519.Verify(p, input, sig) {
+			return ErrSignature
+		}
+		return nil
+	case ES256:
+		p, ok := pub.(*ecdsa.PublicKey)
+		if !ok || len(sig) != 64 || p.Curve != elliptic.P256() {
+			return ErrSignature
+		}
+		d := sha256.Sum256(input)
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		if !ecdsa.Verify(p, d[:], r, s) {
+			return ErrSignature
+		}
+		return nil
+	case RS256, PS256:
+		p, ok := pub.(*rsa.PublicKey)
+		if !ok || len(sig) != p.Size() {
+			return ErrSignature
+		}
+		d := sha256.Sum256(input)
+		var err error
+		if alg == PS256 {
+			err = rsa.VerifyPSS(p, crypto.SHA256, d[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		} else {
+			err = rsa.VerifyPKCS1v15(p, crypto.SHA256, d[:], sig)
+		}
+		if err != nil {
+			return ErrSignature
+		}
+		return nil
+	}
+	return ErrAlgorithm
+}

@@ -1,0 +1,280 @@
+package token
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// KeySource finds the public key of a kid for verification.
+type KeySource interface {
+	// VerificationKey returns the public key for kid, or ErrUnknownKey.
+	VerificationKey(ctx context.Context, kid string) (jose.JSONWebKey, error)
+}
+
+const (
+	defaultLeeway  = 30 * time.Second
+	maxLeeway      = 5 * time.Minute
+	defaultMaxSize = 16 << 10
+)
+
+// Verifier checks signed JWTs (RFC 7519 §7.2, RFC 8725). Every field marked
+// required must be set: an empty Verifier refuses everything with ErrConfig
+// rather than accepting anything.
+type Verifier struct {
+	// Issuer is the exact "iss" required.
+	Issuer string
+	// Audience must be one of the token's "aud" values.
+	Audience string
+	// Algorithms is the allow-list of header "alg" values. "none" and HMAC
+	// are never accepted, whatever it says.
+	Algorithms []string
+	// Keys finds verification keys by kid.
+	Keys KeySource
+	// Types lists accepted "typ" header values, compared without case and
+	// with an optional "application/" prefix (RFC 8725 §3.11). Empty accepts any.
+	Types []string
+	// Leeway is the clock skew allowed for exp, nbf and iat. Zero means 30
+	// seconds; more than 5 minutes is capped.
+	Leeway time.Duration
+	// MaxSize bounds the token length in bytes, checked before any decoding.
+	// Zero means 16 KiB.
+	MaxSize int
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Claims is a verified claim set.
+type Claims struct {
+	// Registered and RFC 9068 claims.
+	Issuer, Subject, ClientID, AuthorizedParty, Scope, GrantType, JTI string
+	// Audience is "aud", a string or an array in the token.
+	Audience []string
+	// IssuedAt, NotBefore and ExpiresAt are zero when absent.
+	IssuedAt, NotBefore, ExpiresAt time.Time
+	// KeyID, Algorithm and Type come from the JWS header.
+	KeyID, Algorithm, Type string
+	// Raw holds every claim of the payload.
+	Raw map[string]any
+}
+
+// Scopes returns the "scope" claim split into its values.
+func (c *Claims) Scopes() []string { return strings.Fields(c.Scope) }
+
+type jwsHeader struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// Verify checks raw and returns its claims. Errors wrap ErrInvalid for any
+// token defect, or are ErrConfig / a key source failure otherwise.
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if v.Issuer == "" || v.Audience == "" || len(v.Algorithms) == 0 || v.Keys == nil {
+		return nil, ErrConfig
+	}
+	max := v.MaxSize
+	if max <= 0 {
+		max = defaultMaxSize
+	}
+	if len(raw) > max {
+		return nil, ErrTooLarge
+	}
+	h, p, sigPart, ok := split(raw)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	var hdr jwsHeader
+	if err := decodeJSON(h, &hdr); err != nil {
+		return nil, ErrMalformed
+	}
+	if !v.algAllowed(hdr.Alg) {
+		return nil, ErrAlgorithm
+	}
+	if hdr.Crit != nil || hdr.Kid == "" {
+		return nil, ErrMalformed
+	}
+	if !v.typeAllowed(hdr.Typ) {
+		return nil, ErrType
+	}
+	jwk, err := v.Keys.VerificationKey(ctx, hdr.Kid)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 8725 §3.1: the key decides the algorithm, not the token.
+	if jwk.Algorithm != hdr.Alg || jwk.Key == nil {
+		return nil, ErrAlgorithm
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(sigPart)
+	if err != nil {
+		return nil, ErrMalformed
+	}
+	pub := jwk.Key
+	if !jwk.IsPublic() {
+		pub = jwk.Public().Key
+	}
+	if err := verifySignature(hdr.Alg, pub, []byte(raw[:len(h)+1+len(p)]), sig); err != nil {
+		return nil, err
+	}
+	c, err := parseClaims(p)
+	if err != nil {
+		return nil, err
+	}
+	c.KeyID, c.Algorithm, c.Type = hdr.Kid, hdr.Alg, hdr.Typ
+	if err := v.checkClaims(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// split cuts a compact JWS into its three parts.
+func split(raw string) (h, p, s string, ok bool) {
+	i := strings.IndexByte(raw, '.')
+	if i <= 0 {
+		return "", "", "", false
+	}
+	j := strings.IndexByte(raw[i+1:], '.')
+	if j <= 0 {
+		return "", "", "", false
+	}
+	j += i + 1
+	if strings.IndexByte(raw[j+1:], '.') >= 0 || j == len(raw)-1 {
+		return "", "", "", false
+	}
+	return raw[:i], raw[i+1 : j], raw[j+1:], true
+}
+
+func decodeJSON(part string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(part)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func (v *Verifier) algAllowed(alg string) bool {
+	if !Supported(alg) {
+		return false
+	}
+	for _, a := range v.Algorithms {
+		if a == alg {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *Verifier) typeAllowed(typ string) bool {
+	if len(v.Types) == 0 {
+		return true
+	}
+	t := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "application/"))
+	for _, want := range v.Types {
+		if strings.ToLower(strings.TrimPrefix(strings.ToLower(want), "application/")) == t {
+			return true
+		}
+	}
+	return false
+}
+
+// parseClaims decodes the payload once into Raw and reads the registered
+// claims out of it.
+func parseClaims(p string) (*Claims, error) {
+	b, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return nil, ErrMalformed
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil || dec.More() || raw == nil {
+		return nil, ErrMalformed
+	}
+	c := &Claims{Raw: raw}
+	str := func(k string, dst *string) bool {
+		x, present := raw[k]
+		if !present {
+			return true
+		}
+		s, ok := x.(string)
+		*dst = s
+		return ok
+	}
+	num := func(k string, dst *time.Time) bool {
+		x, present := raw[k]
+		if !present {
+			return true
+		}
+		n, ok := x.(json.Number)
+		if !ok {
+			return false
+		}
+		f, err := n.Float64()
+		if err != nil || f < 0 || f > 1e11 {
+			return false
+		}
+		*dst = time.Unix(int64(f), 0)
+		return true
+	}
+	ok := str("iss", &c.Issuer) && str("sub", &c.Subject) && str("client_id", &c.ClientID) &&
+		str("azp", &c.AuthorizedParty) && str("scope", &c.Scope) && str("gty", &c.GrantType) &&
+		str("jti", &c.JTI) && num("iat", &c.IssuedAt) && num("nbf", &c.NotBefore) && num("exp", &c.ExpiresAt)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	switch a := raw["aud"].(type) {
+	case string:
+		c.Audience = []string{a}
+	case []any:
+		for _, x := range a {
+			s, ok := x.(string)
+			if !ok {
+				return nil, ErrMalformed
+			}
+			c.Audience = append(c.Audience, s)
+		}
+	case nil:
+	default:
+		return nil, ErrMalformed
+	}
+	return c, nil
+}
+
+// checkClaims applies the time, issuer and audience rules.
+func (v *Verifier) checkClaims(c *Claims) error {
+	leeway := v.Leeway
+	if leeway <= 0 {
+		leeway = defaultLeeway
+	}
+	if leeway > maxLeeway {
+		leeway = maxLeeway
+	}
+	now := time.Now()
+	if v.Now != nil {
+		now = v.Now()
+	}
+	if c.ExpiresAt.IsZero() || !now.Before(c.ExpiresAt.Add(leeway)) {
+		return ErrExpired
+	}
+	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
+		return ErrNotYetValid
+	}
+	if !c.IssuedAt.IsZero() && now.Add(leeway).Before(c.IssuedAt) {
+		return ErrNotYetValid
+	}
+	if c.Issuer != v.Issuer {
+		return ErrIssuer
+	}
+	for _, a := range c.Audience {
+		if a == v.Audience {
+			return nil
+		}
+	}
+	return ErrAudience
+}
