@@ -212,3 +212,21 @@ type SigningKey struct {
 
 // Key implements Record.
 func (k *SigningKey) Key() string { return k.ID }
+
+// ValidKey reports whether a record key is usable: not empty, and no part of
+// a composite key empty.
+func ValidKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(key)-len(KeySep); i++ {
+		if key[i:i+len(KeySep)] == KeySep {
+			if i == start {
+				return false
+			}
+			start = i + len(KeySep)
+		}
+	}
+	return start < len(key)
+}

@@ -20,7 +20,7 @@ type collection[T any, PT interface {
 
 func (c collection[T, PT]) key(rec *T) (string, error) {
 	k := PT(rec).Key()
-	if k == "" {
+	if !storage.ValidKey(k) {
 		return "", storage.ErrInvalid
 	}
 	return k, nil

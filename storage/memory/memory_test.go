@@ -1,0 +1,21 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/storage/memory"
+	"github.com/scopekit/scopekit/storage/storagetest"
+)
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, func(*testing.T) storage.Store { return memory.New() })
+}
+
+func TestTokenRevokedDoesNotAllocate(t *testing.T) {
+	s := memory.New()
+	allocs := testing.AllocsPerRun(100, func() { _, _ = s.TokenRevoked(t.Context(), "fam", "fam.jti") })
+	if allocs != 0 {
+		t.Fatalf("TokenRevoked allocates %v times", allocs)
+	}
+}

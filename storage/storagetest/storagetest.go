@@ -1,0 +1,52 @@
+// Package storagetest is the conformance suite of storage drivers: every
+// driver runs Run against a real backend, so that all of them keep the same
+// contract (round trips, not-found, duplicates, expiry, tenant isolation,
+// cancelled contexts and single-use records under concurrency).
+//
+// Drivers keep times to the millisecond in UTC; the suite compares times at
+// that precision.
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// NewStore returns a fresh, empty store for one subtest.
+type NewStore func(t *testing.T) storage.Store
+
+// Run runs the whole suite against stores made by newStore.
+func Run(t *testing.T, newStore NewStore) {
+	t.Run("Collections", func(t *testing.T) { testCollections(t, newStore) })
+	t.Run("Resolve", func(t *testing.T) { testResolve(t, newStore) })
+	t.Run("AuthRequests", func(t *testing.T) { testAuthRequests(t, newStore) })
+	t.Run("Codes", func(t *testing.T) { testCodes(t, newStore) })
+	t.Run("Families", func(t *testing.T) { testFamilies(t, newStore) })
+	t.Run("Revocations", func(t *testing.T) { testRevocations(t, newStore) })
+	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
+	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, newStore) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+}
+
+// Expect fails the test unless errors.Is(err, want) (nil wants no error).
+func Expect(t testing.TB, err, want error, what string) {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Fatalf("%s: unexpected error %v", what, err)
+		}
+		return
+	}
+	if !errors.Is(err, want) {
+		t.Fatalf("%s: error %v, want %v", what, err, want)
+	}
+}
+
+// ms returns t at the millisecond precision drivers keep, in UTC.
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+var bg = context.Background()
