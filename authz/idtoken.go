@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -53,12 +54,12 @@ func UserClaims(u *storage.User, scopes []string) map[string]any {
 // signIDToken builds and signs the ID token of a user grant (OIDC Core
 // §2, §3.1.3.6): the standard claims the scopes release, the custom claims
 // decided at login, and at_hash binding it to the access token.
-func (s *Server) signIDToken(c *storage.Client, d *Decision, accessToken string, now time.Time) (string, error) {
+func (s *Server) signIDToken(ctx context.Context, c *storage.Client, d *Decision, accessToken string, now time.Time) (string, error) {
 	alg := c.IDTokenSigningAlg
 	if alg == "" {
 		alg = token.RS256
 	}
-	key, err := s.keys.set.Signer(alg)
+	key, err := s.signer(ctx, alg)
 	if err != nil {
 		return "", err
 	}

@@ -140,3 +140,26 @@ func (s *Server) RetireKey(ctx context.Context, kid string) error {
 
 // Keys returns the server's key set (its JWKS is public).
 func (s *Server) Keys() *token.KeySet { return s.keys.set }
+
+// signer returns the signing key of alg. A tenant whose keys live in the
+// store gets one created on first use, so configuring an API with ES256 or
+// EdDSA needs no key management; with Config.Keys given, a missing key is an
+// error.
+func (s *Server) signer(ctx context.Context, alg string) (*token.Key, error) {
+	k, err := s.keys.set.Signer(alg)
+	if err == nil || s.keys.store == nil || !token.Supported(alg) {
+		return k, err
+	}
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	if k, err := s.keys.set.Signer(alg); err == nil {
+		return k, nil
+	}
+	if err := loadKeys(ctx, s.store, s.keys.set); err != nil {
+		return nil, err
+	}
+	if k, err := s.keys.set.Signer(alg); err == nil {
+		return k, nil
+	}
+	return createKey(ctx, s.store, s.keys.set, alg, s.cfg.Now())
+}

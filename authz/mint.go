@@ -58,7 +58,7 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	if d.User != nil {
 		at.AuthTime = d.AuthTime
 	}
-	raw, err := s.signAccess(alg, &at)
+	raw, err := s.signAccess(ctx, alg, &at)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 		resp.Scope = at.Scope
 	}
 	if d.User != nil && contains(d.Scopes, ScopeOpenID) {
-		if resp.IDToken, err = s.signIDToken(c, d, raw, now); err != nil {
+		if resp.IDToken, err = s.signIDToken(ctx, c, d, raw, now); err != nil {
 			return nil, err
 		}
 	}
@@ -114,8 +114,8 @@ func (s *Server) permissionsClaim(ctx context.Context, d *Decision) ([]string, e
 }
 
 // signAccess encodes and signs an access token with the current key of alg.
-func (s *Server) signAccess(alg string, at *token.AccessToken) (string, error) {
-	key, err := s.keys.set.Signer(alg)
+func (s *Server) signAccess(ctx context.Context, alg string, at *token.AccessToken) (string, error) {
+	key, err := s.signer(ctx, alg)
 	if err != nil {
 		return "", err
 	}

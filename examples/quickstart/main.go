@@ -14,7 +14,10 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"io"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
@@ -96,23 +99,27 @@ func createUser(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(`{"message":"User created"}` + "\n"))
 }
 
-func printUsage(w *os.File, issuer, api string, secrets map[string]string) {
+func printUsage(w io.Writer, issuer, api string, secrets map[string]string) {
+	ids := make([]string, 0, len(secrets))
+	for id := range secrets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	fmt.Fprintf(w, "issuer:   %s\naudience: %s\n", issuer, api)
-	for id, secret := range secrets {
-		fmt.Fprintf(w, "client:   %s\nsecret:   %s\n", id, secret)
+	for _, id := range ids {
+		fmt.Fprintf(w, "client:   %s\nsecret:   %s\n", id, secrets[id])
 	}
-	for id, secret := range secrets {
-		base := issuer[:len(issuer)-1]
-		fmt.Fprintf(w, `
-# get a token (granted: read:users)
+	if len(ids) == 0 {
+		return
+	}
+	fmt.Fprintf(w, `
+# get a token as %[2]s
 TOKEN=$(curl -s -u '%[2]s:%[3]s' -d grant_type=client_credentials -d audience='%[4]s' %[1]s/oauth/token | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-# 200: GET needs read:users
+# GET /users needs read:users
 curl -i -H "Authorization: Bearer $TOKEN" %[1]s/users
-# 403 insufficient_scope: POST needs write:users
+# POST /users needs write:users
 curl -i -X POST -H "Authorization: Bearer $TOKEN" %[1]s/users
-# 401: no token
+# no token: 401
 curl -i %[1]s/users
-`, base, id, secret, api)
-		break
-	}
+`, strings.TrimSuffix(issuer, "/"), ids[0], secrets[ids[0]], api)
 }

@@ -1,0 +1,60 @@
+package authz
+
+import (
+	"strings"
+	"testing"
+)
+
+func FuzzParseScope(f *testing.F) {
+	for _, s := range []string{"", "openid profile", "read:users  read:users", "a\"b", "\x00", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		scopes, err := ParseScope(s)
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, sc := range scopes {
+			if sc == "" || !validScopeToken(sc) || seen[sc] || strings.Contains(sc, " ") {
+				t.Fatalf("ParseScope(%q) = %q", s, scopes)
+			}
+			seen[sc] = true
+			if !ScopeHas(FormatScope(scopes), sc) {
+				t.Fatalf("ScopeHas lost %q", sc)
+			}
+		}
+	})
+}
+
+func FuzzMatchRedirectURI(f *testing.F) {
+	registered := []string{"https://app.example.com/cb?x=1", "http://127.0.0.1/native/cb", "http://[::1]:8080/cb"}
+	for _, s := range []string{"https://app.example.com/cb?x=1", "http://127.0.0.1:5000/native/cb", "http://127.0.0.1:5000/native/cb#x", "https://app.example.com/cb/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, got string) {
+		m, ok := matchRedirectURI(registered, got)
+		if !ok {
+			return
+		}
+		if m != got {
+			t.Fatalf("match returned %q for %q", m, got)
+		}
+		if !strings.HasPrefix(got, "https://app.example.com/cb?x=1") && !strings.HasPrefix(got, "http://127.0.0.1") && !strings.HasPrefix(got, "http://[::1]") {
+			t.Fatalf("%q matched a registered URI", got)
+		}
+		if strings.HasPrefix(got, "https://") && got != registered[0] {
+			t.Fatalf("non-loopback %q matched without being identical", got)
+		}
+	})
+}
+
+func FuzzPeekAudience(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.sig")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, raw string) {
+		if aud, ok := peekAudience(raw); ok && aud == "" {
+			t.Fatal("empty audience reported ok")
+		}
+	})
+}

@@ -1,0 +1,110 @@
+package token_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scopekit/scopekit/token"
+)
+
+type jwksServer struct {
+	*httptest.Server
+	hits atomic.Int32
+	mu   sync.Mutex
+	body []byte
+}
+
+func newJWKSServer(t *testing.T, set *token.KeySet) *jwksServer {
+	s := &jwksServer{body: set.JWKS()}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		_, _ = w.Write(s.body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *jwksServer) serve(b []byte) {
+	s.mu.Lock()
+	s.body = b
+	s.mu.Unlock()
+}
+
+func TestRemoteKeys(t *testing.T) {
+	ctx := context.Background()
+	k1 := genKey(t, token.RS256)
+	set := token.NewKeySet(k1)
+	srv := newJWKSServer(t, set)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	rk := &token.RemoteKeys{URL: srv.URL, Client: srv.Client(), Now: clock}
+	v := verifier(rk, token.RS256)
+	raw, _ := k1.Sign(token.TypeAccessToken, claims(nil))
+
+	t.Run("fetch once then cache", func(t *testing.T) {
+		for i := 0; i < 5; i++ {
+			if _, err := v.Verify(ctx, raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := srv.hits.Load(); n != 1 {
+			t.Fatalf("%d fetches for one key", n)
+		}
+	})
+	t.Run("unknown kids refetch at most once per interval", func(t *testing.T) {
+		before := srv.hits.Load()
+		for i := 0; i < 20; i++ {
+			if _, err := rk.VerificationKey(ctx, "made-up-"+strings.Repeat("x", i)); !errors.Is(err, token.ErrUnknownKey) {
+				t.Fatalf("err = %v", err)
+			}
+		}
+		if n := srv.hits.Load() - before; n > 1 {
+			t.Fatalf("%d fetches for a flood of unknown kids", n)
+		}
+	})
+	t.Run("rotation is picked up after the interval", func(t *testing.T) {
+		k2 := genKey(t, token.RS256)
+		set.Add(k2)
+		srv.serve(set.JWKS())
+		raw2, _ := k2.Sign(token.TypeAccessToken, claims(nil))
+		now = now.Add(2 * time.Minute)
+		if _, err := v.Verify(ctx, raw2); err != nil {
+			t.Fatalf("new key not fetched: %v", err)
+		}
+	})
+	t.Run("concurrent misses share one fetch", func(t *testing.T) {
+		now = now.Add(2 * time.Minute)
+		before := srv.hits.Load()
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _ = rk.VerificationKey(ctx, "another-unknown") }()
+		}
+		wg.Wait()
+		if n := srv.hits.Load() - before; n != 1 {
+			t.Fatalf("%d fetches for concurrent misses", n)
+		}
+	})
+	t.Run("oversized body refused", func(t *testing.T) {
+		srv.serve([]byte(`{"keys":[` + strings.Repeat(" ", 2<<20) + `]}`))
+		fresh := &token.RemoteKeys{URL: srv.URL, Client: srv.Client()}
+		if _, err := fresh.VerificationKey(ctx, k1.ID()); err == nil || errors.Is(err, token.ErrUnknownKey) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("server down", func(t *testing.T) {
+		down := &token.RemoteKeys{URL: "http://127.0.0.1:1/jwks", Client: &http.Client{Timeout: time.Second}}
+		if _, err := down.VerificationKey(ctx, k1.ID()); err == nil {
+			t.Fatal("no error with the issuer down")
+		}
+	})
+}
