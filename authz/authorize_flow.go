@@ -176,7 +176,7 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 	if client.FirstParty && (api == nil || api.AllowSkipConsent) {
 		return false, nil
 	}
-	c, err := s.store.Consents().Get(ctx, storage.JoinKey(user.ID, client.ID, ar.Audience))
+	c, err := s.store.Consents().Get(ctx, storage.JoinKey(user.ID, client.ID, s.consentAudience(ar.Audience)))
 	if errors.Is(err, storage.ErrNotFound) {
 		return true, nil
 	}

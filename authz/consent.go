@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
@@ -139,7 +140,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	granted := tickedScopes(form, offered)
-	if err := s.recordConsent(r, user.ID, client.ID, ar.Audience, granted); err != nil {
+	if err := s.recordConsent(r, user.ID, client.ID, s.consentAudience(ar.Audience), granted); err != nil {
 		s.redirectError(w, r, ar, err)
 		return
 	}
@@ -176,4 +177,25 @@ func (s *Server) recordConsent(r *http.Request, userID, clientID, audience strin
 	}
 	c.GrantedAt = s.cfg.Now().UTC()
 	return s.store.Consents().Put(ctx, c)
+}
+
+// consentAudience is the audience a consent is recorded for: the API, or
+// the userinfo endpoint for a sign-in without API access.
+func (s *Server) consentAudience(aud string) string {
+	if aud == "" {
+		return s.endpoints.url(s.endpoints.userinfo)
+	}
+	return aud
+}
+
+// Consents lists the consents a user has given, one per client and API.
+func (s *Server) Consents(ctx context.Context, userID string) ([]*storage.Consent, error) {
+	return s.store.Consents().List(ctx, storage.JoinKey(userID, ""))
+}
+
+// RevokeConsent withdraws a user's consent to a client for an API: the next
+// authorization asks again. Tokens already issued stay valid until they
+// expire or are revoked.
+func (s *Server) RevokeConsent(ctx context.Context, userID, clientID, audience string) error {
+	return s.store.Consents().Delete(ctx, storage.JoinKey(userID, clientID, audience))
 }
