@@ -205,6 +205,10 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		return
 	}
 	now := s.cfg.Now()
+	if implicit(ar.ResponseType) {
+		s.respondImplicit(w, r, ar, user, sess, scopes, now)
+		return
+	}
 	code := token.Random(32)
 	rec := &storage.AuthCode{
 		Hash:                token.Hash(code),

@@ -88,6 +88,10 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 	if err := checkPKCE(client, ar); err != nil {
 		return ar, client, nil, err
 	}
+	if implicit(ar.ResponseType) && (ar.Nonce == "" || !contains(ar.Scopes, ScopeOpenID)) {
+		// OIDC Core §3.2.2.1: nonce is required; the flow is OpenID only.
+		return ar, client, nil, ErrInvalidRequest.WithDescription("the implicit flow needs the openid scope and a nonce")
+	}
 	if err := parsePrompt(p, ar); err != nil {
 		return ar, client, nil, err
 	}
@@ -157,12 +161,21 @@ func normaliseResponseType(rt string) string {
 // responseTypeEnabled reports whether the server runs the response type:
 // "code" needs the authorization_code grant.
 func (s *Server) responseTypeEnabled(rt string) bool {
-	if rt == "code" {
+	if s.cfg.Login == nil {
+		return false
+	}
+	switch rt {
+	case "code":
 		_, ok := s.grants["authorization_code"]
-		return ok && s.cfg.Login != nil
+		return ok
+	case "id_token", "id_token token":
+		return s.cfg.ImplicitFlow
 	}
 	return false
 }
+
+// implicit reports whether a response type returns tokens from /authorize.
+func implicit(rt string) bool { return rt != "code" }
 
 // checkPKCE enforces RFC 7636 and RFC 9700 §2.1.1: S256 only, required for
 // public clients, honoured for confidential ones.

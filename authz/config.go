@@ -30,6 +30,11 @@ type Config struct {
 	// Login connects /authorize to the host application's sign-in. Required
 	// for user-facing grants (authorization code); nil disables /authorize.
 	Login Login
+	// ImplicitFlow enables the legacy implicit responses "id_token" and
+	// "id_token token" (OIDC Core §3.2) for the clients that list them in
+	// ResponseTypes. Off by default: RFC 9700 §2.1.2 recommends the code flow
+	// with PKCE instead, which keeps tokens out of URLs.
+	ImplicitFlow bool
 	// ConsentPage renders the consent page instead of the built-in one. Nil
 	// means the built-in html/template page.
 	ConsentPage ConsentPage

@@ -59,6 +59,9 @@ func (s *Server) Metadata() *Metadata {
 		m.AuthorizationEndpoint = e.url(e.authorize)
 		m.UserinfoEndpoint = e.url(e.userinfo)
 		m.ResponseTypesSupported = []string{"code"}
+		if s.cfg.ImplicitFlow {
+			m.ResponseTypesSupported = append(m.ResponseTypesSupported, "id_token", "id_token token")
+		}
 		m.ResponseModesSupported = []string{"query", "fragment", "form_post"}
 		m.CodeChallengeMethodsSupported = []string{"S256"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}

@@ -88,6 +88,8 @@ type Decision struct {
 	// RotateRefresh is the hash of the refresh token being exchanged; the
 	// server rotates it atomically as it issues the new one.
 	RotateRefresh string
+	// IDTokenOnly mints the ID token alone (response_type=id_token).
+	IDTokenOnly bool
 	// Claims are custom claims decided at login and kept for the family
 	// (custom ID-token claims returned by /userinfo).
 	Claims map[string]any

@@ -58,16 +58,17 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	if d.User != nil {
 		at.AuthTime = d.AuthTime
 	}
-	raw, err := s.signAccess(ctx, alg, &at)
-	if err != nil {
-		return nil, err
+	resp := &TokenResponse{TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
+	if !d.IDTokenOnly {
+		if resp.AccessToken, err = s.signAccess(ctx, alg, &at); err != nil {
+			return nil, err
+		}
 	}
-	resp := &TokenResponse{AccessToken: raw, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
 	if !sameScopes(d.RequestedScopes, d.Scopes) {
 		resp.Scope = at.Scope
 	}
 	if d.User != nil && contains(d.Scopes, ScopeOpenID) {
-		if resp.IDToken, err = s.signIDToken(ctx, c, d, raw, now); err != nil {
+		if resp.IDToken, err = s.signIDToken(ctx, c, d, resp.AccessToken, now); err != nil {
 			return nil, err
 		}
 	}

@@ -73,6 +73,11 @@ func newUserFixture(t testing.TB, mutate ...func(*authz.Config)) *userFixture {
 	must(t, err)
 	f.srv = srv
 	mux.Handle("/", srv.Handler())
+	mux.HandleFunc("/spa/callback", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, `<!doctype html><html><body><pre id="out"></pre>
+<script>document.getElementById("out").textContent = location.hash.slice(1)</script></body></html>`)
+	})
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		user := r.URL.Query().Get("user")
 		if user == "" {

@@ -1,0 +1,53 @@
+package authz
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
+)
+
+// respondImplicit answers "id_token" and "id_token token" requests
+// (OIDC Core §3.2.2.5): the tokens go in the fragment, or a form post, never
+// in a query. No refresh token is issued from the front channel.
+func (s *Server) respondImplicit(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, user *storage.User, sess *Session, scopes []string, now time.Time) {
+	ctx := r.Context()
+	client, api, err := s.requestParties(ctx, ar)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	d := &Decision{
+		Trigger: TriggerLogin, GrantType: "implicit", Subject: user.ID, User: user, API: api,
+		RequestedScopes: ar.Scopes, Scopes: withoutOffline(scopes), Family: token.Random(16),
+		AuthTime: sess.AuthTime, Nonce: ar.Nonce, IDTokenOnly: ar.ResponseType == "id_token",
+	}
+	resp, err := s.mint(ctx, client, d, now)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	p := url.Values{"id_token": {resp.IDToken}}
+	if resp.AccessToken != "" {
+		p.Set("access_token", resp.AccessToken)
+		p.Set("token_type", resp.TokenType)
+		p.Set("expires_in", strconv.FormatInt(resp.ExpiresIn, 10))
+		if resp.Scope != "" {
+			p.Set("scope", resp.Scope)
+		}
+	}
+	s.redirectResult(w, r, ar, p)
+}
+
+func withoutOffline(scopes []string) []string {
+	out := make([]string, 0, len(scopes))
+	for _, sc := range scopes {
+		if sc != ScopeOfflineAccess {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
