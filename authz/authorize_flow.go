@@ -150,7 +150,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		s.showConsent(w, r, ar, client, api, user, candidates)
 		return
 	}
-	s.approve(w, r, ar, user, sess, candidates)
+	s.approve(w, r, ar, client, api, user, sess, candidates)
 }
 
 // needsLogin reports whether the user must (re-)authenticate: nobody is
@@ -194,8 +194,14 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 // approve ends a request with the granted scopes: it takes the pending
 // request (once: a second completion finds nothing), stores a single-use
 // code bound to the client, redirect URI and PKCE challenge, and redirects.
-func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, user *storage.User, sess *Session, scopes []string) {
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, sess *Session, scopes []string) {
 	ctx := r.Context()
+	d := &Decision{Trigger: TriggerLogin, Subject: user.ID, User: user, API: api, RequestedScopes: ar.Scopes,
+		Scopes: scopes, AuthTime: sess.AuthTime, Nonce: ar.Nonce}
+	if err := s.applyRules(ctx, client, d); err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
 	if _, err := s.store.TakeAuthRequest(ctx, ar.ID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			s.errorPage(w, ErrInvalidRequest.WithDescription("the authorization request was already completed"))
@@ -206,7 +212,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	now := s.cfg.Now()
 	if implicit(ar.ResponseType) {
-		s.respondImplicit(w, r, ar, user, sess, scopes, now)
+		s.respondImplicit(w, r, ar, client, d, now)
 		return
 	}
 	code := token.Random(32)
@@ -217,12 +223,13 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		Subject:             user.ID,
 		Audience:            ar.Audience,
 		RequestedScopes:     ar.Scopes,
-		Scopes:              scopes,
+		Scopes:              d.Scopes,
 		Nonce:               ar.Nonce,
 		CodeChallenge:       ar.CodeChallenge,
 		CodeChallengeMethod: ar.CodeChallengeMethod,
 		AuthTime:            sess.AuthTime.UTC(),
 		Family:              token.Random(16),
+		Claims:              codeClaims(d),
 		ExpiresAt:           now.Add(s.cfg.CodeLifetime).UTC(),
 	}
 	if err := s.store.CreateCode(ctx, rec); err != nil {

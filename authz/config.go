@@ -50,6 +50,20 @@ type Config struct {
 	// RefreshAbsoluteLifetime bounds a refresh-token family from its first
 	// issuance, however often it is rotated. Zero means 30 days.
 	RefreshAbsoluteLifetime time.Duration
+	// Rules run in order at every issuance (see Rule).
+	Rules []Rule
+	// RuleTimeout bounds each rule's run. Zero means 2 seconds.
+	RuleTimeout time.Duration
+	// StrictClaims turns a custom claim that breaks the naming rules into an
+	// issuance error. By default such a claim is left out of the token and
+	// logged with the rule's name.
+	StrictClaims bool
+	// ReservedClaimHosts are hosts (and their subdomains) no custom claim may
+	// be namespaced under, besides the issuer's own host.
+	ReservedClaimHosts []string
+	// MaxCustomClaimsBytes caps the total size of the custom claims of one
+	// issuance. Zero means 8 KiB.
+	MaxCustomClaimsBytes int
 	// DefaultAudience applies to token requests that name no audience.
 	// Empty means such requests fail with invalid_request.
 	DefaultAudience string
@@ -98,13 +112,22 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		seen[g.GrantType()] = true
 	}
-	for _, d := range []time.Duration{c.AccessTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime} {
+	for _, d := range []time.Duration{c.RuleTimeout, c.AccessTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime} {
 		if d < 0 {
 			return c, errors.New("authz: negative lifetime or leeway")
 		}
 	}
 	if c.MaxBodyBytes < 0 {
 		return c, errors.New("authz: negative body limit")
+	}
+	c.RuleTimeout = orDefault(c.RuleTimeout, defaultRuleTimeout)
+	if c.MaxCustomClaimsBytes <= 0 {
+		c.MaxCustomClaimsBytes = 8 << 10
+	}
+	for i, r := range c.Rules {
+		if r.Name == "" || r.Run == nil {
+			return c, fmt.Errorf("authz: rule %d needs a Name and a Run function", i)
+		}
 	}
 	c.CodeLifetime = orDefault(c.CodeLifetime, 60*time.Second)
 	c.AuthRequestLifetime = orDefault(c.AuthRequestLifetime, 10*time.Minute)

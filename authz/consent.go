@@ -144,7 +144,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, ar, err)
 		return
 	}
-	s.approve(w, r, ar, user, sess, granted)
+	s.approve(w, r, ar, client, api, user, sess, granted)
 }
 
 // tickedScopes keeps the offered scopes the form ticked, plus openid, which

@@ -90,6 +90,8 @@ type Decision struct {
 	RotateRefresh string
 	// IDTokenOnly mints the ID token alone (response_type=id_token).
 	IDTokenOnly bool
+	// AccessClaims are custom access-token claims decided by rules.
+	AccessClaims map[string]any
 	// Claims are custom claims decided at login and kept for the family
 	// (custom ID-token claims returned by /userinfo).
 	Claims map[string]any

@@ -51,18 +51,10 @@ func UserClaims(u *storage.User, scopes []string) map[string]any {
 	return out
 }
 
-// signIDToken builds and signs the ID token of a user grant (OIDC Core
-// §2, §3.1.3.6): the standard claims the scopes release, the custom claims
-// decided at login, and at_hash binding it to the access token.
-func (s *Server) signIDToken(ctx context.Context, c *storage.Client, d *Decision, accessToken string, now time.Time) (string, error) {
-	alg := c.IDTokenSigningAlg
-	if alg == "" {
-		alg = token.RS256
-	}
-	key, err := s.signer(ctx, alg)
-	if err != nil {
-		return "", err
-	}
+// idClaims builds the claim set of a user grant's ID token (OIDC Core §2):
+// the standard claims the scopes release, the custom claims decided at
+// login, and the registered claims, which custom claims never override.
+func (s *Server) idClaims(c *storage.Client, d *Decision, now time.Time) map[string]any {
 	claims := UserClaims(d.User, d.Scopes)
 	for k, v := range d.Claims {
 		claims[k] = v
@@ -78,6 +70,26 @@ func (s *Server) signIDToken(ctx context.Context, c *storage.Client, d *Decision
 	if d.Nonce != "" {
 		claims["nonce"] = d.Nonce
 	}
+	return claims
+}
+
+// idTokenAlg is the client's ID-token algorithm, RS256 by default.
+func idTokenAlg(c *storage.Client) string {
+	if c.IDTokenSigningAlg == "" {
+		return token.RS256
+	}
+	return c.IDTokenSigningAlg
+}
+
+// signIDToken signs the ID token, with at_hash binding it to the access
+// token when one is issued with it (OIDC Core §3.1.3.6).
+func (s *Server) signIDToken(ctx context.Context, c *storage.Client, d *Decision, accessToken string, now time.Time) (string, error) {
+	alg := idTokenAlg(c)
+	key, err := s.signer(ctx, alg)
+	if err != nil {
+		return "", err
+	}
+	claims := s.idClaims(c, d, now)
 	if accessToken != "" {
 		if claims["at_hash"], err = token.LeftHash(alg, accessToken); err != nil {
 			return "", err

@@ -13,19 +13,12 @@ import (
 // respondImplicit answers "id_token" and "id_token token" requests
 // (OIDC Core §3.2.2.5): the tokens go in the fragment, or a form post, never
 // in a query. No refresh token is issued from the front channel.
-func (s *Server) respondImplicit(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, user *storage.User, sess *Session, scopes []string, now time.Time) {
-	ctx := r.Context()
-	client, api, err := s.requestParties(ctx, ar)
-	if err != nil {
-		s.redirectError(w, r, ar, err)
-		return
-	}
-	d := &Decision{
-		Trigger: TriggerLogin, GrantType: "implicit", Subject: user.ID, User: user, API: api,
-		RequestedScopes: ar.Scopes, Scopes: withoutOffline(scopes), Family: token.Random(16),
-		AuthTime: sess.AuthTime, Nonce: ar.Nonce, IDTokenOnly: ar.ResponseType == "id_token",
-	}
-	resp, err := s.mint(ctx, client, d, now)
+func (s *Server) respondImplicit(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, d *Decision, now time.Time) {
+	d.GrantType = "implicit"
+	d.Scopes = withoutOffline(d.Scopes)
+	d.Family = token.Random(16)
+	d.IDTokenOnly = ar.ResponseType == "id_token"
+	resp, err := s.mint(r.Context(), client, d, now)
 	if err != nil {
 		s.redirectError(w, r, ar, err)
 		return

@@ -89,6 +89,12 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	if err != nil {
 		return nil, err
 	}
+	if d.Trigger != TriggerLogin {
+		// Login decisions ran the rules at /authorize.
+		if err := s.applyRules(ctx, res.Client, d); err != nil {
+			return nil, err
+		}
+	}
 	return s.mint(ctx, res.Client, d, now)
 }
 

@@ -17,47 +17,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // response. Tokens are signed first and persisted last, so a storage failure
 // returns an error and nothing signed ever leaves the server.
 func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now time.Time) (*TokenResponse, error) {
-	audience, lifetime, alg := s.accessTarget(d.API)
-	exp := now.Add(lifetime)
-	familyExp := d.FamilyExpiresAt
-	if d.Family != "" && familyExp.IsZero() {
-		familyExp = exp.Add(s.cfg.Leeway)
-		if d.IssueRefresh {
-			familyExp = now.Add(s.cfg.RefreshAbsoluteLifetime)
-		}
-	}
-	if d.Family != "" && exp.After(familyExp) {
-		exp = familyExp
-	}
-	perms, err := s.permissionsClaim(ctx, d)
+	at, alg, familyExp, err := s.accessClaims(ctx, c, d, now)
 	if err != nil {
 		return nil, err
 	}
-	jti := token.Random(16)
-	if d.Family != "" {
-		jti = d.Family + "." + jti
-	}
-	auds := []string{audience}
-	if d.API != nil && d.User != nil && contains(d.Scopes, ScopeOpenID) {
-		// The token also reads /userinfo (OIDC Core §5.3).
-		auds = append(auds, s.endpoints.url(s.endpoints.userinfo))
-	}
-	at := token.AccessToken{
-		Issuer:          s.cfg.Issuer,
-		Subject:         d.Subject,
-		Audience:        auds,
-		ClientID:        c.ID,
-		AuthorizedParty: c.ID,
-		Scope:           FormatScope(d.Scopes),
-		GrantType:       d.GrantType,
-		JTI:             jti,
-		IssuedAt:        now,
-		ExpiresAt:       exp,
-		Permissions:     perms,
-	}
-	if d.User != nil {
-		at.AuthTime = d.AuthTime
-	}
+	exp := at.ExpiresAt
 	resp := &TokenResponse{TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
 	if !d.IDTokenOnly {
 		if resp.AccessToken, err = s.signAccess(ctx, alg, &at); err != nil {
@@ -78,6 +42,55 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 		}
 	}
 	return resp, nil
+}
+
+// accessClaims builds the access token a decision describes, with its
+// signing algorithm and the end of its family (a new family's end when the
+// decision creates one).
+func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decision, now time.Time) (at token.AccessToken, alg string, familyExp time.Time, err error) {
+	audience, lifetime, alg := s.accessTarget(d.API)
+	exp := now.Add(lifetime)
+	familyExp = d.FamilyExpiresAt
+	if d.Family != "" && familyExp.IsZero() {
+		familyExp = exp.Add(s.cfg.Leeway)
+		if d.IssueRefresh {
+			familyExp = now.Add(s.cfg.RefreshAbsoluteLifetime)
+		}
+	}
+	if d.Family != "" && exp.After(familyExp) {
+		exp = familyExp
+	}
+	perms, err := s.permissionsClaim(ctx, d)
+	if err != nil {
+		return at, "", familyExp, err
+	}
+	jti := token.Random(16)
+	if d.Family != "" {
+		jti = d.Family + "." + jti
+	}
+	auds := []string{audience}
+	if d.API != nil && d.User != nil && contains(d.Scopes, ScopeOpenID) {
+		// The token also reads /userinfo (OIDC Core §5.3).
+		auds = append(auds, s.endpoints.url(s.endpoints.userinfo))
+	}
+	at = token.AccessToken{
+		Issuer:          s.cfg.Issuer,
+		Subject:         d.Subject,
+		Audience:        auds,
+		ClientID:        c.ID,
+		AuthorizedParty: c.ID,
+		Scope:           FormatScope(d.Scopes),
+		GrantType:       d.GrantType,
+		JTI:             jti,
+		IssuedAt:        now,
+		ExpiresAt:       exp,
+		Permissions:     perms,
+		Extra:           d.AccessClaims,
+	}
+	if d.User != nil {
+		at.AuthTime = d.AuthTime
+	}
+	return at, alg, familyExp, nil
 }
 
 // accessTarget returns the audience, lifetime and algorithm of an access

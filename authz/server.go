@@ -2,6 +2,8 @@ package authz
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -17,6 +19,8 @@ type Server struct {
 	grants    map[string]Grant
 	keys      *storeKeys
 	endpoints endpoints
+	// reservedHosts are the hosts custom claims may not be namespaced under.
+	reservedHosts []string
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
 	userinfoAuthorizer *Authorizer
 }
@@ -44,6 +48,7 @@ func New(cfg Config) (*Server, error) {
 		s.keys.set, s.keys.store = set, c.Store
 	}
 	s.endpoints = newEndpoints(c.Issuer)
+	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
 	return s, nil
 }
@@ -83,3 +88,14 @@ func (s *Server) verifier(audience string) *token.Verifier {
 // allAlgorithms is the allow-list of the server's own tokens: the asymmetric
 // algorithms it can sign with. "none" and HMAC are never accepted.
 var allAlgorithms = []string{token.RS256, token.PS256, token.ES256, token.EdDSA}
+
+// reservedHosts lists the issuer's host and the configured reserved hosts,
+// lower-cased.
+func reservedHosts(c Config) []string {
+	u, _ := url.Parse(c.Issuer) // validated
+	out := []string{strings.ToLower(u.Hostname())}
+	for _, h := range c.ReservedClaimHosts {
+		out = append(out, strings.ToLower(strings.TrimSpace(h)))
+	}
+	return out
+}

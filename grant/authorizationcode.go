@@ -65,7 +65,7 @@ func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.
 	d.Family = code.Family
 	d.AuthTime = code.AuthTime
 	d.Nonce = code.Nonce
-	d.Claims = code.Claims
+	d.Claims, d.AccessClaims = authz.CodeClaims(code)
 	d.IssueRefresh = offline(x.Client, d.API, d.Scopes)
 	return d, nil
 }

@@ -1,0 +1,116 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// ExplainRequest names an issuance to explain.
+type ExplainRequest struct {
+	// ClientID is the client the tokens would be for.
+	ClientID string
+	// UserID is the signed-in user; empty explains a client-credentials
+	// exchange.
+	UserID string
+	// Audience is the API; empty means Config.DefaultAudience (required for
+	// client credentials).
+	Audience string
+	// Scopes are the requested scopes; nil asks for what a
+	// client-credentials grant would give without a scope parameter.
+	Scopes []string
+}
+
+// Explanation is what an issuance would mint, and why.
+type Explanation struct {
+	// Trigger is the trigger the rules saw.
+	Trigger Trigger `json:"trigger"`
+	// RequestedScopes and Scopes are what was asked and what would be granted.
+	RequestedScopes []string `json:"requested_scopes"`
+	Scopes          []string `json:"scopes"`
+	// AccessToken and IDToken are the claim sets that would be signed (the
+	// ID token only for a user with openid). jti, iat and exp are examples.
+	AccessToken map[string]any `json:"access_token,omitempty"`
+	IDToken     map[string]any `json:"id_token,omitempty"`
+	// Trace lists what each rule changed, in order.
+	Trace []TraceEntry `json:"trace"`
+	// Denied is the reason a rule gave for refusing; nothing would be issued.
+	Denied string `json:"denied,omitempty"`
+}
+
+// Explain runs the decision an issuance would make — the client grant or the
+// user's RBAC, then the rule chain — without issuing or storing anything, and
+// returns the claims that would be minted with a trace of each rule's
+// changes. Consent is assumed given. A rule error is returned as an error,
+// with the explanation so far.
+func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation, error) {
+	aud := req.Audience
+	if aud == "" {
+		aud = s.cfg.DefaultAudience
+	}
+	res, err := s.store.Resolve(ctx, req.ClientID, aud)
+	if err != nil {
+		return nil, err
+	}
+	if res.Client == nil {
+		return nil, ErrInvalidClient.WithDescription("unknown client")
+	}
+	if aud != "" && res.API == nil {
+		return nil, ErrInvalidTarget.WithDescription("unknown audience")
+	}
+	d := &Decision{API: res.API, RequestedScopes: req.Scopes, AuthTime: s.cfg.Now()}
+	if req.UserID == "" {
+		if res.Grant == nil {
+			return nil, ErrUnauthorizedClient.WithDescription("the client has no grant for this audience")
+		}
+		d.Trigger, d.GrantType, d.Subject = TriggerClientCredentials, "client-credentials", res.Client.ID+"@clients"
+		d.Scopes = Restrict(req.Scopes, res.Grant.Scopes, res.API)
+	} else {
+		user, err := s.store.Users().Get(ctx, req.UserID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, ErrInvalidRequest.WithDescription("unknown user")
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.Trigger, d.GrantType, d.Subject, d.User = TriggerLogin, "authorization_code", user.ID, user
+		if d.Scopes, _, err = s.userScopes(ctx, res.Client, res.API, user, req.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	ex := &Explanation{Trigger: d.Trigger, RequestedScopes: req.Scopes, Trace: []TraceEntry{}}
+	if len(s.cfg.Rules) > 0 {
+		out, err := s.runRules(ctx, res.Client, d)
+		if out != nil {
+			ex.Trace = append(ex.Trace, out.trace...)
+		}
+		var e *Error
+		if errors.As(err, &e) && e.Code == ErrAccessDenied.Code {
+			ex.Denied = e.Description
+			return ex, nil
+		}
+		if err != nil {
+			return ex, err
+		}
+		d.Scopes, d.AccessClaims, d.Claims = out.scopes, out.accessClaims, out.idClaims
+	}
+	ex.Scopes = d.Scopes
+	now := s.cfg.Now()
+	at, _, _, err := s.accessClaims(ctx, res.Client, d, now)
+	if err != nil {
+		return ex, err
+	}
+	payload, err := at.AppendJSON(nil)
+	if err != nil {
+		return ex, err
+	}
+	if err := json.Unmarshal(payload, &ex.AccessToken); err != nil {
+		return ex, err
+	}
+	if d.User != nil && contains(d.Scopes, ScopeOpenID) {
+		ex.IDToken = s.idClaims(res.Client, d, now)
+	}
+	return ex, nil
+}
