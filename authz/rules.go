@@ -54,7 +54,9 @@ type ruleClaim struct {
 	value      any
 }
 
-// TraceEntry is one change a rule made, for Server.Explain.
+// TraceEntry is one change a rule made, for Server.Explain. Scope changes
+// and denials are recorded as rules run; claims are recorded when the chain
+// ends, where they are validated.
 type TraceEntry struct {
 	Rule string `json:"rule"`
 	// Action is scope_removed, scope_added, scope_refused, claim_added,
