@@ -1,0 +1,210 @@
+package redis
+
+import (
+	"context"
+	"errors"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// collection is a storage.Collection of JSON records under the tenant's tag,
+// with a sorted-set index of keys for ordered and prefix listing.
+type collection[T any, PT interface {
+	*T
+	storage.Record
+}] struct {
+	s    *Store
+	kind string
+}
+
+func (c collection[T, PT]) write(ctx context.Context, rec *T, mode string, fail error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := PT(rec).Key()
+	if !storage.ValidKey(key) {
+		return storage.ErrInvalid
+	}
+	v, err := encode(rec)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.s.ctx(ctx)
+	defer cancel()
+	n, err := writeRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, v, key, mode).Int()
+	if err != nil {
+		return unavailable(err)
+	}
+	if n == 0 {
+		return fail
+	}
+	return nil
+}
+
+// Create implements storage.Collection. One round trip.
+func (c collection[T, PT]) Create(ctx context.Context, rec *T) error {
+	return c.write(ctx, rec, "create", storage.ErrDuplicate)
+}
+
+// Put implements storage.Collection. One round trip.
+func (c collection[T, PT]) Put(ctx context.Context, rec *T) error {
+	return c.write(ctx, rec, "put", nil)
+}
+
+// Update implements storage.Collection. One round trip.
+func (c collection[T, PT]) Update(ctx context.Context, rec *T) error {
+	return c.write(ctx, rec, "update", storage.ErrNotFound)
+}
+
+// Get implements storage.Collection. One round trip.
+func (c collection[T, PT]) Get(ctx context.Context, key string) (*T, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.s.ctx(ctx)
+	defer cancel()
+	v, err := c.s.rdb.Get(ctx, c.s.recKey(c.kind, key)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return nil, storage.ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return decode[T](v)
+}
+
+// Delete implements storage.Collection. One round trip.
+func (c collection[T, PT]) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := c.s.ctx(ctx)
+	defer cancel()
+	n, err := deleteRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, key).Int()
+	if err != nil {
+		return unavailable(err)
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// List implements storage.Collection. Two round trips: the index range,
+// then one MGET.
+func (c collection[T, PT]) List(ctx context.Context, prefix string) ([]*T, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.s.ctx(ctx)
+	defer cancel()
+	lo, hi := "-", "+"
+	if prefix != "" {
+		lo, hi = "["+prefix, "["+prefix+"\xff"
+	}
+	keys, err := c.s.rdb.ZRangeByLex(ctx, c.s.idxKey(c.kind), &goredis.ZRangeBy{Min: lo, Max: hi}).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out := make([]*T, 0, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	recKeys := make([]string, len(keys))
+	for i, k := range keys {
+		recKeys[i] = c.s.recKey(c.kind, k)
+	}
+	vals, err := c.s.rdb.MGet(ctx, recKeys...).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	for _, v := range vals {
+		if sv, ok := v.(string); ok {
+			rec, err := decode[T](sv)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+// APIs implements storage.Directory.
+func (s *Store) APIs() storage.Collection[storage.API] {
+	return collection[storage.API, *storage.API]{s, "api"}
+}
+
+// Clients implements storage.Directory.
+func (s *Store) Clients() storage.Collection[storage.Client] {
+	return collection[storage.Client, *storage.Client]{s, "client"}
+}
+
+// ClientGrants implements storage.Directory.
+func (s *Store) ClientGrants() storage.Collection[storage.ClientGrant] {
+	return collection[storage.ClientGrant, *storage.ClientGrant]{s, "grant"}
+}
+
+// Users implements storage.Directory.
+func (s *Store) Users() storage.Collection[storage.User] {
+	return collection[storage.User, *storage.User]{s, "user"}
+}
+
+// Roles implements storage.Directory.
+func (s *Store) Roles() storage.Collection[storage.Role] {
+	return collection[storage.Role, *storage.Role]{s, "role"}
+}
+
+// Groups implements storage.Directory.
+func (s *Store) Groups() storage.Collection[storage.Group] {
+	return collection[storage.Group, *storage.Group]{s, "group"}
+}
+
+// Consents implements storage.Directory.
+func (s *Store) Consents() storage.Collection[storage.Consent] {
+	return collection[storage.Consent, *storage.Consent]{s, "consent"}
+}
+
+// Keys implements storage.Directory.
+func (s *Store) Keys() storage.Collection[storage.SigningKey] {
+	return collection[storage.SigningKey, *storage.SigningKey]{s, "key"}
+}
+
+// Resolve implements storage.Directory: one MGET, one round trip.
+func (s *Store) Resolve(ctx context.Context, clientID, audience string) (*storage.Resolution, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	keys := []string{s.recKey("client", clientID)}
+	if audience != "" {
+		keys = append(keys, s.recKey("api", audience), s.recKey("grant", storage.JoinKey(clientID, audience)))
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	res := &storage.Resolution{}
+	if v, ok := vals[0].(string); ok {
+		if res.Client, err = decode[storage.Client](v); err != nil {
+			return nil, err
+		}
+	}
+	if audience == "" {
+		return res, nil
+	}
+	if v, ok := vals[1].(string); ok {
+		if res.API, err = decode[storage.API](v); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := vals[2].(string); ok {
+		if res.Grant, err = decode[storage.ClientGrant](v); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
