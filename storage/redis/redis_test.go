@@ -122,10 +122,13 @@ func TestServerDownFailsClosed(t *testing.T) {
 	srv.Stop()
 	hour := time.Now().Add(time.Hour)
 	ops := map[string]func() error{
-		"Resolve":      func() error { _, err := s.Resolve(ctx, "svc", "x"); return err },
-		"Create":       func() error { return s.APIs().Create(ctx, &storage.API{Identifier: "x"}) },
-		"ConsumeCode":  func() error { _, err := s.ConsumeCode(ctx, "h"); return err },
-		"RotateFamily": func() error { _, err := s.RotateRefresh(ctx, "f", "t", &storage.RefreshToken{Hash: "n", Family: "f", ExpiresAt: hour}); return err },
+		"Resolve":     func() error { _, err := s.Resolve(ctx, "svc", "x"); return err },
+		"Create":      func() error { return s.APIs().Create(ctx, &storage.API{Identifier: "x"}) },
+		"ConsumeCode": func() error { _, err := s.ConsumeCode(ctx, "h"); return err },
+		"RotateFamily": func() error {
+			_, err := s.RotateRefresh(ctx, "f", "t", &storage.RefreshToken{Hash: "n", Family: "f", ExpiresAt: hour})
+			return err
+		},
 		"RevokeToken":  func() error { return s.RevokeToken(ctx, &storage.Revocation{JTI: "j", ExpiresAt: hour}) },
 		"TokenRevoked": func() error { _, err := s.TokenRevoked(ctx, "f", "j"); return err },
 	}

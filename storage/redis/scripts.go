@@ -37,7 +37,7 @@ if not d then return false end
 return {redis.call('HINCRBY', KEYS[1], 'u', 1), d}`)
 
 // createFamily: KEYS = family, first token (may be unused); ARGV = family
-// json, family expiry ms, token json or '', token expiry ms. Returns 0 when
+// json, family expiry ms, token json or ”, token expiry ms. Returns 0 when
 // the family exists.
 var createFamily = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end

@@ -20,8 +20,8 @@ func (s *Store) begin(ctx context.Context) (context.Context, context.CancelFunc,
 }
 
 func (s *Store) requestKey(id string) string { return s.ownTag("ar", id) }
-func (s *Store) codeKey(hash string) string { return s.ownTag("code", hash) }
-func (s *Store) famKey(id string) string    { return s.famTag(id) + ":f" }
+func (s *Store) codeKey(hash string) string  { return s.ownTag("code", hash) }
+func (s *Store) famKey(id string) string     { return s.famTag(id) + ":f" }
 func (s *Store) rtKey(fam, hash string) string {
 	return s.famTag(fam) + ":rt:" + hash
 }
