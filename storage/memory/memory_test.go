@@ -19,3 +19,7 @@ func TestTokenRevokedDoesNotAllocate(t *testing.T) {
 		t.Fatalf("TokenRevoked allocates %v times", allocs)
 	}
 }
+
+func TestFlows(t *testing.T) {
+	storagetest.RunFlows(t, func(*testing.T) storage.Store { return memory.New() })
+}
