@@ -1,0 +1,74 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	mongodriver "go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// EnsureIndexes creates the store's indexes; it is idempotent. Uniqueness
+// comes from the document ids (tenant and key), which MongoDB indexes
+// itself; the tenant index serves listings; TTL indexes on expires_at let
+// the server delete expired short-lived records where it supports them
+// (FerretDB does not: there the store still filters expired records on every
+// read, and Purge deletes them). It reports whether TTL indexes are in place.
+func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
+	ctx, cancel, err := s.ctx(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer cancel()
+	for _, c := range []*mongodriver.Collection{s.c.apis, s.c.clients, s.c.grants, s.c.users, s.c.roles, s.c.groups, s.c.consents, s.c.keys} {
+		if _, err := c.Indexes().CreateOne(ctx, mongodriver.IndexModel{Keys: bson.D{{Key: "tenant", Value: 1}, {Key: "_id", Value: 1}}}); err != nil {
+			return false, mapErr(err)
+		}
+	}
+	ttl = true
+	for _, c := range s.shortLived() {
+		_, err := c.Indexes().CreateOne(ctx, mongodriver.IndexModel{
+			Keys:    bson.D{{Key: "expires_at", Value: 1}},
+			Options: options.Index().SetExpireAfterSeconds(0),
+		})
+		var ce mongodriver.CommandError
+		switch {
+		case errors.As(err, &ce):
+			// The server has no TTL indexes: keep a plain index for the
+			// expiry filters and Purge.
+			ttl = false
+			if _, err := c.Indexes().CreateOne(ctx, mongodriver.IndexModel{Keys: bson.D{{Key: "expires_at", Value: 1}}}); err != nil {
+				return false, mapErr(err)
+			}
+		case err != nil:
+			return false, mapErr(err)
+		}
+	}
+	return ttl, nil
+}
+
+func (s *Store) shortLived() []*mongodriver.Collection {
+	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims}
+}
+
+// Purge deletes the expired short-lived records of every tenant and returns
+// how many it deleted. Servers with TTL indexes do this themselves; run it
+// periodically on those without.
+func (s *Store) Purge(ctx context.Context) (int64, error) {
+	ctx, cancel, err := s.ctx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer cancel()
+	var n int64
+	for _, c := range s.shortLived() {
+		res, err := c.DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": time.Now()}})
+		if err != nil {
+			return n, mapErr(err)
+		}
+		n += res.DeletedCount
+	}
+	return n, nil
+}

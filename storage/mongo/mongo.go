@@ -1,0 +1,137 @@
+// Package mongo is the MongoDB storage driver, over the official driver
+// go.mongodb.org/mongo-driver (v1). It needs no multi-document transaction,
+// and it does not rely on find-and-modify being atomic either (FerretDB's is
+// not): every single-use operation of the contract is decided by inserting a
+// claim document whose id is unique, so of concurrent callers the server's
+// unique index lets exactly one win. It runs on a standalone server, a
+// replica set or a sharded cluster, and on MongoDB-compatible servers such as
+// FerretDB.
+//
+// Call EnsureIndexes once at start. See docs/MONGODB.md.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	mongodriver "go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// CollectionPrefix starts every collection name. Empty means "scopekit_".
+	CollectionPrefix string
+	// Tenant is the tenant of the store; Store.Tenant gives views of others.
+	Tenant string
+	// WriteConcern applies to every write. Nil means majority, so that an
+	// acknowledged revocation survives a failover.
+	WriteConcern *writeconcern.WriteConcern
+	// Timeout bounds each operation when the context has no earlier
+	// deadline. Zero means 5 seconds.
+	Timeout time.Duration
+}
+
+// Store is a storage.Store on MongoDB. The caller owns the client.
+type Store struct {
+	db     *mongodriver.Database
+	opts   Options
+	tenant string
+	c      collections
+}
+
+type collections struct {
+	apis, clients, grants, users, roles, groups, consents, keys *mongodriver.Collection
+	requests, codes, families, revocations, claims              *mongodriver.Collection
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New returns a store over db. It does no I/O: call EnsureIndexes.
+func New(db *mongodriver.Database, opts *Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("mongo: nil database")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.CollectionPrefix == "" {
+		o.CollectionPrefix = "scopekit_"
+	}
+	if o.WriteConcern == nil {
+		o.WriteConcern = writeconcern.Majority()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if strings.Contains(o.Tenant, storage.KeySep) {
+		return nil, errors.New("mongo: Tenant may not contain the key separator")
+	}
+	copts := options.Collection().SetWriteConcern(o.WriteConcern)
+	coll := func(name string) *mongodriver.Collection { return db.Collection(o.CollectionPrefix+name, copts) }
+	s := &Store{db: db, opts: o, tenant: o.Tenant, c: collections{
+		apis: coll("apis"), clients: coll("clients"), grants: coll("client_grants"), users: coll("users"),
+		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"),
+		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),
+		claims: coll("claims"),
+	}}
+	return s, nil
+}
+
+// Tenant implements storage.Store.
+func (s *Store) Tenant(id string) storage.Store {
+	c := *s
+	c.tenant = strings.ReplaceAll(id, storage.KeySep, "")
+	return &c
+}
+
+// id is the document id of a record: tenant, separator, key.
+func (s *Store) id(key string) string { return s.tenant + storage.KeySep + key }
+
+// keyOf strips the tenant from a document id.
+func (s *Store) keyOf(id string) string { return strings.TrimPrefix(id, s.tenant+storage.KeySep) }
+
+// ctx checks ctx and applies the store's timeout.
+func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.opts.Timeout {
+		return ctx, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	return ctx, cancel, nil
+}
+
+// mapErr turns driver errors into the contract's: no documents is
+// ErrNotFound, a duplicate key ErrDuplicate, anything else of the backend
+// ErrUnavailable without the driver's text.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongodriver.ErrNoDocuments):
+		return storage.ErrNotFound
+	case mongodriver.IsDuplicateKeyError(err):
+		return storage.ErrDuplicate
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	case mongodriver.IsNetworkError(err) || mongodriver.IsTimeout(err):
+		return fmt.Errorf("%w: mongodb connection failed", storage.ErrUnavailable)
+	}
+	var se mongodriver.ServerError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%w: mongodb server error", storage.ErrUnavailable)
+	}
+	return fmt.Errorf("%w: mongodb: %s", storage.ErrUnavailable, kind(err))
+}
+
+// kind names an error's type without its text, which may hold addresses.
+func kind(err error) string { return fmt.Sprintf("%T", err) }
