@@ -1,0 +1,109 @@
+package mongo_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/internal/testserver"
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/storage/memory"
+	"github.com/scopekit/scopekit/storage/mongo"
+	"github.com/scopekit/scopekit/storage/storagetest"
+)
+
+func drivers(b *testing.B) map[string]storage.Store {
+	srv := testserver.StartMongo(b)
+	ms, err := mongo.New(srv.Database(b), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ms.EnsureIndexes(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return map[string]storage.Store{"memory": memory.New(), "mongo": ms}
+}
+
+// BenchmarkStoreOps compares the MongoDB driver with the memory driver.
+func BenchmarkStoreOps(b *testing.B) {
+	ctx := context.Background()
+	hour := time.Now().Add(time.Hour)
+	for name, s := range drivers(b) {
+		must(b, s.Clients().Create(ctx, &storage.Client{ID: "svc"}))
+		must(b, s.APIs().Create(ctx, &storage.API{Identifier: "https://api"}))
+		must(b, s.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "svc", Audience: "https://api", Scopes: []string{"read"}}))
+		b.Run(name+"/Resolve", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Resolve(ctx, "svc", "https://api"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/TokenRevoked", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.TokenRevoked(ctx, "fam", "fam.jti"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/ConsumeCode", func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				h := fmt.Sprint("c", i)
+				b.StopTimer()
+				must(b, s.CreateCode(ctx, &storage.AuthCode{Hash: h, ExpiresAt: hour}))
+				b.StartTimer()
+				if _, err := s.ConsumeCode(ctx, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/RotateRefresh", func(b *testing.B) {
+			must(b, s.CreateFamily(ctx, &storage.Family{ID: "f", ExpiresAt: hour}, &storage.RefreshToken{Hash: "t0", Family: "f", ExpiresAt: hour}))
+			b.ReportAllocs()
+			prev, i := "t0", 0
+			for b.Loop() {
+				i++
+				next := fmt.Sprint("t", i)
+				if _, err := s.RotateRefresh(ctx, "f", prev, &storage.RefreshToken{Hash: next, Family: "f", ExpiresAt: hour}); err != nil {
+					b.Fatal(err)
+				}
+				prev = next
+			}
+		})
+	}
+}
+
+// BenchmarkIssuer measures issuance and introspection through the issuer.
+func BenchmarkIssuer(b *testing.B) {
+	ctx := context.Background()
+	for name, s := range drivers(b) {
+		is := storagetest.NewIssuer(b, s)
+		req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: is.Secret,
+			AuthMethod: authz.AuthBasic, Audience: "https://flows.example.com"}
+		b.Run(name+"/Issue", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := is.Server.Issue(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		resp, err := is.Server.Issue(ctx, req)
+		must(b, err)
+		b.Run(name+"/Introspect", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := is.Server.Introspect(ctx, resp.AccessToken); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
