@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/scopekit/scopekit/token"
 )
@@ -19,6 +20,9 @@ type Authorizer struct {
 	base     token.Verifier
 	// revoked is nil for a remote issuer, whose revocations are not visible.
 	revoked func(ctx context.Context, family, jti string) (bool, error)
+	// cache remembers verified tokens; nil when disabled.
+	cache *verifiedCache
+	now   func() time.Time
 }
 
 // Authorizer returns an in-process Authorizer of this server's tokens for
@@ -33,6 +37,8 @@ func (s *Server) Authorizer(audience string) *Authorizer {
 		realm:    s.cfg.Realm,
 		base:     *s.verifier(audience),
 		revoked:  s.store.TokenRevoked,
+		cache:    s.cache,
+		now:      s.cfg.Now,
 	}
 }
 
@@ -60,10 +66,20 @@ func (a *Authorizer) Authorize(ctx context.Context, raw string, req Requirement)
 	return p, nil
 }
 
-// verify checks the token alone, without scopes.
+// verify checks the token alone, without scopes. A token verified before
+// costs a map lookup, an audience check and the revocation check.
 func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Principal, error) {
 	if raw == "" {
 		return nil, ErrInvalidToken.WithDescription("no token")
+	}
+	if audience == "" {
+		audience = a.audience
+	}
+	if p := a.cache.get(raw, a.now()); p != nil && containsString(p.Audience, audience) {
+		if err := a.checkRevoked(ctx, p.JTI); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	v := &a.base
 	if audience != "" && audience != a.audience {
@@ -81,16 +97,37 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Princip
 		}
 		return nil, AsError(err)
 	}
-	if a.revoked != nil {
-		revoked, err := a.revoked(ctx, familyOf(claims.JTI), claims.JTI)
-		if err != nil {
-			return nil, AsError(err)
-		}
-		if revoked {
-			return nil, ErrInvalidToken.WithDescription("the token has been revoked")
+	if err := a.checkRevoked(ctx, claims.JTI); err != nil {
+		return nil, err
+	}
+	p := principalOf(claims)
+	a.cache.put(raw, p)
+	return p, nil
+}
+
+// checkRevoked asks the store whether the token (or its family) was
+// revoked; an outage fails closed.
+func (a *Authorizer) checkRevoked(ctx context.Context, jti string) error {
+	if a.revoked == nil {
+		return nil
+	}
+	revoked, err := a.revoked(ctx, familyOf(jti), jti)
+	if err != nil {
+		return AsError(err)
+	}
+	if revoked {
+		return ErrInvalidToken.WithDescription("the token has been revoked")
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
 		}
 	}
-	return principalOf(claims), nil
+	return false
 }
 
 func principalOf(c *token.Claims) *Principal {

@@ -16,6 +16,11 @@ import (
 // benchFixture has one API per algorithm, each granted to "reporter".
 func benchFixture(b *testing.B) *fixture {
 	f := newFixture(b)
+	addBenchAPIs(b, f)
+	return f
+}
+
+func addBenchAPIs(b *testing.B, f *fixture) {
 	ctx := context.Background()
 	for _, alg := range []string{token.PS256, token.EdDSA} {
 		if _, err := f.srv.RotateKey(ctx, alg); err != nil {
@@ -27,7 +32,6 @@ func benchFixture(b *testing.B) *fixture {
 		must(b, f.store.APIs().Create(ctx, &storage.API{Identifier: aud, Name: alg, SigningAlg: alg, Scopes: []storage.Scope{{Name: "read"}}}))
 		must(b, f.store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "reporter", Audience: aud, Scopes: []string{"read"}}))
 	}
-	return f
 }
 
 // BenchmarkIssueClientCredentials is issuance end to end in-process: request
@@ -73,9 +77,16 @@ func BenchmarkIssueInProcess(b *testing.B) {
 }
 
 // BenchmarkAuthorize verifies a token and checks a scope, in-process with a
-// revocation lookup in the memory store.
+// revocation lookup in the memory store. "fresh" runs without the verified
+// token cache (every call checks the signature); "repeat" with it.
 func BenchmarkAuthorize(b *testing.B) {
-	f := benchFixture(b)
+	b.Run("fresh", func(b *testing.B) { benchAuthorize(b, -1) })
+	b.Run("repeat", func(b *testing.B) { benchAuthorize(b, 0) })
+}
+
+func benchAuthorize(b *testing.B, cache int) {
+	f := newFixture(b, func(c *authz.Config) { c.VerifiedTokenCache = cache })
+	addBenchAPIs(b, f)
 	ctx := context.Background()
 	for _, alg := range []string{token.RS256, token.ES256, token.EdDSA} {
 		aud := "https://" + strings.ToLower(alg) + ".example.com"

@@ -73,6 +73,11 @@ type Config struct {
 	// Leeway is the clock skew accepted when checking tokens. Zero means 30
 	// seconds; more than 5 minutes is refused.
 	Leeway time.Duration
+	// VerifiedTokenCache bounds how many verified access tokens in-process
+	// authorizers remember, so that a token seen before costs a map lookup
+	// instead of a signature check (the revocation check still runs). Zero
+	// means 10000; negative disables the cache.
+	VerifiedTokenCache int
 	// MaxBodyBytes bounds request bodies at every endpoint. Zero means 64 KiB.
 	MaxBodyBytes int64
 	// Realm is the realm of WWW-Authenticate challenges. Empty means the issuer.
@@ -121,6 +126,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("authz: negative body limit")
 	}
 	c.RuleTimeout = orDefault(c.RuleTimeout, defaultRuleTimeout)
+	if c.VerifiedTokenCache == 0 {
+		c.VerifiedTokenCache = 10000
+	}
 	if c.MaxCustomClaimsBytes <= 0 {
 		c.MaxCustomClaimsBytes = 8 << 10
 	}

@@ -160,3 +160,7 @@ func decodePayload(t testing.TB, jwt string) map[string]any {
 	must(t, json.Unmarshal(b, &m))
 	return m
 }
+
+func revocationOf(claims map[string]any) *storage.Revocation {
+	return &storage.Revocation{JTI: claims["jti"].(string), ExpiresAt: time.Unix(int64(claims["exp"].(float64)), 0)}
+}

@@ -188,5 +188,6 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 	if err := s.store.RevokeToken(ctx, &storage.Revocation{JTI: claims.JTI, Family: familyOf(claims.JTI), ExpiresAt: until}); err != nil {
 		return AsError(err)
 	}
+	s.cache.forget(raw)
 	return nil
 }

@@ -31,6 +31,9 @@ type RemoteConfig struct {
 	Leeway time.Duration
 	// Realm is the realm of WWW-Authenticate challenges. Empty means Audience.
 	Realm string
+	// VerifiedTokenCache bounds how many verified tokens are remembered
+	// until their exp. Zero means 10000; negative disables the cache.
+	VerifiedTokenCache int
 }
 
 // maxDiscoveryBytes bounds the discovery document read from a remote issuer.
@@ -63,9 +66,14 @@ func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, er
 	if err != nil {
 		return nil, err
 	}
+	if cfg.VerifiedTokenCache == 0 {
+		cfg.VerifiedTokenCache = 10000
+	}
 	return &Authorizer{
 		audience: cfg.Audience,
 		realm:    cfg.Realm,
+		cache:    newVerifiedCache(cfg.VerifiedTokenCache),
+		now:      time.Now,
 		base: token.Verifier{
 			Issuer:     cfg.Issuer,
 			Audience:   cfg.Audience,

@@ -21,6 +21,8 @@ type Server struct {
 	endpoints endpoints
 	// reservedHosts are the hosts custom claims may not be namespaced under.
 	reservedHosts []string
+	// cache remembers verified access tokens for in-process authorizers.
+	cache *verifiedCache
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
 	userinfoAuthorizer *Authorizer
 }
@@ -48,6 +50,7 @@ func New(cfg Config) (*Server, error) {
 		s.keys.set, s.keys.store = set, c.Store
 	}
 	s.endpoints = newEndpoints(c.Issuer)
+	s.cache = newVerifiedCache(c.VerifiedTokenCache)
 	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
 	return s, nil
