@@ -46,7 +46,7 @@ func (s *Server) Authorizer(audience string) *Authorizer {
 // requirement (RFC 6750). Requirement.Audience defaults to
 // Config.DefaultAudience.
 func (s *Server) Authorize(ctx context.Context, raw string, req Requirement) (*Principal, error) {
-	return s.Authorizer("").Authorize(ctx, raw, req)
+	return s.defaultAuthorizer.Authorize(ctx, raw, req)
 }
 
 // Audience returns the API identifier the authorizer checks by default.

@@ -43,7 +43,7 @@ func (a *Authorizer) Require(req Requirement) func(http.Handler) http.Handler {
 // RequireScopes is Server.Authorizer("").RequireScopes: middleware for the
 // default audience.
 func (s *Server) RequireScopes(scopes ...string) func(http.Handler) http.Handler {
-	return s.Authorizer("").RequireScopes(scopes...)
+	return s.defaultAuthorizer.RequireScopes(scopes...)
 }
 
 // BearerToken returns the token of an "Authorization: Bearer" header

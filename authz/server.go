@@ -23,6 +23,8 @@ type Server struct {
 	reservedHosts []string
 	// cache remembers verified access tokens for in-process authorizers.
 	cache *verifiedCache
+	// defaultAuthorizer serves Server.Authorize.
+	defaultAuthorizer *Authorizer
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
 	userinfoAuthorizer *Authorizer
 }
@@ -53,6 +55,7 @@ func New(cfg Config) (*Server, error) {
 	s.cache = newVerifiedCache(c.VerifiedTokenCache)
 	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
+	s.defaultAuthorizer = s.Authorizer("")
 	return s, nil
 }
 

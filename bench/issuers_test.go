@@ -1,0 +1,56 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/grant"
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/storage/memory"
+	"github.com/scopekit/scopekit/token"
+)
+
+const (
+	clientID     = "svc"
+	clientSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"
+	apiID        = "https://api.example.com"
+)
+
+// post sends a client-credentials request with Basic credentials to h.
+func post(h http.Handler, form url.Values) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", "/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, clientSecret)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+var ccForm = url.Values{"grant_type": {"client_credentials"}, "scope": {"read write"}, "audience": {apiID}}
+
+// scopekitIssuer is scopekit on the memory store, signing with k.
+func scopekitIssuer(tb testing.TB, k *benchKey, cache int) *authz.Server {
+	ctx := context.Background()
+	store := memory.New()
+	srv, err := authz.New(authz.Config{Issuer: "https://auth.example.com/", Store: store,
+		Keys: token.NewKeySet(k.key), Grants: []authz.Grant{grant.ClientCredentials{}}, VerifiedTokenCache: cache})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	steps := []error{
+		store.APIs().Create(ctx, &storage.API{Identifier: apiID, Name: "api", SigningAlg: k.alg, Scopes: []storage.Scope{{Name: "read"}, {Name: "write"}}}),
+		store.Clients().Create(ctx, &storage.Client{ID: clientID, SecretHash: token.SecretHash(clientSecret), GrantTypes: []string{"client_credentials"}}),
+		store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: clientID, Audience: apiID, Scopes: []string{"read", "write"}}),
+	}
+	for _, err := range steps {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return srv
+}
