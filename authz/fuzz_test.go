@@ -1,8 +1,10 @@
 package authz
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzParseScope(f *testing.F) {
@@ -55,6 +57,20 @@ func FuzzPeekAudience(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		if aud, ok := peekAudience(raw); ok && aud == "" {
 			t.Fatal("empty audience reported ok")
+		}
+	})
+}
+
+func FuzzTokenResponseJSON(f *testing.F) {
+	f.Add("at", "read write", "\"\\\x00é")
+	f.Fuzz(func(t *testing.T, at, scope, id string) {
+		r := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: 3600, Scope: scope, IDToken: id}
+		var back TokenResponse
+		if err := json.Unmarshal(r.AppendJSON(nil), &back); err != nil {
+			t.Fatalf("invalid JSON for %q %q %q: %v", at, scope, id, err)
+		}
+		if utf8.ValidString(at) && back.AccessToken != at || utf8.ValidString(scope) && back.Scope != scope {
+			t.Fatalf("round trip %+v", back)
 		}
 	})
 }

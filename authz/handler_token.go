@@ -24,7 +24,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	*bp = resp.AppendJSON((*bp)[:0])
+	setNoStore(w)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(*bp)
 }
 
 // parseTokenRequest reads the token request and its client credentials.

@@ -13,13 +13,25 @@ import (
 // writeJSON answers v as JSON with the no-store headers every token-bearing
 // response needs (RFC 6749 §5.1).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	setNoStore(w)
 	w.WriteHeader(status)
 	writeBody(w, v)
 }
+
+// setNoStore sets the JSON content type and the no-store headers.
+func setNoStore(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStoreValue
+	h["Pragma"] = noCacheValue
+}
+
+// Header values shared by every response (never modified).
+var (
+	jsonType     = []string{"application/json"}
+	noStoreValue = []string{"no-store"}
+	noCacheValue = []string{"no-cache"}
+)
 
 // writeBody encodes v as the JSON body; a write error means the client went
 // away, and there is no one left to tell.

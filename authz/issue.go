@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strconv"
 
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
@@ -45,6 +46,29 @@ type TokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
 }
+
+// AppendJSON appends the response as a JSON object, without reflection:
+// the token endpoint's hot path.
+func (r *TokenResponse) AppendJSON(b []byte) []byte {
+	b = append(b, `{"access_token":`...)
+	b = token.AppendJSONString(b, r.AccessToken)
+	b = append(b, `,"token_type":`...)
+	b = token.AppendJSONString(b, r.TokenType)
+	b = append(b, `,"expires_in":`...)
+	b = strconv.AppendInt(b, r.ExpiresIn, 10)
+	for _, f := range [...]struct{ name, value string }{
+		{`,"scope":`, r.Scope}, {`,"refresh_token":`, r.RefreshToken}, {`,"id_token":`, r.IDToken},
+	} {
+		if f.value != "" {
+			b = append(b, f.name...)
+			b = token.AppendJSONString(b, f.value)
+		}
+	}
+	return append(b, '}', '\n')
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (r *TokenResponse) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 
 // Issue runs a token request: it authenticates the client, lets the grant
 // decide, then mints and persists the tokens. Errors are *Error values.

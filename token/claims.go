@@ -125,6 +125,10 @@ func appendStrings(b []byte, ss []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendJSONString appends s as a JSON string (RFC 8259 §7); invalid UTF-8
+// is replaced by U+FFFD. It lets hot paths encode JSON without reflection.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
 // appendString appends s as a JSON string (RFC 8259 §7); invalid UTF-8 is
 // replaced by U+FFFD.
 func appendString(b []byte, s string) []byte {
