@@ -196,7 +196,7 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 // code bound to the client, redirect URI and PKCE challenge, and redirects.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, sess *Session, scopes []string) {
 	ctx := r.Context()
-	d := &Decision{Trigger: TriggerLogin, Subject: user.ID, User: user, API: api, RequestedScopes: ar.Scopes,
+	d := &Decision{Trigger: TriggerLogin, GrantType: loginGrantType(ar.ResponseType), Subject: user.ID, User: user, API: api, RequestedScopes: ar.Scopes,
 		Scopes: scopes, AuthTime: sess.AuthTime, Nonce: ar.Nonce}
 	if err := s.applyRules(ctx, client, d); err != nil {
 		s.redirectError(w, r, ar, err)

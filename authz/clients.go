@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
@@ -73,6 +74,9 @@ func validateClient(c *storage.Client) error {
 		}
 	default:
 		return fmt.Errorf("authz: unsupported token_endpoint_auth_method %q", c.AuthMethod)
+	}
+	if c.IDTokenSigningAlg != "" && !token.Supported(c.IDTokenSigningAlg) {
+		return fmt.Errorf("authz: unsupported id_token_signed_response_alg %q: use one of %s", c.IDTokenSigningAlg, strings.Join(allAlgorithms, ", "))
 	}
 	for _, u := range c.RedirectURIs {
 		p, err := url.Parse(u)

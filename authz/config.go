@@ -70,6 +70,10 @@ type Config struct {
 	// AccessTokenLifetime applies to APIs without a TokenLifetime.
 	// Zero means one hour.
 	AccessTokenLifetime time.Duration
+	// IDTokenLifetime is the lifetime of ID tokens (their exp). Zero means
+	// one hour. It is independent of the access token's: an ID token is
+	// proof of a sign-in for the client, not a credential for an API.
+	IDTokenLifetime time.Duration
 	// Leeway is the clock skew accepted when checking tokens. Zero means 30
 	// seconds; more than 5 minutes is refused.
 	Leeway time.Duration
@@ -117,7 +121,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		seen[g.GrantType()] = true
 	}
-	for _, d := range []time.Duration{c.RuleTimeout, c.AccessTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime} {
+	for _, d := range []time.Duration{c.RuleTimeout, c.AccessTokenLifetime, c.IDTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime} {
 		if d < 0 {
 			return c, errors.New("authz: negative lifetime or leeway")
 		}
@@ -144,6 +148,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AccessTokenLifetime == 0 {
 		c.AccessTokenLifetime = defaultLifetime
 	}
+	c.IDTokenLifetime = orDefault(c.IDTokenLifetime, defaultLifetime)
 	if c.Leeway == 0 {
 		c.Leeway = defaultLeeway
 	}

@@ -5,28 +5,59 @@ import (
 )
 
 // Metadata is the authorization server metadata (RFC 8414 §2, OIDC
-// Discovery §3). It describes exactly what the server has enabled.
+// Discovery §3). It describes exactly what the server has enabled. The
+// OpenID fields (userinfo_endpoint, claims_supported, subject_types_supported,
+// id_token_signing_alg_values_supported) are set only on an OpenID Provider:
+// a server with Config.Login and the authorization code grant.
 type Metadata struct {
-	Issuer                                    string   `json:"issuer"`
-	AuthorizationEndpoint                     string   `json:"authorization_endpoint,omitempty"`
-	TokenEndpoint                             string   `json:"token_endpoint"`
-	UserinfoEndpoint                          string   `json:"userinfo_endpoint,omitempty"`
-	JWKSURI                                   string   `json:"jwks_uri"`
-	IntrospectionEndpoint                     string   `json:"introspection_endpoint"`
-	RevocationEndpoint                        string   `json:"revocation_endpoint"`
-	ScopesSupported                           []string `json:"scopes_supported,omitempty"`
-	ClaimsSupported                           []string `json:"claims_supported,omitempty"`
-	GrantTypesSupported                       []string `json:"grant_types_supported"`
-	ResponseTypesSupported                    []string `json:"response_types_supported"`
-	ResponseModesSupported                    []string `json:"response_modes_supported,omitempty"`
-	CodeChallengeMethodsSupported             []string `json:"code_challenge_methods_supported,omitempty"`
-	PromptValuesSupported                     []string `json:"prompt_values_supported,omitempty"`
-	TokenEndpointAuthMethodsSupported         []string `json:"token_endpoint_auth_methods_supported"`
+	// Issuer is the issuer identifier, exactly Config.Issuer.
+	Issuer string `json:"issuer"`
+	// AuthorizationEndpoint is /authorize; empty without user-facing flows.
+	AuthorizationEndpoint string `json:"authorization_endpoint,omitempty"`
+	// TokenEndpoint is /oauth/token.
+	TokenEndpoint string `json:"token_endpoint"`
+	// UserinfoEndpoint is /userinfo; empty when the server is not an OpenID
+	// Provider.
+	UserinfoEndpoint string `json:"userinfo_endpoint,omitempty"`
+	// JWKSURI is the public JWK Set of the signing keys.
+	JWKSURI string `json:"jwks_uri"`
+	// IntrospectionEndpoint is /oauth/introspect (RFC 7662).
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+	// RevocationEndpoint is /oauth/revoke (RFC 7009).
+	RevocationEndpoint string `json:"revocation_endpoint"`
+	// ScopesSupported are the OpenID scopes, with offline_access only when
+	// the refresh grant runs. API scopes are per API and not listed.
+	ScopesSupported []string `json:"scopes_supported,omitempty"`
+	// ClaimsSupported are the claims an ID token or /userinfo can carry.
+	ClaimsSupported []string `json:"claims_supported,omitempty"`
+	// GrantTypesSupported are the token-endpoint grants, plus "implicit"
+	// when the implicit flow is served at /authorize.
+	GrantTypesSupported []string `json:"grant_types_supported"`
+	// ResponseTypesSupported are the response types /authorize answers;
+	// empty without user-facing flows.
+	ResponseTypesSupported []string `json:"response_types_supported"`
+	// ResponseModesSupported are the response modes /authorize answers.
+	ResponseModesSupported []string `json:"response_modes_supported,omitempty"`
+	// CodeChallengeMethodsSupported are the PKCE methods: S256 only.
+	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported,omitempty"`
+	// PromptValuesSupported are the prompt values /authorize honours.
+	PromptValuesSupported []string `json:"prompt_values_supported,omitempty"`
+	// TokenEndpointAuthMethodsSupported are the client authentication
+	// methods of the token endpoint.
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	// IntrospectionEndpointAuthMethodsSupported are those of /oauth/introspect.
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
-	SubjectTypesSupported                     []string `json:"subject_types_supported"`
-	IDTokenSigningAlgValuesSupported          []string `json:"id_token_signing_alg_values_supported"`
-	AuthorizationResponseIss                  bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// RevocationEndpointAuthMethodsSupported are those of /oauth/revoke.
+	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported"`
+	// SubjectTypesSupported is ["public"] on an OpenID Provider.
+	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
+	// IDTokenSigningAlgValuesSupported are every algorithm an ID token may
+	// be signed with, whether or not a key for it exists yet (keys are
+	// created on first use).
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	// AuthorizationResponseIss says authorization responses carry iss
+	// (RFC 9207).
+	AuthorizationResponseIss bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // standardClaims are the claims the server can release (OIDC Core §5.1).
@@ -52,15 +83,15 @@ func (s *Server) Metadata() *Metadata {
 		TokenEndpointAuthMethodsSupported: secretMethods,
 		IntrospectionEndpointAuthMethodsSupported: secretMethods,
 		RevocationEndpointAuthMethodsSupported:    secretMethods,
-		SubjectTypesSupported:                     []string{"public"},
-		IDTokenSigningAlgValuesSupported:          s.keys.set.Algorithms(),
 	}
 	if s.interactive() {
 		m.AuthorizationEndpoint = e.url(e.authorize)
 		m.UserinfoEndpoint = e.url(e.userinfo)
 		m.ResponseTypesSupported = []string{"code"}
-		if s.cfg.ImplicitFlow {
+		if s.responseTypeEnabled("id_token") {
 			m.ResponseTypesSupported = append(m.ResponseTypesSupported, "id_token", "id_token token")
+			// RFC 8414 §2: the implicit grant is listed when it is served.
+			m.GrantTypesSupported = append(m.GrantTypesSupported, "implicit")
 		}
 		m.ResponseModesSupported = []string{"query", "fragment", "form_post"}
 		m.CodeChallengeMethodsSupported = []string{"S256"}
@@ -70,6 +101,8 @@ func (s *Server) Metadata() *Metadata {
 			m.ScopesSupported = append(m.ScopesSupported, ScopeOfflineAccess)
 		}
 		m.ClaimsSupported = standardClaims
+		m.SubjectTypesSupported = []string{"public"}
+		m.IDTokenSigningAlgValuesSupported = s.signingAlgorithms()
 		m.AuthorizationResponseIss = true
 		withNone := []string{AuthBasic, AuthPost, AuthNone}
 		m.TokenEndpointAuthMethodsSupported = withNone
@@ -78,11 +111,28 @@ func (s *Server) Metadata() *Metadata {
 	return m
 }
 
+// signingAlgorithms are the algorithms the server signs with. With keys in
+// the store, that is every supported algorithm: a key is created the first
+// time a client or API asks for one. With Config.Keys, it is the
+// algorithms of those keys, as no other key can appear.
+func (s *Server) signingAlgorithms() []string {
+	if s.keys.store != nil {
+		return append([]string(nil), allAlgorithms...)
+	}
+	return s.keys.set.Algorithms()
+}
+
 // serveDiscovery answers the metadata documents.
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	if r.URL.Path == s.endpoints.oidcConfig && !s.interactive() {
+		// OIDC Discovery §4: only an OpenID Provider publishes this
+		// document; RFC 8414 metadata stays at oauth-authorization-server.
+		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -63,7 +63,7 @@ func (s *Server) idClaims(c *storage.Client, d *Decision, now time.Time) map[str
 	claims["sub"] = d.Subject
 	claims["aud"] = c.ID
 	claims["iat"] = now.Unix()
-	claims["exp"] = now.Add(s.cfg.AccessTokenLifetime).Unix()
+	claims["exp"] = now.Add(s.cfg.IDTokenLifetime).Unix()
 	if !d.AuthTime.IsZero() {
 		claims["auth_time"] = d.AuthTime.Unix()
 	}

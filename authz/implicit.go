@@ -35,6 +35,16 @@ func (s *Server) respondImplicit(w http.ResponseWriter, r *http.Request, ar *sto
 	s.redirectResult(w, r, ar, p)
 }
 
+// loginGrantType is the grant type of a login decision by response type:
+// "implicit" for the implicit responses, "authorization_code" otherwise. It
+// is set before the rules run, so that they can tell the flows apart.
+func loginGrantType(responseType string) string {
+	if implicit(responseType) {
+		return "implicit"
+	}
+	return "authorization_code"
+}
+
 func withoutOffline(scopes []string) []string {
 	out := make([]string, 0, len(scopes))
 	for _, sc := range scopes {

@@ -27,46 +27,67 @@ type Rule struct {
 }
 
 // Transaction is what a rule sees and changes. Client, API and User are
-// copies: changing them changes nothing stored.
+// deep copies made for the chain: changing them changes nothing stored and
+// nothing the server decides with (a later rule of the same chain sees the
+// change, as with Auth0's user object; the next issuance starts from the
+// stored records again). What a rule changes in the issuance goes through
+// the methods: RemoveScope, AddScope, SetIDTokenClaim, SetAccessTokenClaim
+// and Deny.
 type Transaction struct {
 	// Trigger is what caused the issuance.
 	Trigger Trigger
+	// GrantType tells the flow apart within a trigger: "authorization_code"
+	// or "implicit" for TriggerLogin (the code flow, or response_type
+	// id_token / "id_token token"), "refresh_token" for TriggerRefresh and
+	// "client-credentials" for TriggerClientCredentials. It is the value
+	// of the access token's gty claim.
+	GrantType string
 	// Client is the client the tokens are for.
 	Client storage.Client
 	// API is the audience of the access token; nil for a sign-in without API.
+	// Its Scopes are informational: AddScope checks the scopes the stored
+	// API defines, not this copy.
 	API *storage.API
 	// User is the user, with user_metadata and app_metadata; nil for client
 	// credentials.
 	User *storage.User
-	// RequestedScopes are the scopes the client asked for.
-	RequestedScopes []string
 
-	scopes []string
-	claims []ruleClaim
-	rule   string
-	trace  []TraceEntry
+	srv *Server
+	// requested and apiScopes are the server's own copies of the requested
+	// scopes and of the scopes the API defines, which AddScope checks. No
+	// rule can reach them.
+	requested []string
+	apiScopes []string
+	scopes    []string
+	// idClaims and accessClaims are the validated custom claims, values
+	// frozen as JSON at set time; claimSizes and claimBytes track the cap.
+	idClaims, accessClaims map[string]any
+	claimSizes             map[string]int
+	claimBytes             int
+	// strictErr is the first invalid claim in strict mode.
+	strictErr error
+	rule      string
+	trace     []TraceEntry
 }
 
-// ruleClaim is a claim a rule set, validated when the chain ends.
-type ruleClaim struct {
-	rule, name string
-	idToken    bool
-	value      any
-}
-
-// TraceEntry is one change a rule made, for Server.Explain. Scope changes
-// and denials are recorded as rules run; claims are recorded when the chain
-// ends, where they are validated.
+// TraceEntry is one change a rule made, for Server.Explain. Entries are
+// recorded as the rules run, in order: a claim is validated when the rule
+// sets it, and recorded then as added or dropped.
 type TraceEntry struct {
+	// Rule is the name of the rule that made the change.
 	Rule string `json:"rule"`
 	// Action is scope_removed, scope_added, scope_refused, claim_added,
 	// claim_dropped or denied.
 	Action string `json:"action"`
 	// Target is the scope or claim name.
 	Target string `json:"target,omitempty"`
-	// Detail explains a refusal or a denial.
+	// Detail says which token a claim was added to ("id_token" or
+	// "access_token"), or explains a refusal, a dropped claim or a denial.
 	Detail string `json:"detail,omitempty"`
 }
+
+// RequestedScopes returns a copy of the scopes the client asked for.
+func (t *Transaction) RequestedScopes() []string { return append([]string(nil), t.requested...) }
 
 // Scopes returns the scopes granted so far.
 func (t *Transaction) Scopes() []string { return append([]string(nil), t.scopes...) }
@@ -76,7 +97,7 @@ func (t *Transaction) HasScope(scope string) bool { return contains(t.scopes, sc
 
 // RemoveScope takes a scope out of the grant.
 func (t *Transaction) RemoveScope(scope string) {
-	out := t.scopes[:0]
+	out := make([]string, 0, len(t.scopes))
 	for _, s := range t.scopes {
 		if s != scope {
 			out = append(out, s)
@@ -88,15 +109,17 @@ func (t *Transaction) RemoveScope(scope string) {
 	t.scopes = out
 }
 
-// AddScope grants a scope that was requested and that the API defines (or an
-// OpenID scope that was requested), for example one that RBAC refused. A rule
-// can never invent a scope: anything else is refused with an error.
+// AddScope grants a scope that the client requested and that the API
+// defines (or, for a user, a requested OpenID scope), for example one that
+// RBAC refused. A rule can never invent a scope: anything else is refused
+// with an error. Both checks use the server's own records, so changing
+// t.API or the slice RequestedScopes returns has no effect.
 func (t *Transaction) AddScope(scope string) error {
 	if t.HasScope(scope) {
 		return nil
 	}
-	definedByAPI := t.API != nil && t.API.HasScope(scope)
-	if !contains(t.RequestedScopes, scope) || !(definedByAPI || identityScopes[scope] != "") {
+	defined := contains(t.apiScopes, scope) || (t.User != nil && identityScopes[scope] != "")
+	if !contains(t.requested, scope) || !defined {
 		t.note("scope_refused", scope, "not requested, or not defined by the API")
 		return fmt.Errorf("authz: rule %s may not add scope %q: it was not requested or the API does not define it", t.rule, scope)
 	}
@@ -107,15 +130,52 @@ func (t *Transaction) AddScope(scope string) error {
 
 // SetIDTokenClaim adds a custom claim to the ID token (and to /userinfo).
 // The name must be namespaced: an absolute http or https URL not under a
-// reserved host.
-func (t *Transaction) SetIDTokenClaim(name string, value any) {
-	t.claims = append(t.claims, ruleClaim{rule: t.rule, name: name, idToken: true, value: value})
-}
+// reserved host. The value is copied as JSON now: changing it afterwards
+// changes nothing. Setting a name again replaces the value. A claim that
+// breaks the rules is left out and logged, or fails the issuance with
+// Config.StrictClaims; either way the trace records it.
+func (t *Transaction) SetIDTokenClaim(name string, value any) { t.setClaim(true, name, value) }
 
 // SetAccessTokenClaim adds a custom claim to the access token, under the
-// same naming rules as SetIDTokenClaim.
-func (t *Transaction) SetAccessTokenClaim(name string, value any) {
-	t.claims = append(t.claims, ruleClaim{rule: t.rule, name: name, value: value})
+// same rules as SetIDTokenClaim.
+func (t *Transaction) SetAccessTokenClaim(name string, value any) { t.setClaim(false, name, value) }
+
+// setClaim validates a claim as the rule sets it and records the outcome
+// in the trace, in rule order.
+func (t *Transaction) setClaim(idToken bool, name string, value any) {
+	target, claims := "access_token", t.accessClaims
+	if idToken {
+		target, claims = "id_token", t.idClaims
+	}
+	reason := t.srv.claimNameProblem(name)
+	var frozen any
+	size := 0
+	if reason == "" {
+		b, err := json.Marshal(value)
+		if err == nil {
+			err = json.Unmarshal(b, &frozen)
+		}
+		size = len(b) + len(name)
+		max := t.srv.cfg.MaxCustomClaimsBytes
+		switch {
+		case err != nil:
+			reason = "value is not JSON"
+		case t.claimBytes-t.claimSizes[target+" "+name]+size > max:
+			reason = fmt.Sprintf("custom claims exceed %d bytes", max)
+		}
+	}
+	if reason != "" {
+		t.note("claim_dropped", name, reason)
+		if t.srv.cfg.StrictClaims && t.strictErr == nil {
+			t.strictErr = fmt.Errorf("claim %q: %s", name, reason)
+		}
+		return
+	}
+	key := target + " " + name
+	t.claimBytes += size - t.claimSizes[key]
+	t.claimSizes[key] = size
+	claims[name] = frozen
+	t.note("claim_added", name, target)
 }
 
 // Deny returns the error a rule returns to refuse the request: the client
@@ -137,22 +197,41 @@ func (t *Transaction) note(action, target, detail string) {
 func (t *Transaction) clone() *Transaction {
 	c := *t
 	c.scopes = append([]string(nil), t.scopes...)
-	c.claims = append([]ruleClaim(nil), t.claims...)
+	c.idClaims = copyMap(t.idClaims)
+	c.accessClaims = copyMap(t.accessClaims)
+	c.claimSizes = make(map[string]int, len(t.claimSizes))
+	for k, v := range t.claimSizes {
+		c.claimSizes[k] = v
+	}
 	c.trace = append([]TraceEntry(nil), t.trace...)
-	c.RequestedScopes = append([]string(nil), t.RequestedScopes...)
 	return &c
 }
 
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 // newTransaction builds a rule transaction for a decision, with copies of
-// the records.
-func newTransaction(c *storage.Client, d *Decision) *Transaction {
+// the records and the server's private copies of the requested scopes and
+// of the API's scopes.
+func (s *Server) newTransaction(c *storage.Client, d *Decision) *Transaction {
 	t := &Transaction{
-		Trigger: d.Trigger, Client: *cloneJSON(c),
-		RequestedScopes: append([]string(nil), d.RequestedScopes...),
-		scopes:          append([]string(nil), d.Scopes...),
+		Trigger: d.Trigger, GrantType: d.GrantType, Client: *cloneJSON(c), srv: s,
+		requested:    append([]string(nil), d.RequestedScopes...),
+		scopes:       append([]string(nil), d.Scopes...),
+		idClaims:     map[string]any{},
+		accessClaims: map[string]any{},
+		claimSizes:   map[string]int{},
 	}
 	if d.API != nil {
 		t.API = cloneJSON(d.API)
+		for _, sc := range d.API.Scopes {
+			t.apiScopes = append(t.apiScopes, sc.Name)
+		}
 	}
 	if d.User != nil {
 		t.User = cloneJSON(d.User)
@@ -184,9 +263,9 @@ type ruleOutcome struct {
 
 // runRules runs the chain on the decision. A denial is access_denied with
 // its reason; a rule error, panic or overrun is server_error; with strict
-// claims, an invalid claim is server_error too.
+// claims, an invalid claim is server_error too, once its rule returns.
 func (s *Server) runRules(ctx context.Context, c *storage.Client, d *Decision) (*ruleOutcome, error) {
-	t := newTransaction(c, d)
+	t := s.newTransaction(c, d)
 	for _, r := range s.cfg.Rules {
 		next, err := s.runRule(ctx, r, t)
 		if err != nil {
@@ -198,9 +277,17 @@ func (s *Server) runRules(ctx context.Context, c *storage.Client, d *Decision) (
 			}
 			return &ruleOutcome{trace: t.trace}, ErrServerError.WithCause(fmt.Errorf("rule %s: %w", r.Name, err))
 		}
+		for _, e := range next.trace[len(t.trace):] {
+			if e.Action == "claim_dropped" {
+				s.cfg.Logger.Warn("authz: claim dropped", "rule", e.Rule, "claim", e.Target, "reason", e.Detail)
+			}
+		}
 		t = next
+		if t.strictErr != nil {
+			return &ruleOutcome{trace: t.trace}, ErrServerError.WithCause(fmt.Errorf("rule %s: %w", r.Name, t.strictErr))
+		}
 	}
-	return s.finishClaims(t)
+	return &ruleOutcome{scopes: t.scopes, idClaims: t.idClaims, accessClaims: t.accessClaims, trace: t.trace}, nil
 }
 
 // runRule runs one rule on a copy of t under the rule deadline, recovering
@@ -227,52 +314,21 @@ func (s *Server) runRule(ctx context.Context, r Rule, t *Transaction) (*Transact
 	}
 }
 
-// finishClaims validates the claims rules set: names must be namespaced
-// URLs outside the reserved hosts, values must be JSON, and their total size
-// must stay under the cap. Invalid claims are dropped and logged, or fail the
-// issuance in strict mode.
-func (s *Server) finishClaims(t *Transaction) (*ruleOutcome, error) {
-	out := &ruleOutcome{scopes: t.scopes, idClaims: map[string]any{}, accessClaims: map[string]any{}}
-	total := 0
-	for _, c := range t.claims {
-		reason := s.claimNameProblem(c.name)
-		var size int
-		if reason == "" {
-			b, err := json.Marshal(c.value)
-			switch {
-			case err != nil:
-				reason = "value is not JSON"
-			case total+len(b)+len(c.name) > s.cfg.MaxCustomClaimsBytes:
-				reason = fmt.Sprintf("custom claims exceed %d bytes", s.cfg.MaxCustomClaimsBytes)
-			default:
-				size = len(b) + len(c.name)
-			}
-		}
-		if reason != "" {
-			t.rule = c.rule
-			t.note("claim_dropped", c.name, reason)
-			if s.cfg.StrictClaims {
-				out.trace = t.trace
-				return out, ErrServerError.WithCause(fmt.Errorf("rule %s: claim %q: %s", c.rule, c.name, reason))
-			}
-			s.cfg.Logger.Warn("authz: claim dropped", "rule", c.rule, "claim", c.name, "reason", reason)
-			continue
-		}
-		total += size
-		t.rule = c.rule
-		t.note("claim_added", c.name, map[bool]string{true: "id_token", false: "access_token"}[c.idToken])
-		if c.idToken {
-			out.idClaims[c.name] = c.value
-		} else {
-			out.accessClaims[c.name] = c.value
-		}
-	}
-	out.trace = t.trace
-	return out, nil
+// registeredClaims are the registered JWT claims and the OIDC standard
+// claims (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2 and §5.1): the server
+// alone sets them, a rule never can.
+var registeredClaims = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
+	"scope": true, "client_id": true, "azp": true, "nonce": true, "at_hash": true, "c_hash": true,
+	"auth_time": true, "acr": true, "amr": true, "sid": true, "gty": true, "permissions": true,
+	"cnf": true, "act": true, "may_act": true, "typ": true,
 }
 
 // claimNameProblem says why a custom claim name is refused, or "".
 func (s *Server) claimNameProblem(name string) string {
+	if registeredClaims[name] || contains(standardClaims, name) {
+		return "registered claim: only the server sets it"
+	}
 	u, err := url.Parse(name)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "not namespaced: a custom claim must be an http or https URL"
