@@ -281,6 +281,25 @@ func TestImplicitFlow(t *testing.T) {
 			t.Fatalf("standard claims %v", c)
 		}
 	})
+	t.Run("disabled for a client while the server allows it", func(t *testing.T) {
+		_, err := f.srv.CreateClient(ctx, &storage.Client{ID: "spa-code", Public: true, FirstParty: true,
+			RedirectURIs: []string{spaCB}, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code", "id_token"}})
+		must(t, err)
+		for _, rt := range []string{"id_token token", "token"} {
+			b := f.browser(t)
+			b.login(f, "alice")
+			cb := b.get(strings.Replace(implicitURL(f, rt, "&nonce="+nonce), "client_id=spa&", "client_id=spa-code&", 1))
+			if cb == nil || !strings.Contains(cb.Fragment, "error=unsupported_response_type") || strings.Contains(cb.Fragment, "id_token=") {
+				t.Fatalf("%s: %v", rt, cb)
+			}
+		}
+		b := f.browser(t)
+		b.login(f, "alice")
+		cb := b.get(strings.Replace(implicitURL(f, "id_token", "&nonce="+nonce), "client_id=spa&", "client_id=spa-code&", 1))
+		if cb == nil || !strings.Contains(cb.Fragment, "id_token=") {
+			t.Fatalf("the response type the client lists: %v", cb)
+		}
+	})
 	t.Run("nonce required", func(t *testing.T) {
 		b := f.browser(t)
 		b.login(f, "alice")
@@ -307,4 +326,24 @@ func TestImplicitFlow(t *testing.T) {
 			t.Fatalf("%+v", md)
 		}
 	})
+}
+
+func TestClientIDTokenAlgorithm(t *testing.T) {
+	f := newOIDCFixture(t, false)
+	ctx := context.Background()
+	for _, alg := range []string{"HS256", "none", "RS512", "es256"} {
+		_, err := f.srv.CreateClient(ctx, &storage.Client{ID: "bad-" + alg, Public: true, RedirectURIs: []string{spaCB},
+			GrantTypes: []string{"authorization_code"}, IDTokenSigningAlg: alg})
+		if err == nil || !strings.Contains(err.Error(), "unsupported id_token_signed_response_alg") {
+			t.Fatalf("%s accepted: %v", alg, err)
+		}
+		if _, err := f.store.Clients().Get(ctx, "bad-"+alg); err == nil {
+			t.Fatalf("client with %s stored", alg)
+		}
+	}
+	for _, alg := range []string{"", "RS256", "PS256", "ES256", "EdDSA"} {
+		_, err := f.srv.CreateClient(ctx, &storage.Client{ID: "ok-" + alg, Public: true, RedirectURIs: []string{spaCB},
+			GrantTypes: []string{"authorization_code"}, IDTokenSigningAlg: alg})
+		must(t, err)
+	}
 }
