@@ -27,14 +27,17 @@ type ExplainRequest struct {
 type Explanation struct {
 	// Trigger is the trigger the rules saw.
 	Trigger Trigger `json:"trigger"`
-	// RequestedScopes and Scopes are what was asked and what would be granted.
+	// RequestedScopes are the scopes asked for.
 	RequestedScopes []string `json:"requested_scopes"`
-	Scopes          []string `json:"scopes"`
-	// AccessToken and IDToken are the claim sets that would be signed (the
-	// ID token only for a user with openid). jti, iat and exp are examples.
+	// Scopes are the scopes that would be granted, after RBAC and rules.
+	Scopes []string `json:"scopes"`
+	// AccessToken is the access token's claim set that would be signed;
+	// jti, iat and exp are examples.
 	AccessToken map[string]any `json:"access_token,omitempty"`
-	IDToken     map[string]any `json:"id_token,omitempty"`
-	// Trace lists what each rule changed, in order.
+	// IDToken is the ID token's claim set, only for a user granted openid.
+	IDToken map[string]any `json:"id_token,omitempty"`
+	// Trace lists what each rule changed, in the order the rules made the
+	// changes (see TraceEntry).
 	Trace []TraceEntry `json:"trace"`
 	// Denied is the reason a rule gave for refusing; nothing would be issued.
 	Denied string `json:"denied,omitempty"`

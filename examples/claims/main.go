@@ -1,5 +1,6 @@
 // Command claims reproduces the custom-claims story of Auth0 Rules in Go: a
-// rule adds favorite_color (from the user's profile) and preferred_contact
+// rule adds favorite_color (a profile attribute from the identity provider,
+// kept in app_metadata) and preferred_contact
 // (from user_metadata) under https://myapp.example.com/ to the ID token; a
 // rule limits API scopes by the user's role; a rule adds a claim to
 // client-credentials tokens. It prints what each issuance would mint and
@@ -27,7 +28,14 @@ const (
 	contactsAPI = "https://contacts.example.com"
 )
 
-// addProfileClaims is the seed's sample rule, in Go.
+// addProfileClaims is the seed's sample rule, in Go. In the seed,
+// favorite_color is an attribute of the user's profile returned by the
+// identity provider (user.favorite_color) and preferred_contact is in
+// user_metadata. A storage.User has only the OIDC standard profile fields,
+// so a profile attribute such as favorite_color that the host application
+// imports from its identity provider is kept in app_metadata, which the
+// user cannot edit (user_metadata is the user's own). The rule reads it
+// there; the tokens are the seed's.
 var addProfileClaims = authz.Rule{Name: "add-profile-claims", Run: func(_ context.Context, t *authz.Transaction) error {
 	if t.User == nil {
 		return nil
@@ -76,6 +84,8 @@ func setup(ctx context.Context) (*authz.Server, error) {
 	steps := []error{
 		store.APIs().Create(ctx, &storage.API{Identifier: contactsAPI, Name: "Contacts",
 			Scopes: []storage.Scope{{Name: "read:contacts"}, {Name: "delete:contacts"}}}),
+		// favorite_color is the seed's profile attribute from the identity
+		// provider, stored in app_metadata (see addProfileClaims).
 		store.Users().Create(ctx, &storage.User{ID: "custom|123", Email: "jane@example.com", EmailVerified: true,
 			AppMetadata:  map[string]any{"favorite_color": "blue", "role": "member"},
 			UserMetadata: map[string]any{"preferred_contact": "email"}}),
