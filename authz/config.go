@@ -134,7 +134,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.VerifiedTokenCache = 10000
 	}
 	if c.MaxCustomClaimsBytes <= 0 {
-		c.MaxCustomClaimsBytes = 8 << 10
+		c.MaxCustomClaimsBytes = defaultMaxCustomClaimsBytes
 	}
 	for i, r := range c.Rules {
 		if r.Name == "" || r.Run == nil {

@@ -26,13 +26,13 @@ type Rule struct {
 	Run func(ctx context.Context, t *Transaction) error
 }
 
-// Transaction is what a rule sees and changes. Client, API and User are
-// deep copies made for the chain: changing them changes nothing stored and
-// nothing the server decides with (a later rule of the same chain sees the
-// change, as with Auth0's user object; the next issuance starts from the
-// stored records again). What a rule changes in the issuance goes through
-// the methods: RemoveScope, AddScope, SetIDTokenClaim, SetAccessTokenClaim
-// and Deny.
+// Transaction is what a rule sees and changes. Its fields are for reading:
+// Client, API and User are deep copies made for the chain, so changing them
+// (or Trigger and GrantType) changes nothing stored and nothing the server
+// issues from. A later rule of the same chain sees such a change, as with
+// Auth0's user object; the next issuance starts from the stored records
+// again. What a rule changes in the issuance goes through the methods:
+// RemoveScope, AddScope, SetIDTokenClaim, SetAccessTokenClaim and Deny.
 type Transaction struct {
 	// Trigger is what caused the issuance.
 	Trigger Trigger
@@ -52,7 +52,11 @@ type Transaction struct {
 	// credentials.
 	User *storage.User
 
-	srv *Server
+	// reserved, maxClaimBytes and strict are the claim settings of the
+	// server (Config.ReservedClaimHosts, MaxCustomClaimsBytes, StrictClaims).
+	reserved      []string
+	maxClaimBytes int
+	strict        bool
 	// requested and apiScopes are the server's own copies of the requested
 	// scopes and of the scopes the API defines, which AddScope checks. No
 	// rule can reach them.
@@ -147,7 +151,12 @@ func (t *Transaction) setClaim(idToken bool, name string, value any) {
 	if idToken {
 		target, claims = "id_token", t.idClaims
 	}
-	reason := t.srv.claimNameProblem(name)
+	if claims == nil {
+		t.idClaims, t.accessClaims, t.claimSizes = map[string]any{}, map[string]any{}, map[string]int{}
+		t.setClaim(idToken, name, value)
+		return
+	}
+	reason := claimNameProblem(name, t.reserved)
 	var frozen any
 	size := 0
 	if reason == "" {
@@ -156,7 +165,10 @@ func (t *Transaction) setClaim(idToken bool, name string, value any) {
 			err = json.Unmarshal(b, &frozen)
 		}
 		size = len(b) + len(name)
-		max := t.srv.cfg.MaxCustomClaimsBytes
+		max := t.maxClaimBytes
+		if max <= 0 {
+			max = defaultMaxCustomClaimsBytes
+		}
 		switch {
 		case err != nil:
 			reason = "value is not JSON"
@@ -166,7 +178,7 @@ func (t *Transaction) setClaim(idToken bool, name string, value any) {
 	}
 	if reason != "" {
 		t.note("claim_dropped", name, reason)
-		if t.srv.cfg.StrictClaims && t.strictErr == nil {
+		if t.strict && t.strictErr == nil {
 			t.strictErr = fmt.Errorf("claim %q: %s", name, reason)
 		}
 		return
@@ -220,7 +232,8 @@ func copyMap(m map[string]any) map[string]any {
 // of the API's scopes.
 func (s *Server) newTransaction(c *storage.Client, d *Decision) *Transaction {
 	t := &Transaction{
-		Trigger: d.Trigger, GrantType: d.GrantType, Client: *cloneJSON(c), srv: s,
+		Trigger: d.Trigger, GrantType: d.GrantType, Client: *cloneJSON(c),
+		reserved: s.reservedHosts, maxClaimBytes: s.cfg.MaxCustomClaimsBytes, strict: s.cfg.StrictClaims,
 		requested:    append([]string(nil), d.RequestedScopes...),
 		scopes:       append([]string(nil), d.Scopes...),
 		idClaims:     map[string]any{},
@@ -324,8 +337,11 @@ var registeredClaims = map[string]bool{
 	"cnf": true, "act": true, "may_act": true, "typ": true,
 }
 
+// defaultMaxCustomClaimsBytes is the default of Config.MaxCustomClaimsBytes.
+const defaultMaxCustomClaimsBytes = 8 << 10
+
 // claimNameProblem says why a custom claim name is refused, or "".
-func (s *Server) claimNameProblem(name string) string {
+func claimNameProblem(name string, reserved []string) string {
 	if registeredClaims[name] || contains(standardClaims, name) {
 		return "registered claim: only the server sets it"
 	}
@@ -334,7 +350,7 @@ func (s *Server) claimNameProblem(name string) string {
 		return "not namespaced: a custom claim must be an http or https URL"
 	}
 	host := strings.ToLower(u.Hostname())
-	for _, r := range s.reservedHosts {
+	for _, r := range reserved {
 		if host == r || strings.HasSuffix(host, "."+r) {
 			return "namespace under the reserved host " + r
 		}

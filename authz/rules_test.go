@@ -586,3 +586,17 @@ func TestIDTokenLifetime(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroTransaction checks that a rule can be unit-tested on a
+// Transaction built by hand: the methods apply the default claim rules.
+func TestZeroTransaction(t *testing.T) {
+	var tx authz.Transaction
+	tx.SetIDTokenClaim(ns+"color", "blue")
+	tx.SetAccessTokenClaim("sub", "x")
+	if err := tx.AddScope("read:anything"); err == nil {
+		t.Fatal("a scope nobody requested was added")
+	}
+	if len(tx.Scopes()) != 0 || len(tx.RequestedScopes()) != 0 {
+		t.Fatalf("%v %v", tx.Scopes(), tx.RequestedScopes())
+	}
+}
