@@ -52,10 +52,10 @@ func TestIntrospectAndRevokeOverHTTP(t *testing.T) {
 			t.Fatalf("no credentials: %d", code)
 		}
 	})
-	t.Run("revoke by another client does nothing", func(t *testing.T) {
-		resp, _ := postForm(t, md.RevocationEndpoint, url.Values{"token": {tok}}, basic("other", f.secret2))
-		if resp.StatusCode != 200 {
-			t.Fatalf("status %d", resp.StatusCode)
+	t.Run("revoke by another client is refused and does nothing", func(t *testing.T) {
+		resp, body := postForm(t, md.RevocationEndpoint, url.Values{"token": {tok}}, basic("other", f.secret2))
+		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" {
+			t.Fatalf("RFC 7009 §2.1: %d %v", resp.StatusCode, body)
 		}
 		if _, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI}); err != nil {
 			t.Fatalf("token revoked by a foreign client: %v", err)
