@@ -96,7 +96,16 @@ func TestAuthorizeRefusesHostileTokens(t *testing.T) {
 		parts[1] = jsonB64(t, with("scope", "read:users write:users"))
 		return strings.Join(parts, ".")
 	}
+	typed := func(typ string) string {
+		payload, err := json.Marshal(f.validClaims())
+		must(t, err)
+		raw, err := ourKey.Sign(typ, payload)
+		must(t, err)
+		return raw
+	}
 	cases := map[string]string{
+		"typ JWT (an ID token)":           typed(token.TypeIDToken),
+		"no typ":                          typed(""),
 		"alg none":                        unsigned("none"),
 		"alg NONE":                        unsigned("NONE"),
 		"alg nOnE":                        unsigned("nOnE"),
