@@ -16,6 +16,7 @@ import (
 // fileConfig is the JSON file read by -config. Its format is documented in
 // the README.
 type fileConfig struct {
+	// APIs are the resource servers; the first is the default audience.
 	APIs []struct {
 		Identifier    string          `json:"identifier"`
 		Name          string          `json:"name"`
@@ -23,6 +24,7 @@ type fileConfig struct {
 		TokenLifetime string          `json:"token_lifetime"`
 		SigningAlg    string          `json:"signing_alg"`
 	} `json:"apis"`
+	// Clients are machine clients; a missing secret is generated.
 	Clients []struct {
 		ID           string   `json:"client_id"`
 		Secret       string   `json:"client_secret"`
@@ -30,6 +32,7 @@ type fileConfig struct {
 		GrantTypes   []string `json:"grant_types"`
 		RedirectURIs []string `json:"redirect_uris"`
 	} `json:"clients"`
+	// ClientGrants say which scopes of which API each client may receive.
 	ClientGrants []storage.ClientGrant `json:"client_grants"`
 }
 
