@@ -67,7 +67,8 @@ func (a *Authorizer) Authorize(ctx context.Context, raw string, req Requirement)
 }
 
 // verify checks the token alone, without scopes. A token verified before
-// costs a map lookup, an audience check and the revocation check.
+// costs a map lookup, a key lookup, an audience check and the revocation
+// check.
 func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Principal, error) {
 	if raw == "" {
 		return nil, ErrInvalidToken.WithDescription("no token")
@@ -75,11 +76,16 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Princip
 	if audience == "" {
 		audience = a.audience
 	}
-	if p := a.cache.get(raw, a.now()); p != nil && containsString(p.Audience, audience) {
-		if err := a.checkRevoked(ctx, p.JTI); err != nil {
-			return nil, err
+	if e := a.cache.get(raw, a.now()); e != nil {
+		if !e.intact() || !a.keyKnown(ctx, e.kid) {
+			// Modified by a handler, or its key was removed: verify afresh.
+			a.cache.forget(raw)
+		} else if containsString(e.audience, audience) {
+			if err := a.checkRevoked(ctx, e.jti); err != nil {
+				return nil, err
+			}
+			return e.p, nil
 		}
-		return p, nil
 	}
 	v := &a.base
 	if audience != "" && audience != a.audience {
@@ -101,8 +107,17 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Princip
 		return nil, err
 	}
 	p := principalOf(claims)
-	a.cache.put(raw, p)
+	a.cache.put(raw, claims.KeyID, p)
 	return p, nil
+}
+
+// keyKnown reports whether the key that signed a cached token is still one
+// the authorizer trusts: a key removed from the server (RemoveKey) or gone
+// from a remote issuer's refetched JWKS stops its tokens at once, cached or
+// not. For a known key this is a map lookup.
+func (a *Authorizer) keyKnown(ctx context.Context, kid string) bool {
+	_, err := a.base.Keys.VerificationKey(ctx, kid)
+	return err == nil
 }
 
 // checkRevoked asks the store whether the token (or its family) was

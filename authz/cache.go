@@ -8,44 +8,76 @@ import (
 // verifiedCache remembers tokens that verified, keyed by the token itself
 // (Go's map hashing, with the full string compared on lookup, so no
 // collision can map one token to another's principal). An entry is valid
-// until the token's exp. The store's revocation check still runs on every
-// hit. It is bounded: when full, a tenth of the entries is dropped.
+// until the token's exp and while the key that signed it is still known;
+// the store's revocation check still runs on every hit. It is bounded: when
+// full, a tenth of the entries is dropped.
+//
+// The *Principal of an entry is handed to every caller presenting the same
+// token, so a repeat Authorize costs no allocation. Handlers must treat it
+// as read-only (see Principal). Even so, a hit is served only after the
+// shared principal is compared with the entry's private copies of what the
+// token said (subject, client, scope, audience, jti, times, claim count):
+// one that a handler modified is dropped and the token verified afresh, so
+// the change reaches neither a later decision nor a later handler. The
+// audience, expiry, revocation and key checks of a hit read the private
+// copies only.
 type verifiedCache struct {
 	mu      sync.RWMutex
 	max     int
-	entries map[string]*Principal
+	entries map[string]*cacheEntry
+}
+
+// cacheEntry is a verified token: the principal handed out and private
+// copies of everything the decision and the tamper check read.
+type cacheEntry struct {
+	p *Principal
+
+	kid                 string
+	subject, client     string
+	scope, jti          string
+	audience            []string
+	issuedAt, expiresAt time.Time
+	claimCount          int
 }
 
 func newVerifiedCache(max int) *verifiedCache {
 	if max <= 0 {
 		return nil
 	}
-	return &verifiedCache{max: max, entries: make(map[string]*Principal, max)}
+	return &verifiedCache{max: max, entries: make(map[string]*cacheEntry, max)}
 }
 
-// get returns the principal of a token verified before and not expired.
-func (c *verifiedCache) get(raw string, now time.Time) *Principal {
+// get returns the entry of a token verified before and not expired.
+func (c *verifiedCache) get(raw string, now time.Time) *cacheEntry {
 	if c == nil {
 		return nil
 	}
 	c.mu.RLock()
-	p := c.entries[raw]
+	e := c.entries[raw]
 	c.mu.RUnlock()
-	if p == nil || !now.Before(p.ExpiresAt) {
+	if e == nil || !now.Before(e.expiresAt) {
 		return nil
 	}
-	return p
+	return e
 }
 
-// put remembers a verified token.
-func (c *verifiedCache) put(raw string, p *Principal) {
+// put remembers a verified token signed by the key kid.
+func (c *verifiedCache) put(raw, kid string, p *Principal) {
 	if c == nil {
 		return
+	}
+	e := &cacheEntry{
+		p: p, kid: kid, subject: p.Subject, client: p.ClientID, scope: p.Scope, jti: p.JTI,
+		audience: append([]string(nil), p.Audience...), issuedAt: p.IssuedAt, expiresAt: p.ExpiresAt,
+		claimCount: len(p.Claims),
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
 		drop := c.max / 10
+		if drop < 1 {
+			drop = 1
+		}
 		for k := range c.entries {
 			if drop <= 0 {
 				break
@@ -54,7 +86,7 @@ func (c *verifiedCache) put(raw string, p *Principal) {
 			drop--
 		}
 	}
-	c.entries[raw] = p
+	c.entries[raw] = e
 }
 
 // forget drops a token (it was revoked), or everything when raw is empty.
@@ -69,4 +101,46 @@ func (c *verifiedCache) forget(raw string) {
 		return
 	}
 	delete(c.entries, raw)
+}
+
+// forgetKey drops every token signed by the key kid (it was removed).
+func (c *verifiedCache) forgetKey(kid string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for raw, e := range c.entries {
+		if e.kid == kid {
+			delete(c.entries, raw)
+		}
+	}
+}
+
+// len returns the number of entries.
+func (c *verifiedCache) len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
+
+// intact reports whether the shared principal still says what the token
+// said when it verified: a handler that modified it (against Principal's
+// contract) must not pass the change on to later requests.
+func (e *cacheEntry) intact() bool {
+	p := e.p
+	if p.Subject != e.subject || p.ClientID != e.client || p.Scope != e.scope || p.JTI != e.jti ||
+		!p.IssuedAt.Equal(e.issuedAt) || !p.ExpiresAt.Equal(e.expiresAt) ||
+		len(p.Claims) != e.claimCount || len(p.Audience) != len(e.audience) {
+		return false
+	}
+	for i, a := range e.audience {
+		if p.Audience[i] != a {
+			return false
+		}
+	}
+	return true
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/storage"
 )
 
 // TestClientCredentialsWithOAuth2Client drives the token endpoint with
@@ -89,16 +90,22 @@ func TestClientCredentialsScopeDecision(t *testing.T) {
 		{name: "audience and resource differ", form: url.Values{"audience": {usersAPI}, "resource": {bankAPI}}, wantCode: "invalid_target", status: 400},
 		{name: "relative resource", form: url.Values{"resource": {"users"}}, wantCode: "invalid_target", status: 400},
 		{name: "unsupported grant", form: url.Values{"grant_type": {"password"}, "audience": {usersAPI}}, wantCode: "unsupported_grant_type", status: 400},
-		{name: "missing grant type", form: url.Values{"grant_type": {""}, "audience": {usersAPI}}, wantCode: "invalid_request", status: 400},
+		{name: "missing grant type", form: url.Values{"grant_type": nil, "audience": {usersAPI}}, wantCode: "invalid_request", status: 400},
+		// RFC 6749 §3.1: a parameter without a value is as if omitted.
+		{name: "empty scope gets all granted", form: url.Values{"audience": {usersAPI}, "scope": {""}}, wantScope: "read:users"},
+		{name: "empty resource is omitted", form: url.Values{"audience": {usersAPI}, "resource": {""}}, wantScope: "read:users"},
+		{name: "empty audience is omitted", form: url.Values{"audience": {""}, "resource": {usersAPI}}, wantScope: "read:users"},
+		{name: "empty grant type is missing", form: url.Values{"grant_type": {""}, "audience": {usersAPI}}, wantCode: "invalid_request", status: 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"reporter"}, "client_secret": {f.secret}}
 			for k, v := range tc.form {
-				form[k] = v
-			}
-			if form.Get("grant_type") == "" {
-				form.Del("grant_type")
+				if v == nil {
+					delete(form, k) // not sent at all
+				} else {
+					form[k] = v
+				}
 			}
 			resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, form, nil)
 			if resp.Header.Get("Cache-Control") != "no-store" {
@@ -126,6 +133,32 @@ func TestClientCredentialsScopeDecision(t *testing.T) {
 			t.Fatalf("got %d %v", resp.StatusCode, body)
 		}
 	})
+	t.Run("public client", func(t *testing.T) {
+		ctx := context.Background()
+		pub := &storage.Client{ID: "spa", Public: true, GrantTypes: []string{"client_credentials", "authorization_code"}}
+		_, err := f.srv.CreateClient(ctx, pub)
+		must(t, err)
+		must(t, f.store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "spa", Audience: usersAPI, Scopes: []string{"read:users"}}))
+		resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, url.Values{"grant_type": {"client_credentials"}, "client_id": {"spa"}, "audience": {usersAPI}}, nil)
+		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" || body["access_token"] != nil {
+			t.Fatalf("public client got %d %v", resp.StatusCode, body)
+		}
+		resp, body = postForm(t, f.srv.Metadata().TokenEndpoint, url.Values{"grant_type": {"client_credentials"}, "client_id": {"spa"}, "client_secret": {"guess"}, "audience": {usersAPI}}, nil)
+		if resp.StatusCode != 401 || body["error"] != "invalid_client" {
+			t.Fatalf("public client with a secret got %d %v", resp.StatusCode, body)
+		}
+	})
+	t.Run("client without the grant type", func(t *testing.T) {
+		ctx := context.Background()
+		web := &storage.Client{ID: "web", GrantTypes: []string{"authorization_code"}, RedirectURIs: []string{"https://app.example.com/cb"}}
+		secret, err := f.srv.CreateClient(ctx, web)
+		must(t, err)
+		must(t, f.store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "web", Audience: usersAPI, Scopes: []string{"read:users"}}))
+		resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, url.Values{"grant_type": {"client_credentials"}, "audience": {usersAPI}}, basic("web", secret))
+		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" || body["access_token"] != nil {
+			t.Fatalf("got %d %v", resp.StatusCode, body)
+		}
+	})
 	t.Run("default audience", func(t *testing.T) {
 		g := newFixture(t, func(c *authz.Config) { c.DefaultAudience = usersAPI })
 		resp, body := postForm(t, g.srv.Metadata().TokenEndpoint, url.Values{"grant_type": {"client_credentials"}}, basic("reporter", g.secret))
@@ -146,6 +179,7 @@ func TestTokenEndpointRequestErrors(t *testing.T) {
 	f := newFixture(t)
 	endpoint := f.srv.Metadata().TokenEndpoint
 	good := "grant_type=client_credentials&audience=" + url.QueryEscape(usersAPI)
+	jsonCreds := `"client_id":"reporter","client_secret":"` + f.secret + `"`
 	cases := []struct {
 		name        string
 		method      string
@@ -164,6 +198,14 @@ func TestTokenEndpointRequestErrors(t *testing.T) {
 		{name: "oversized body", body: good + "&pad=" + strings.Repeat("a", 70<<10), status: 400, code: "invalid_request"},
 		{name: "bad JSON", contentType: "application/json", body: `{"grant_type":`, status: 400, code: "invalid_request"},
 		{name: "JSON array value", contentType: "application/json", body: `{"grant_type":["client_credentials"]}`, status: 400, code: "invalid_request"},
+		{name: "JSON duplicate member", contentType: "application/json", body: `{"grant_type":"client_credentials","audience":"https://nope.example.com","audience":"` + usersAPI + `",` + jsonCreds + `}`, status: 400, code: "invalid_request"},
+		{name: "JSON duplicate credential", contentType: "application/json", body: `{"grant_type":"client_credentials","audience":"` + usersAPI + `",` + jsonCreds + `,"client_id":"other"}`, status: 400, code: "invalid_request"},
+		{name: "JSON null value", contentType: "application/json", body: `{"grant_type":null}`, status: 400, code: "invalid_request"},
+		{name: "JSON object value", contentType: "application/json", body: `{"grant_type":{"a":"b"}}`, status: 400, code: "invalid_request"},
+		{name: "JSON not an object", contentType: "application/json", body: `["grant_type","client_credentials"]`, status: 400, code: "invalid_request"},
+		{name: "JSON trailing data", contentType: "application/json", body: `{"grant_type":"client_credentials"}{}`, status: 400, code: "invalid_request"},
+		{name: "JSON oversized body", contentType: "application/json", body: `{"grant_type":"client_credentials","pad":"` + strings.Repeat("a", 70<<10) + `"}`, status: 400, code: "invalid_request"},
+		{name: "empty client_secret is no secret", body: good + "&client_id=reporter&client_secret=", status: 401, code: "invalid_client"},
 		{name: "no client", body: good, status: 401, code: "invalid_client"},
 		{name: "wrong secret post", body: good + "&client_id=reporter&client_secret=nope", status: 401, code: "invalid_client"},
 		{name: "unknown client", body: good + "&client_id=ghost&client_secret=nope", status: 401, code: "invalid_client"},
@@ -213,6 +255,19 @@ func TestTokenEndpointRequestErrors(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d", resp.StatusCode)
+		}
+	})
+	t.Run("JSON empty scope is omitted", func(t *testing.T) {
+		body := `{"grant_type":"client_credentials","audience":"` + usersAPI + `","scope":"",` + jsonCreds + `}`
+		resp, err := http.Post(endpoint, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		if resp.StatusCode != 200 || got["scope"] != "read:users" {
+			t.Fatalf("%d %v", resp.StatusCode, got)
 		}
 	})
 }

@@ -52,7 +52,8 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 }
 
 // readForm parses a POST body, form-encoded (RFC 6749 §3.2) or JSON, bounded
-// by the server's body limit. Repeated parameters are refused (RFC 6749
+// by the server's body limit. Repeated parameters (or JSON members) are
+// refused and parameters without a value are dropped, as if omitted (RFC 6749
 // §3.1); query parameters are ignored, so no credential is read from a URL.
 func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if r.Method != http.MethodPost {
@@ -85,6 +86,12 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
 		}
 	}
+	// RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+	for k, v := range form {
+		if v[0] == "" {
+			delete(form, k)
+		}
+	}
 	return form, nil
 }
 
@@ -100,23 +107,42 @@ func readURLEncoded(r *http.Request) (url.Values, error) {
 	return form, nil
 }
 
+// readJSONForm reads a JSON object of scalar members as form parameters. It
+// streams the object token by token rather than decoding into a map, so a
+// member named twice is refused instead of the last one silently winning
+// (the JSON counterpart of RFC 6749 §3.1's "no repeated parameters").
 func readJSONForm(r *http.Request) (url.Values, error) {
 	dec := json.NewDecoder(r.Body)
 	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
+	malformed := ErrInvalidRequest.WithDescription("malformed JSON body")
+	// fail passes a body-limit error through for readForm to describe.
+	fail := func(err error, e *Error) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, err
+			return err
 		}
-		return nil, ErrInvalidRequest.WithDescription("malformed JSON body")
+		return e
 	}
-	if dec.More() {
-		return nil, ErrInvalidRequest.WithDescription("malformed JSON body")
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fail(err, ErrInvalidRequest.WithDescription("the JSON body must be an object"))
 	}
-	form := make(url.Values, len(obj))
-	for k, v := range obj {
-		switch v := v.(type) {
+	form := url.Values{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fail(err, malformed)
+		}
+		k, ok := t.(string)
+		if !ok {
+			return nil, malformed
+		}
+		if form.Has(k) {
+			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
+		}
+		if t, err = dec.Token(); err != nil {
+			return nil, fail(err, malformed)
+		}
+		switch v := t.(type) {
 		case string:
 			form.Set(k, v)
 		case json.Number:
@@ -124,8 +150,16 @@ func readJSONForm(r *http.Request) (url.Values, error) {
 		case bool:
 			form.Set(k, strconv.FormatBool(v))
 		default:
+			// null, an object or an array.
 			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " must be a string")
 		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, fail(err, malformed)
+	}
+	// Nothing may follow the object.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fail(err, malformed)
 	}
 	return form, nil
 }

@@ -15,15 +15,25 @@ import (
 // Introspection is the RFC 7662 §2.2 view of a token. An inactive token
 // carries only Active=false.
 type Introspection struct {
-	Active    bool     `json:"active"`
-	Scope     string   `json:"scope,omitempty"`
-	ClientID  string   `json:"client_id,omitempty"`
-	Subject   string   `json:"sub,omitempty"`
-	Audience  []string `json:"aud,omitempty"`
-	Issuer    string   `json:"iss,omitempty"`
-	ExpiresAt int64    `json:"exp,omitempty"`
-	IssuedAt  int64    `json:"iat,omitempty"`
-	JTI       string   `json:"jti,omitempty"`
+	// Active is whether the token is valid now: issued here, not expired,
+	// not revoked.
+	Active bool `json:"active"`
+	// Scope is the token's space-separated scopes.
+	Scope string `json:"scope,omitempty"`
+	// ClientID is the client the token was issued to.
+	ClientID string `json:"client_id,omitempty"`
+	// Subject is the token's "sub": a user id, or "<client_id>@clients".
+	Subject string `json:"sub,omitempty"`
+	// Audience is the token's "aud".
+	Audience []string `json:"aud,omitempty"`
+	// Issuer is the token's "iss", this server's issuer identifier.
+	Issuer string `json:"iss,omitempty"`
+	// ExpiresAt is "exp" in seconds since the epoch.
+	ExpiresAt int64 `json:"exp,omitempty"`
+	// IssuedAt is "iat" in seconds since the epoch.
+	IssuedAt int64 `json:"iat,omitempty"`
+	// JTI is the token identifier; empty for refresh tokens.
+	JTI string `json:"jti,omitempty"`
 	// TokenType is "Bearer" for access tokens and "refresh_token" for
 	// refresh tokens.
 	TokenType string `json:"token_type,omitempty"`
@@ -44,6 +54,12 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 			return inactive, nil
 		}
 		return nil, AsError(err)
+	}
+	// The verifier allows a clock-skew leeway past exp for resource servers
+	// whose clocks differ from ours; the issuer's own answer has no skew to
+	// allow for (RFC 7662 §2.2: an expired token is inactive).
+	if !s.cfg.Now().Before(claims.ExpiresAt) {
+		return inactive, nil
 	}
 	revoked, err := s.store.TokenRevoked(ctx, familyOf(claims.JTI), claims.JTI)
 	if err != nil {
@@ -151,11 +167,17 @@ func refreshFamily(raw string) (string, bool) {
 	return raw[:i], true
 }
 
+// errForeignToken refuses revoking another client's token (RFC 7009 §2.1).
+var errForeignToken = ErrUnauthorizedClient.WithDescription("the token was not issued to this client")
+
 // Revoke revokes a token issued to clientID (RFC 7009 §2.1): an access
 // token's jti is recorded until the token expires; a refresh token revokes
-// its whole family, access tokens included. Unknown, invalid or foreign
-// tokens are ignored (nil error), as the RFC asks; storage failures are
-// errors, so an outage is never answered as success.
+// its whole family, access tokens included. A valid token issued to another
+// client is refused with unauthorized_client and left untouched (RFC 7009
+// §2.1: the server verifies the token was issued to the requesting client).
+// Unknown, invalid or expired tokens are ignored (nil error), as RFC 7009
+// §2.2 asks; storage failures are errors, so an outage is never answered as
+// success.
 func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 	if family, ok := refreshFamily(raw); ok {
 		rt, err := s.store.GetRefresh(ctx, family, token.Hash(raw))
@@ -165,7 +187,7 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 		case err != nil:
 			return AsError(err)
 		case rt.ClientID != clientID:
-			return nil
+			return errForeignToken
 		}
 		if err := s.store.RevokeFamily(ctx, family); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return AsError(err)
@@ -180,7 +202,7 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 		return AsError(err)
 	}
 	if claims.ClientID != clientID {
-		return nil
+		return errForeignToken
 	}
 	// Keep the record a leeway past expiry: the token is still accepted
 	// within the leeway.

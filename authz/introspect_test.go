@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,10 +53,10 @@ func TestIntrospectAndRevokeOverHTTP(t *testing.T) {
 			t.Fatalf("no credentials: %d", code)
 		}
 	})
-	t.Run("revoke by another client does nothing", func(t *testing.T) {
-		resp, _ := postForm(t, md.RevocationEndpoint, url.Values{"token": {tok}}, basic("other", f.secret2))
-		if resp.StatusCode != 200 {
-			t.Fatalf("status %d", resp.StatusCode)
+	t.Run("revoke by another client is refused and does nothing", func(t *testing.T) {
+		resp, body := postForm(t, md.RevocationEndpoint, url.Values{"token": {tok}}, basic("other", f.secret2))
+		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" {
+			t.Fatalf("RFC 7009 §2.1: %d %v", resp.StatusCode, body)
 		}
 		if _, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI}); err != nil {
 			t.Fatalf("token revoked by a foreign client: %v", err)
@@ -166,14 +167,105 @@ func TestStorageOutageFailsClosed(t *testing.T) {
 	})
 }
 
+// recordingStore keeps the last revocation record written.
+type recordingStore struct {
+	storage.Store
+	mu   sync.Mutex
+	last *storage.Revocation
+}
+
+func (r *recordingStore) RevokeToken(ctx context.Context, rev *storage.Revocation) error {
+	r.mu.Lock()
+	c := *rev
+	r.last = &c
+	r.mu.Unlock()
+	return r.Store.RevokeToken(ctx, rev)
+}
+
+// TestRevocationRecordOutlivesToken: the verifier accepts a token up to the
+// leeway past exp, so the revocation record must last at least that long,
+// and a revoked token is refused throughout that window.
 func TestRevocationRecordOutlivesToken(t *testing.T) {
-	f := newFixture(t)
+	clk := newTestClock()
+	var rs *recordingStore
+	const leeway = 30 * time.Second
+	f := newFixture(t, withClock(clk), func(c *authz.Config) {
+		rs = &recordingStore{Store: c.Store}
+		c.Store = rs
+		c.Leeway = leeway
+	})
+	ctx := context.Background()
 	tok := f.issue(t, usersAPI).AccessToken
-	must(t, f.srv.Revoke(context.Background(), "reporter", tok))
-	claims := decodePayload(t, tok)
-	exp := time.Unix(int64(claims["exp"].(float64)), 0)
-	revoked, err := f.store.TokenRevoked(context.Background(), "", claims["jti"].(string))
-	if err != nil || !revoked || time.Until(exp) < 50*time.Minute {
-		t.Fatalf("revoked=%v err=%v exp=%v", revoked, err, exp)
+	exp := expOf(t, tok)
+	must(t, f.srv.Revoke(ctx, "reporter", tok))
+	rs.mu.Lock()
+	rec := rs.last
+	rs.mu.Unlock()
+	if rec == nil || rec.JTI != decodePayload(t, tok)["jti"] {
+		t.Fatalf("revocation record %+v", rec)
+	}
+	if rec.ExpiresAt.Before(exp.Add(leeway)) {
+		t.Fatalf("record expires at %v, before exp+leeway %v: the token would pass again", rec.ExpiresAt, exp.Add(leeway))
+	}
+	if rec.ExpiresAt.After(exp.Add(leeway + time.Minute)) {
+		t.Fatalf("record kept until %v, long after the token is dead (%v)", rec.ExpiresAt, exp.Add(leeway))
+	}
+	// Just before exp+leeway the verifier alone would accept the token: the
+	// revocation must still refuse it.
+	clk.set(exp.Add(leeway - time.Second))
+	if _, err := f.srv.Authorize(ctx, tok, authz.Requirement{Audience: usersAPI}); !errors.Is(err, authz.ErrInvalidToken) {
+		t.Fatalf("revoked token inside the leeway: %v", err)
+	}
+	clk.set(exp.Add(leeway + time.Second))
+	if _, err := f.srv.Authorize(ctx, tok, authz.Requirement{Audience: usersAPI}); !errors.Is(err, authz.ErrInvalidToken) {
+		t.Fatalf("token past exp+leeway: %v", err)
+	}
+}
+
+// TestIntrospectExpired: introspection answers from the issuer's own clock
+// with no leeway: a token past exp is inactive (RFC 7662 §2.2), though a
+// resource server may still accept it within its clock-skew leeway.
+func TestIntrospectExpired(t *testing.T) {
+	clk := newTestClock()
+	f := newFixture(t, withClock(clk))
+	ctx := context.Background()
+	tok := f.issue(t, usersAPI).AccessToken
+	exp := expOf(t, tok)
+	clk.set(exp.Add(-time.Second))
+	if in, err := f.srv.Introspect(ctx, tok); err != nil || !in.Active {
+		t.Fatalf("a second before exp: %+v %v", in, err)
+	}
+	clk.set(exp)
+	in, err := f.srv.Introspect(ctx, tok)
+	if err != nil || in.Active || in.Scope != "" || in.ClientID != "" || in.ExpiresAt != 0 {
+		t.Fatalf("at exp: %+v %v", in, err)
+	}
+	clk.set(exp.Add(10 * time.Second))
+	resp, body := postForm(t, f.srv.Metadata().IntrospectionEndpoint, url.Values{"token": {tok}}, basic("reporter", f.secret))
+	if resp.StatusCode != 200 || len(body) != 1 || body["active"] != false {
+		t.Fatalf("past exp over HTTP: %d %v", resp.StatusCode, body)
+	}
+	// The leeway is for resource servers' clocks, not the issuer's.
+	if _, err := f.srv.Authorize(ctx, tok, authz.Requirement{Audience: usersAPI}); err != nil {
+		t.Fatalf("Authorize within the leeway: %v", err)
+	}
+}
+
+// TestRevokeOtherClientsTokenInProcess: Revoke refuses another client's
+// token and leaves it active; unknown tokens are still no error.
+func TestRevokeOtherClientsTokenInProcess(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tok := f.issue(t, usersAPI).AccessToken
+	if err := f.srv.Revoke(ctx, "other", tok); !errors.Is(err, authz.ErrUnauthorizedClient) {
+		t.Fatalf("err = %v, want unauthorized_client", err)
+	}
+	if in, err := f.srv.Introspect(ctx, tok); err != nil || !in.Active {
+		t.Fatalf("token revoked by another client: %+v %v", in, err)
+	}
+	for _, raw := range []string{"never-issued", "fam.secret", "a.b.c"} {
+		if err := f.srv.Revoke(ctx, "other", raw); err != nil {
+			t.Fatalf("unknown token %q: %v", raw, err)
+		}
 	}
 }

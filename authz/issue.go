@@ -12,9 +12,12 @@ import (
 
 // Client authentication methods at the token endpoint (RFC 7591 §2).
 const (
+	// AuthBasic is HTTP Basic with the client id and secret (RFC 6749 §2.3.1).
 	AuthBasic = "client_secret_basic"
-	AuthPost  = "client_secret_post"
-	AuthNone  = "none"
+	// AuthPost is client_id and client_secret in the request body.
+	AuthPost = "client_secret_post"
+	// AuthNone is a public client sending its client_id only.
+	AuthNone = "none"
 )
 
 // TokenRequest is a token-endpoint request (RFC 6749 §4, §6), parsed.
@@ -38,13 +41,18 @@ type TokenRequest struct {
 
 // TokenResponse is a successful token response (RFC 6749 §5.1).
 type TokenResponse struct {
+	// AccessToken is the signed JWT access token (RFC 9068).
 	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
+	// TokenType is always "Bearer" (RFC 6750).
+	TokenType string `json:"token_type"`
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int64 `json:"expires_in"`
 	// Scope is set when the granted scopes differ from the requested ones.
-	Scope        string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty"`
+	// RefreshToken is set when the grant issues one (offline_access).
 	RefreshToken string `json:"refresh_token,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
+	// IDToken is set for an OpenID Connect request (scope openid).
+	IDToken string `json:"id_token,omitempty"`
 }
 
 // AppendJSON appends the response as a JSON object, without reflection:
@@ -122,12 +130,18 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	return s.mint(ctx, res.Client, d, now)
 }
 
+// unknownClientHash is compared against when the client does not exist.
+var unknownClientHash = token.SecretHash(token.NewSecret())
+
 // authenticateClient checks the client's credentials (RFC 6749 §2.3). The
 // secret is compared as a constant-time SHA-256 match.
 func authenticateClient(c *storage.Client, req *TokenRequest) error {
 	fail := ErrInvalidClient.WithDescription("client authentication failed")
 	fail.Basic = req.AuthMethod == AuthBasic
 	if c == nil {
+		// Hash anyway, so the time of the answer does not tell an unknown
+		// client id from a wrong secret.
+		token.CheckSecret(unknownClientHash, req.ClientSecret)
 		return fail
 	}
 	if c.Public {

@@ -24,6 +24,7 @@ type storeKeys struct {
 	store storage.Store // nil when Config.Keys was given
 	now   func() time.Time
 
+	// mu serialises reloads from the store, key creation and removal.
 	mu         sync.Mutex
 	lastReload time.Time
 }
@@ -34,15 +35,17 @@ func (k *storeKeys) VerificationKey(ctx context.Context, kid string) (jose.JSONW
 	if !errors.Is(err, token.ErrUnknownKey) || k.store == nil {
 		return key, err
 	}
+	// Reloads hold mu, so that they are serialised with RemoveKey: a reload
+	// that read the store before a removal cannot put the key back after it.
 	k.mu.Lock()
-	due := k.now().Sub(k.lastReload) >= keyReloadInterval
-	if due {
-		k.lastReload = k.now()
+	defer k.mu.Unlock()
+	if key, kerr := k.set.VerificationKey(ctx, kid); kerr == nil {
+		return key, nil // loaded by a reload we waited for
 	}
-	k.mu.Unlock()
-	if !due {
+	if k.now().Sub(k.lastReload) < keyReloadInterval {
 		return key, err
 	}
+	k.lastReload = k.now()
 	if lerr := loadKeys(ctx, k.store, k.set); lerr != nil {
 		return key, err
 	}
@@ -112,7 +115,8 @@ func createKey(ctx context.Context, store storage.Store, set *token.KeySet, alg 
 
 // RotateKey creates a new signing key for alg, stores it and signs with it
 // from now on. Older keys stay published in the JWKS and keep verifying the
-// tokens they signed until RetireKey and RemoveKey.
+// tokens they signed: RetireKey stops one signing, RemoveKey stops it
+// verifying.
 func (s *Server) RotateKey(ctx context.Context, alg string) (kid string, err error) {
 	if !token.Supported(alg) {
 		return "", fmt.Errorf("authz: unsupported signing algorithm %q", alg)
@@ -138,7 +142,41 @@ func (s *Server) RetireKey(ctx context.Context, kid string) error {
 	return nil
 }
 
-// Keys returns the server's key set (its JWKS is public).
+// RemoveKey deletes the key kid from the store and the key set: it is no
+// longer published, and every token it signed stops verifying at once,
+// including tokens this server's authorizers had cached as verified. Use it
+// for a retired key once its tokens have expired, or at once for a
+// compromised key. Removing the key that signs for an algorithm makes the
+// next issuance for it create a new one (Config.Keys nil) or fail with
+// ErrNoKey (Config.Keys given).
+//
+// Other replicas over the same store stop trusting the key when they reload
+// their keys (at start, or on an unknown kid); their remote authorizers when
+// they next refetch the JWKS. A kid unknown to the store is not an error when
+// it is in the key set, so keys of Config.Keys can be removed too.
+func (s *Server) RemoveKey(ctx context.Context, kid string) error {
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	if s.keys.store != nil {
+		if err := s.store.Keys().Delete(ctx, kid); err != nil {
+			if !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			if _, kerr := s.keys.set.VerificationKey(ctx, kid); kerr != nil {
+				return err
+			}
+		}
+	} else if _, err := s.keys.set.VerificationKey(ctx, kid); err != nil {
+		return fmt.Errorf("authz: no key %q: %w", kid, storage.ErrNotFound)
+	}
+	s.keys.set.Remove(kid)
+	s.cache.forgetKey(kid)
+	return nil
+}
+
+// Keys returns the server's key set (its JWKS is public). Change keys with
+// RotateKey, RetireKey and RemoveKey: a key removed from the set alone is
+// still in the store and comes back at the next reload.
 func (s *Server) Keys() *token.KeySet { return s.keys.set }
 
 // signer returns the signing key of alg. A tenant whose keys live in the

@@ -20,6 +20,14 @@ type Requirement struct {
 // Principal is what a verified access token says: who calls, through which
 // client, with which scopes. Handlers behind the middleware read it with
 // PrincipalFrom.
+//
+// A Principal is read-only. The verified-token cache hands the same value to
+// every request presenting the same token, concurrently, so that a repeat
+// Authorize costs no allocation: modifying a field, the Audience slice or
+// the Claims map is a data race with those requests. A modification does not
+// leak into authorization (the cache notices it, drops the entry and
+// verifies the token afresh), but copy the value (and the maps or slices you
+// change) before changing it.
 type Principal struct {
 	// Subject is the "sub" claim: a user id, or "<client_id>@clients" for a
 	// client-credentials token.
@@ -34,7 +42,8 @@ type Principal struct {
 	JTI string
 	// IssuedAt and ExpiresAt bound the token's validity.
 	IssuedAt, ExpiresAt time.Time
-	// Claims holds every claim of the token, custom ones included.
+	// Claims holds every claim of the token, custom ones included. It is
+	// shared: read it, never write to it.
 	Claims map[string]any
 }
 

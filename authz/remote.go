@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,7 +20,9 @@ import (
 type RemoteConfig struct {
 	// Issuer is the issuer identifier; its discovery document is read from
 	// Issuer + "/.well-known/openid-configuration", falling back to RFC 8414
-	// "/.well-known/oauth-authorization-server". Required.
+	// "/.well-known/oauth-authorization-server", and must name exactly this
+	// issuer. Required: an https URL, or http on a loopback host; the same
+	// rule applies to the discovered jwks_uri.
 	Issuer string
 	// Audience is the API identifier tokens must carry in "aud". Required.
 	Audience string
@@ -32,21 +36,28 @@ type RemoteConfig struct {
 	// Realm is the realm of WWW-Authenticate challenges. Empty means Audience.
 	Realm string
 	// VerifiedTokenCache bounds how many verified tokens are remembered
-	// until their exp. Zero means 10000; negative disables the cache.
+	// until their exp (or until their kid leaves the issuer's JWKS). Zero
+	// means 10000; negative disables the cache.
 	VerifiedTokenCache int
+	// Now is the clock for token times and JWKS refresh. Nil means time.Now.
+	Now func() time.Time
 }
 
 // maxDiscoveryBytes bounds the discovery document read from a remote issuer.
 const maxDiscoveryBytes = 1 << 20
 
 // NewRemoteAuthorizer reads the issuer's discovery document, checks that it
-// names the same issuer (RFC 8414 §3.3), and returns an Authorizer that
-// verifies tokens against the issuer's JWKS (cached; an unknown kid refetches
-// at most once a minute). Revocations of a remote issuer are not visible:
+// names the same issuer (RFC 8414 §3.3) and an https jwks_uri, and returns an
+// Authorizer that verifies JWT access tokens (typ at+jwt, RFC 9068 §4)
+// against the issuer's JWKS (cached; an unknown kid refetches at most once a
+// minute). Revocations of a remote issuer are not visible:
 // tokens stay valid until they expire.
 func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("authz: RemoteConfig needs Issuer and Audience")
+	}
+	if err := validIssuer(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("authz: RemoteConfig.Issuer: %w", err)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -69,17 +80,26 @@ func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, er
 	if cfg.VerifiedTokenCache == 0 {
 		cfg.VerifiedTokenCache = 10000
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	keys := token.NewRemoteKeys(jwksURI, cfg.HTTPClient)
+	keys.Now = cfg.Now
 	return &Authorizer{
 		audience: cfg.Audience,
 		realm:    cfg.Realm,
 		cache:    newVerifiedCache(cfg.VerifiedTokenCache),
-		now:      time.Now,
+		now:      cfg.Now,
 		base: token.Verifier{
 			Issuer:     cfg.Issuer,
 			Audience:   cfg.Audience,
 			Algorithms: cfg.Algorithms,
-			Keys:       token.NewRemoteKeys(jwksURI, cfg.HTTPClient),
-			Leeway:     cfg.Leeway,
+			Keys:       keys,
+			Now:        cfg.Now,
+			// RFC 9068 §4, RFC 8725 §3.11: only JWT access tokens, never an
+			// ID token or another JWT the issuer signs with the same keys.
+			Types:  []string{token.TypeAccessToken},
+			Leeway: cfg.Leeway,
 		},
 	}, nil
 }
@@ -100,12 +120,38 @@ func discoverJWKS(ctx context.Context, client *http.Client, issuer string) (stri
 		if meta.Issuer != issuer {
 			return "", fmt.Errorf("authz: discovery at %s names issuer %q, want %q", u, meta.Issuer, issuer)
 		}
-		if !strings.HasPrefix(meta.JWKSURI, "https://") && !strings.HasPrefix(meta.JWKSURI, "http://") {
-			return "", fmt.Errorf("authz: discovery at %s has no usable jwks_uri", u)
+		if err := checkJWKSURI(meta.JWKSURI); err != nil {
+			return "", fmt.Errorf("authz: discovery at %s: %w", u, err)
 		}
 		return meta.JWKSURI, nil
 	}
 	return "", fmt.Errorf("authz: issuer discovery failed: %w", lastErr)
+}
+
+// checkJWKSURI accepts an absolute https URL, or http on a loopback host
+// (development), the same rule as for an issuer: keys fetched over plain
+// HTTP from elsewhere could be swapped by anyone on the path.
+func checkJWKSURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return fmt.Errorf("jwks_uri %q is not an absolute URL", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	default:
+		return fmt.Errorf("jwks_uri %q must use https (http only on a loopback host)", raw)
+	}
+	return nil
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func getJSON(ctx context.Context, client *http.Client, url string, v any) error {

@@ -22,6 +22,7 @@ const (
 
 // AccessToken is the RFC 9068 §2.2 claim set of a JWT access token.
 type AccessToken struct {
+	// Issuer is "iss"; Subject is "sub", a user id or "<client_id>@clients".
 	Issuer, Subject string
 	// Audience is encoded as a string when it has one value, else an array.
 	Audience []string
@@ -31,7 +32,8 @@ type AccessToken struct {
 	Scope string
 	// GrantType is "gty", omitted when empty.
 	GrantType string
-	JTI       string
+	// JTI is "jti", the token's unique identifier (revocations record it).
+	JTI string
 	// IssuedAt and ExpiresAt are "iat" and "exp" in seconds.
 	IssuedAt, ExpiresAt time.Time
 	// AuthTime is "auth_time", omitted when zero.

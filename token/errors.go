@@ -41,6 +41,7 @@ type invalidError struct{ msg string }
 
 func invalid(msg string) error { return &invalidError{msg} }
 
+// Error implements error.
 func (e *invalidError) Error() string { return e.msg }
 
 // Is makes every verification failure match ErrInvalid.

@@ -21,9 +21,13 @@ import (
 // "none" are deliberately absent: an issuer's tokens are verified by parties
 // that must not be able to mint them.
 const (
+	// RS256 is RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3), the default.
 	RS256 = "RS256"
+	// PS256 is RSASSA-PSS with SHA-256 (RFC 7518 §3.5).
 	PS256 = "PS256"
+	// ES256 is ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
 	ES256 = "ES256"
+	// EdDSA is Ed25519 (RFC 8037 §3.1).
 	EdDSA = "EdDSA"
 )
 

@@ -30,8 +30,9 @@ type RemoteKeys struct {
 	// MinRefresh is the least time between two fetches. Zero means 1 minute.
 	MinRefresh time.Duration
 	// MaxAge is how long a fetched set is trusted before it is refetched on
-	// the next lookup; a Cache-Control max-age of the response shortens it.
-	// Zero means 1 hour.
+	// the next lookup; a Cache-Control max-age of the response shortens it,
+	// down to MinRefresh at least. A kid that is gone from the refetched set
+	// stops verifying. Zero means 1 hour.
 	MaxAge time.Duration
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -51,6 +52,13 @@ type fetchCall struct {
 // NewRemoteKeys returns a RemoteKeys for url with the default intervals.
 func NewRemoteKeys(url string, client *http.Client) *RemoteKeys {
 	return &RemoteKeys{URL: url, Client: client}
+}
+
+func (r *RemoteKeys) minRefresh() time.Duration {
+	if r.MinRefresh <= 0 {
+		return time.Minute
+	}
+	return r.MinRefresh
 }
 
 func (r *RemoteKeys) now() time.Time {
@@ -83,10 +91,7 @@ func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (jose.JSON
 // refresh fetches the set unless one was fetched within MinRefresh (a
 // stale set is always refetched); concurrent callers share one fetch.
 func (r *RemoteKeys) refresh(ctx context.Context, stale bool) error {
-	minRefresh := r.MinRefresh
-	if minRefresh <= 0 {
-		minRefresh = time.Minute
-	}
+	minRefresh := r.minRefresh()
 	r.mu.Lock()
 	if call := r.inflight; call != nil {
 		r.mu.Unlock()
@@ -164,6 +169,11 @@ func (r *RemoteKeys) fetch(ctx context.Context) (map[string]jose.JSONWebKey, tim
 	}
 	if ma, ok := cacheMaxAge(resp.Header.Get("Cache-Control")); ok && ma < maxAge {
 		maxAge = ma
+	}
+	// A max-age of 0 (or a few seconds) would refetch on every token: keep
+	// the set at least MinRefresh, the same bound unknown kids get.
+	if min := r.minRefresh(); maxAge < min {
+		maxAge = min
 	}
 	return keys, maxAge, nil
 }

@@ -108,3 +108,43 @@ func TestRemoteKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestRemoteKeysMaxAgeFloor: an issuer answering max-age=0 does not make
+// every verification refetch the JWKS; past MinRefresh the set is refetched
+// and a kid gone from it stops verifying.
+func TestRemoteKeysMaxAgeFloor(t *testing.T) {
+	ctx := context.Background()
+	k := genKey(t, token.ES256)
+	set := token.NewKeySet(k)
+	var hits atomic.Int32
+	var mu sync.Mutex
+	body := set.JWKS()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Cache-Control", "max-age=0")
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	now := time.Now()
+	rk := &token.RemoteKeys{URL: srv.URL, Client: srv.Client(), Now: func() time.Time { return now }}
+	raw, _ := k.Sign(token.TypeAccessToken, claims(nil))
+	v := verifier(rk, token.ES256)
+	for i := 0; i < 10; i++ {
+		if _, err := v.Verify(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("%d fetches for 10 verifications with max-age=0", n)
+	}
+	set.Remove(k.ID())
+	mu.Lock()
+	body = set.JWKS()
+	mu.Unlock()
+	now = now.Add(2 * time.Minute)
+	if _, err := v.Verify(ctx, raw); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("kid gone from the refetched set: %v", err)
+	}
+}

@@ -51,7 +51,9 @@ type Verifier struct {
 
 // Claims is a verified claim set.
 type Claims struct {
-	// Registered and RFC 9068 claims.
+	// Issuer, Subject, ClientID, AuthorizedParty, Scope, GrantType and JTI
+	// are the "iss", "sub", "client_id", "azp", "scope", "gty" and "jti"
+	// claims (RFC 7519 §4.1, RFC 9068 §2.2), empty when absent.
 	Issuer, Subject, ClientID, AuthorizedParty, Scope, GrantType, JTI string
 	// Audience is "aud", a string or an array in the token.
 	Audience []string

@@ -4,6 +4,7 @@
 //
 //	go run ./examples/quickstart            # listens on 127.0.0.1:8080
 //	go run ./examples/quickstart -config my.json -addr 127.0.0.1:9000
+//	go run ./examples/quickstart -addr :8080 -issuer https://auth.example.com/
 package main
 
 import (
@@ -27,14 +28,15 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	issuerFlag := flag.String("issuer", "", "issuer URL (default http://<addr>/, with 127.0.0.1 for an unspecified host); https, or http on loopback")
 	configPath := flag.String("config", "", "JSON file of APIs, clients and client grants (see README)")
 	flag.Parse()
-	if err := run(*addr, *configPath); err != nil {
+	if err := run(*addr, *issuerFlag, *configPath); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, configPath string) error {
+func run(addr, issuer, configPath string) error {
 	cfg := demoConfig()
 	if configPath != "" {
 		var err error
@@ -46,7 +48,10 @@ func run(addr, configPath string) error {
 	if err != nil {
 		return err
 	}
-	issuer := "http://" + ln.Addr().String() + "/"
+	defer ln.Close()
+	if issuer == "" {
+		issuer = issuerFor(ln.Addr())
+	}
 	srv, secrets, err := setup(context.Background(), issuer, cfg)
 	if err != nil {
 		return err
@@ -57,11 +62,25 @@ func run(addr, configPath string) error {
 	return hs.Serve(ln)
 }
 
+// issuerFor returns the issuer URL of a listener: http://host:port/, where
+// an unspecified host (":8080", "0.0.0.0:8080", "[::]:8080") becomes
+// 127.0.0.1, the address a local client reaches and a loopback issuer may
+// use over plain http.
+func issuerFor(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
 // setup builds the issuer over a memory store loaded with cfg.
 func setup(ctx context.Context, issuer string, cfg *fileConfig) (*authz.Server, map[string]string, error) {
 	store := memory.New()
-	secrets, err := cfg.load(ctx, store)
-	if err != nil {
+	if err := cfg.loadAPIs(ctx, store); err != nil {
 		return nil, nil, err
 	}
 	srv, err := authz.New(authz.Config{
@@ -70,7 +89,14 @@ func setup(ctx context.Context, issuer string, cfg *fileConfig) (*authz.Server, 
 		Grants:          []authz.Grant{grant.ClientCredentials{}},
 		DefaultAudience: cfg.APIs[0].Identifier,
 	})
-	return srv, secrets, err
+	if err != nil {
+		return nil, nil, err
+	}
+	secrets, err := cfg.loadClients(ctx, srv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, secrets, nil
 }
 
 // routes mounts the issuer and the protected /users endpoint: GET needs

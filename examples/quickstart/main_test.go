@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -69,7 +73,7 @@ func TestQuickstartConfigFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.json")
 	doc := `{"apis":[{"identifier":"https://contacts.example.com","name":"contacts","token_lifetime":"5m","signing_alg":"EdDSA",
 	  "scopes":[{"name":"read:contacts"},{"name":"write:users"}]}],
-	 "clients":[{"client_id":"crm","client_secret":"a-long-secret-from-the-file","grant_types":["client_credentials"]}],
+	 "clients":[{"client_id":"crm","client_secret":"a-long-random-secret-from-the-config-file","grant_types":["client_credentials"]}],
 	 "client_grants":[{"client_id":"crm","audience":"https://contacts.example.com","scope":["read:contacts","write:users"]}]}`
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -79,7 +83,7 @@ func TestQuickstartConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts, secrets := startQuickstart(t, cfg)
-	if secrets["crm"] != "a-long-secret-from-the-file" {
+	if secrets["crm"] != "a-long-random-secret-from-the-config-file" {
 		t.Fatalf("secret from the file not kept: %q", secrets["crm"])
 	}
 	cc := clientcredentials.Config{ClientID: "crm", ClientSecret: secrets["crm"], TokenURL: ts.URL + "/oauth/token"}
@@ -87,13 +91,27 @@ func TestQuickstartConfigFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := tok.Expiry.Sub(tok.Expiry.Truncate(0)); d != 0 || tok.Extra("expires_in") != 300.0 {
+	if tok.Extra("expires_in") != 300.0 {
 		t.Fatalf("token_lifetime not applied: expires_in %v", tok.Extra("expires_in"))
+	}
+	if left := time.Until(tok.Expiry); left < 290*time.Second || left > 300*time.Second {
+		t.Fatalf("token expires in %v, want 5m", left)
+	}
+	claims := payloadOf(t, tok.AccessToken)
+	if exp, iat := claims["exp"].(float64), claims["iat"].(float64); exp-iat != 300 {
+		t.Fatalf("exp - iat = %v, want 300", exp-iat)
 	}
 	if got := call(t, "POST", ts.URL+"/users", tok.AccessToken); got.StatusCode != 201 {
 		t.Fatalf("POST /users with write:users: %d", got.StatusCode)
 	}
-	for _, bad := range []string{`{"apis":[]}`, `{`, `{"apis":[{"identifier":"x","signing_alg":"HS256"}]}`} {
+	api := `{"apis":[{"identifier":"https://a.example.com","scopes":[{"name":"r"}]}],`
+	for _, bad := range []string{`{"apis":[]}`, `{`, `{"apis":[{"identifier":"x","signing_alg":"HS256"}]}`,
+		api + `"clients":[{"client_id":"c","client_secret":"short"}]}`,
+		api + `"clients":[{"client_id":"c","client_secret":"` + strings.Repeat("s", minSecretLen-1) + `"}]}`,
+		api + `"clients":[{"client_secret":"` + strings.Repeat("s", 40) + `"}]}`,
+		api + `"clients":[{"client_id":"bad\u0001id"}]}`,
+		api + `"clients":[{"client_id":"c","redirect_uris":["/relative"]}]}`,
+	} {
 		os.WriteFile(path, []byte(bad), 0o600)
 		cfg, err := readConfig(path)
 		if err == nil {
@@ -103,4 +121,88 @@ func TestQuickstartConfigFile(t *testing.T) {
 			t.Fatalf("config %s accepted", bad)
 		}
 	}
+}
+
+func TestQuickstartSecretTooShortSaysSo(t *testing.T) {
+	cfg := &fileConfig{}
+	must(t, json.Unmarshal([]byte(`{"apis":[{"identifier":"https://a.example.com"}],
+	  "clients":[{"client_id":"c","client_secret":"password1"}]}`), cfg))
+	_, _, err := setup(context.Background(), "http://127.0.0.1/", cfg)
+	if err == nil || !strings.Contains(err.Error(), "at least 32 characters") || !strings.Contains(err.Error(), "client c") {
+		t.Fatalf("err = %v", err)
+	}
+	cfg = &fileConfig{}
+	must(t, json.Unmarshal([]byte(`{"apis":[{"identifier":"https://a.example.com"}],
+	  "clients":[{"client_id":"c","client_secret":"`+strings.Repeat("k", minSecretLen)+`"}]}`), cfg))
+	if _, secrets, err := setup(context.Background(), "http://127.0.0.1/", cfg); err != nil || len(secrets["c"]) != minSecretLen {
+		t.Fatalf("a secret of exactly %d characters: %v", minSecretLen, err)
+	}
+}
+
+// TestIssuerForListener: an unspecified listen host gives a loopback issuer
+// the server accepts, where "http://[::]:8080/" would be refused.
+func TestIssuerForListener(t *testing.T) {
+	cases := []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "http://127.0.0.1:8080/"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "http://127.0.0.1:8080/"},
+		{&net.TCPAddr{Port: 8080}, "http://127.0.0.1:8080/"},
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9000}, "http://127.0.0.1:9000/"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9000}, "http://[::1]:9000/"},
+	}
+	for _, tc := range cases {
+		got := issuerFor(tc.addr)
+		if got != tc.want {
+			t.Fatalf("issuerFor(%v) = %q, want %q", tc.addr, got, tc.want)
+		}
+		if _, _, err := setup(context.Background(), got, demoConfig()); err != nil {
+			t.Fatalf("issuer %q refused: %v", got, err)
+		}
+	}
+	for _, listen := range []string{":0", "0.0.0.0:0"} {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		iss := issuerFor(ln.Addr())
+		ln.Close()
+		if !strings.HasPrefix(iss, "http://127.0.0.1:") {
+			t.Fatalf("listening on %q gives issuer %q", listen, iss)
+		}
+	}
+}
+
+// TestIssuerFlag: an explicit issuer (e.g. behind a TLS proxy) is used as
+// given; a plain http one off loopback is refused.
+func TestIssuerFlag(t *testing.T) {
+	srv, _, err := setup(context.Background(), "https://auth.example.com/", demoConfig())
+	if err != nil || srv.Issuer() != "https://auth.example.com/" || srv.Metadata().TokenEndpoint != "https://auth.example.com/oauth/token" {
+		t.Fatalf("%v", err)
+	}
+	if _, _, err := setup(context.Background(), "http://auth.example.com/", demoConfig()); err == nil {
+		t.Fatal("plain http issuer off loopback accepted")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// payloadOf returns the unverified claims of a JWT.
+func payloadOf(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWS: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	must(t, err)
+	var m map[string]any
+	must(t, json.Unmarshal(b, &m))
+	return m
 }

@@ -1,0 +1,56 @@
+package authz_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/scopekit/scopekit/authz"
+)
+
+// TestIssuerWithPath: an issuer with a path serves its endpoints under the
+// path and its metadata at both well-known locations: RFC 8414 §3.1 inserts
+// the well-known segment between host and path, OIDC Discovery §4 appends it.
+func TestIssuerWithPath(t *testing.T) {
+	f := newFixture(t, func(c *authz.Config) { c.Issuer = strings.TrimSuffix(c.Issuer, "/") + "/tenants/acme" })
+	iss := f.srv.Issuer()
+	u, err := url.Parse(iss)
+	must(t, err)
+	origin := u.Scheme + "://" + u.Host
+	for name, loc := range map[string]string{
+		"RFC 8414 inserted": origin + "/.well-known/oauth-authorization-server/tenants/acme",
+		"RFC 8414 appended": iss + "/.well-known/oauth-authorization-server",
+		"OIDC appended":     iss + "/.well-known/openid-configuration",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var md map[string]any
+			resp := getJSON(t, loc, &md)
+			if resp.StatusCode != 200 || md["issuer"] != iss || md["token_endpoint"] != iss+"/oauth/token" ||
+				md["jwks_uri"] != iss+"/.well-known/jwks.json" {
+				t.Fatalf("%d %v", resp.StatusCode, md)
+			}
+		})
+	}
+	t.Run("no metadata at the root", func(t *testing.T) {
+		resp, err := http.Get(origin + "/.well-known/oauth-authorization-server")
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("status %d: the root serves another issuer's metadata", resp.StatusCode)
+		}
+	})
+	t.Run("token, then a remote authorizer through discovery", func(t *testing.T) {
+		resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, url.Values{"grant_type": {"client_credentials"}, "audience": {usersAPI}}, basic("reporter", f.secret))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %v", resp.StatusCode, body)
+		}
+		ctx := context.Background()
+		rs, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: iss, Audience: usersAPI})
+		must(t, err)
+		if _, err := rs.Authorize(ctx, body["access_token"].(string), authz.Requirement{AllOf: []string{"read:users"}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
