@@ -69,6 +69,7 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 		ID:                  token.Random(24),
 		ClientID:            client.ID,
 		RedirectURI:         redirectURI,
+		RedirectURIExplicit: p.Get("redirect_uri") != "",
 		ResponseType:        p.Get("response_type"),
 		ResponseMode:        p.Get("response_mode"),
 		State:               p.Get("state"),

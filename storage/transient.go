@@ -7,9 +7,12 @@ import "time"
 // consent page, so that nothing the browser sends back on return is trusted.
 type AuthRequest struct {
 	// ID is a random, unguessable handle given to the browser.
-	ID                  string   `json:"id" bson:"id"`
-	ClientID            string   `json:"client_id" bson:"client_id"`
-	RedirectURI         string   `json:"redirect_uri" bson:"redirect_uri"`
+	ID          string `json:"id" bson:"id"`
+	ClientID    string `json:"client_id" bson:"client_id"`
+	RedirectURI string `json:"redirect_uri" bson:"redirect_uri"`
+	// RedirectURIExplicit is true when the request named redirect_uri (rather
+	// than relying on the client's single registered one).
+	RedirectURIExplicit bool     `json:"redirect_uri_explicit,omitempty" bson:"redirect_uri_explicit,omitempty"`
 	ResponseType        string   `json:"response_type" bson:"response_type"`
 	ResponseMode        string   `json:"response_mode,omitempty" bson:"response_mode,omitempty"`
 	Scopes              []string `json:"scope,omitempty" bson:"scope,omitempty"`
@@ -32,9 +35,12 @@ type AuthRequest struct {
 // hash of its value. It is single use: ConsumeCode marks it used atomically
 // and keeps it until it expires so that a replay can be detected.
 type AuthCode struct {
-	Hash                string    `json:"hash" bson:"hash"`
-	ClientID            string    `json:"client_id" bson:"client_id"`
-	RedirectURI         string    `json:"redirect_uri" bson:"redirect_uri"`
+	Hash        string `json:"hash" bson:"hash"`
+	ClientID    string `json:"client_id" bson:"client_id"`
+	RedirectURI string `json:"redirect_uri" bson:"redirect_uri"`
+	// RedirectURIExplicit is true when the authorization request named
+	// redirect_uri: the token request must then repeat it (RFC 6749 §4.1.3).
+	RedirectURIExplicit bool      `json:"redirect_uri_explicit,omitempty" bson:"redirect_uri_explicit,omitempty"`
 	Subject             string    `json:"sub" bson:"sub"`
 	Audience            string    `json:"audience,omitempty" bson:"audience,omitempty"`
 	RequestedScopes     []string  `json:"requested_scope,omitempty" bson:"requested_scope,omitempty"`
