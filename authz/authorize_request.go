@@ -41,6 +41,7 @@ func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Va
 // its redirect URI cannot be trusted (RFC 6749 §4.1.2.1).
 type pageError struct{ err *Error }
 
+// Error implements error.
 func (p *pageError) Error() string { return p.err.Error() }
 
 // parseAuthorize validates an authorization request and returns it ready to
