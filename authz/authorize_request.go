@@ -41,6 +41,7 @@ func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Va
 // its redirect URI cannot be trusted (RFC 6749 §4.1.2.1).
 type pageError struct{ err *Error }
 
+// Error implements error.
 func (p *pageError) Error() string { return p.err.Error() }
 
 // parseAuthorize validates an authorization request and returns it ready to
@@ -69,6 +70,7 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 		ID:                  token.Random(24),
 		ClientID:            client.ID,
 		RedirectURI:         redirectURI,
+		RedirectURIExplicit: p.Get("redirect_uri") != "",
 		ResponseType:        p.Get("response_type"),
 		ResponseMode:        p.Get("response_mode"),
 		State:               p.Get("state"),

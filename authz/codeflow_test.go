@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/storage"
 )
 
 // exchange runs a code flow for user through a browser and the x/oauth2
@@ -209,11 +211,21 @@ func TestAuthorizeRequestValidation(t *testing.T) {
 		c, _ := f.store.Clients().Get(ctx, "bank-app")
 		c.RedirectURIs = append(c.RedirectURIs, "https://bank-app.example.com/cb2?tenant=1")
 		must(t, f.store.Clients().Update(ctx, c))
-		for _, bad := range []string{"https://bank-app.example.com/cb2?tenant=2", "https://bank-app.example.com/cb2?tenant=1&x=2", "https://bank-app.example.com/cb2"} {
+		for _, bad := range []string{"https://bank-app.example.com/cb2?tenant=2", "https://bank-app.example.com/cb2?tenant=1&x=2",
+			"https://bank-app.example.com/cb2", "https://bank-app.example.com/cb2?tenant=1#x", "https://bank-app.example.com/cb2?Tenant=1"} {
 			b := f.browser(t)
-			if cb := b.get(base + url.QueryEscape(bad)); cb != nil {
-				t.Fatalf("%q accepted", bad)
+			b.login(f, "alice")
+			if cb := b.get(base + url.QueryEscape(bad)); cb != nil || b.last.StatusCode != http.StatusBadRequest || !strings.Contains(b.body, "redirect_uri") {
+				t.Fatalf("%q: redirected to %v (status %d) %q", bad, cb, b.last.StatusCode, b.body)
 			}
+		}
+		// The registered one, query included, is accepted: the variants
+		// above fail for their difference, not for the query as such.
+		b := f.browser(t)
+		b.login(f, "alice")
+		cb := f.authorize(t, b, base+url.QueryEscape("https://bank-app.example.com/cb2?tenant=1"), "alice")
+		if cb.Host != "bank-app.example.com" || cb.Path != "/cb2" || cb.Query().Get("tenant") != "1" || cb.Query().Get("state") != "x" {
+			t.Fatalf("registered URI with a query refused: %v %d %q", cb, b.last.StatusCode, b.body)
 		}
 	})
 	t.Run("loopback port exception", func(t *testing.T) {
@@ -363,10 +375,73 @@ func TestCodeExchangeRules(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
-	t.Run("50 concurrent redemptions", func(t *testing.T) {
+	t.Run("redirect_uri required when the authorization request sent it", func(t *testing.T) {
+		code, v := f.codeFor(t, b, true, scopes...) // x/oauth2 sends redirect_uri
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {v}}
+		resp, body := postForm(t, f.ts.URL+"/oauth/token", form, basic("bank-app", f.bankSecret))
+		if resp.StatusCode != 400 || body["error"] != "invalid_grant" {
+			t.Fatalf("redirect_uri omitted: %d %v (RFC 6749 §4.1.3)", resp.StatusCode, body)
+		}
+	})
+	t.Run("redirect_uri may be omitted when the authorization request did", func(t *testing.T) {
+		ac := f.oauth("bank-app")
+		ac.RedirectURL, ac.Scopes = "", scopes
+		v := oauth2.GenerateVerifier()
+		cb := b.get(ac.AuthCodeURL("s", oauth2.SetAuthURLParam("audience", bankUserAPI), oauth2.S256ChallengeOption(v)))
+		if cb == nil || cb.String() == "" || !strings.HasPrefix(cb.String(), bankCB+"?") {
+			t.Fatalf("authorization without redirect_uri: %v %q", cb, b.body)
+		}
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "code_verifier": {v}}
+		if resp, body := postForm(t, f.ts.URL+"/oauth/token", form, basic("bank-app", f.bankSecret)); resp.StatusCode != 200 {
+			t.Fatalf("%d %v", resp.StatusCode, body)
+		}
+	})
+	t.Run("code expires", func(t *testing.T) {
+		short := newUserFixture(t, func(c *authz.Config) { c.CodeLifetime = 300 * time.Millisecond })
+		sb := short.browser(t)
+		sb.login(short, "alice")
+		code, v := short.codeFor(t, sb, true, "read:balance")
+		time.Sleep(500 * time.Millisecond)
+		if _, err := short.oauth("bank-app").Exchange(ctx, code, oauth2.VerifierOption(v)); !isOAuthError(err, "invalid_grant") {
+			t.Fatalf("expired code: %v", err)
+		}
+	})
+	// Every losing redemption is a replay and revokes the family. The
+	// store records a revocation even before the winner has stored the
+	// family, and the winner's CreateFamily then fails: so no tokens of a
+	// code redeemed concurrently stay usable. There is at most one 200 (none
+	// when a replay revoked the family before the winner stored it), and
+	// its tokens are revoked.
+	// Depends on storage: RevokeFamily of a family not created yet must
+	// record the revocation, and CreateFamily of it must fail with
+	// storage.ErrRevoked. Without that, this subtest fails on "still active".
+	t.Run("50 concurrent redemptions (needs family revocation before creation in storage)", func(t *testing.T) {
 		code, v := f.codeFor(t, b, true, scopes...)
-		if oks := concurrently(50, func() error { _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v)); return err }); oks != 1 {
+		var mu sync.Mutex
+		var won []*oauth2.Token
+		oks := concurrently(50, func() error {
+			tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
+			if err != nil {
+				if !isOAuthError(err, "invalid_grant") {
+					t.Errorf("a losing redemption answered %v, want invalid_grant", err)
+				}
+				return err
+			}
+			mu.Lock()
+			won = append(won, tok)
+			mu.Unlock()
+			return nil
+		})
+		if oks > 1 {
 			t.Fatalf("%d redemptions of one code succeeded", oks)
+		}
+		for _, tok := range won {
+			if in, err := f.srv.Introspect(ctx, tok.AccessToken); err != nil || in.Active {
+				t.Fatalf("the winner's access token is still active after concurrent replays: %+v %v", in, err)
+			}
+			if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+				t.Fatalf("the winner's refresh token still works: %v", err)
+			}
 		}
 	})
 }
@@ -415,6 +490,19 @@ func TestRefreshTokens(t *testing.T) {
 		if claims := decodePayload(t, body["access_token"].(string)); claims["scope"] != "read:balance" {
 			t.Fatalf("narrowed token scope %v", claims["scope"])
 		}
+		// RFC 6749 §6: the new refresh token keeps the original scope; only
+		// the access token was narrowed. The full scope is still available.
+		body, code = refresh(body["refresh_token"].(string), "read:balance", "transfer:funds", "offline_access")
+		if code != 200 {
+			t.Fatalf("full scope after a narrowed refresh: %d %v", code, body)
+		}
+		if claims := decodePayload(t, body["access_token"].(string)); claims["scope"] != "read:balance transfer:funds offline_access" {
+			t.Fatalf("scope after a narrowed refresh %v", claims["scope"])
+		}
+		body, code = refresh(body["refresh_token"].(string))
+		if code != 200 || decodePayload(t, body["access_token"].(string))["scope"] != "read:balance transfer:funds offline_access" {
+			t.Fatalf("refresh without scope after narrowing: %d %v", code, body)
+		}
 	})
 	t.Run("reuse revokes the family", func(t *testing.T) {
 		tok := fresh()
@@ -460,18 +548,141 @@ func TestRefreshTokens(t *testing.T) {
 			t.Fatalf("%+v %v", in, err)
 		}
 	})
+	// Reuse detection (RFC 9700 §4.14.2), no grace window: of concurrent
+	// refreshes with one token exactly one rotates it, every other one is a
+	// reuse of a rotated token and revokes the family, the winner's new
+	// tokens included (docs/LOGIN.md: a client serialises its refreshes).
 	t.Run("50 concurrent refreshes", func(t *testing.T) {
 		tok := fresh()
+		var mu sync.Mutex
+		var won map[string]any
 		oks := concurrently(50, func() error {
-			if _, code := refresh(tok.RefreshToken); code != 200 {
+			body, code := refresh(tok.RefreshToken)
+			if code != 200 {
+				if body["error"] != "invalid_grant" {
+					t.Errorf("a losing refresh answered %d %v, want invalid_grant", code, body)
+				}
 				return errors.New("refused")
 			}
+			mu.Lock()
+			won = body
+			mu.Unlock()
 			return nil
 		})
 		if oks != 1 {
 			t.Fatalf("%d concurrent refreshes of one token succeeded: the family forked", oks)
 		}
+		if in, err := f.srv.Introspect(ctx, won["access_token"].(string)); err != nil || in.Active {
+			t.Fatalf("the winner's access token is active: the racing refreshes were not treated as reuse: %+v %v", in, err)
+		}
+		if _, code := refresh(won["refresh_token"].(string)); code != 400 {
+			t.Fatalf("the winner's refresh token works after the reuse: %d", code)
+		}
 	})
+	t.Run("idle lifetime", func(t *testing.T) {
+		idle := newUserFixture(t, func(c *authz.Config) { c.RefreshIdleLifetime = 800 * time.Millisecond })
+		ib := idle.browser(t)
+		ib.login(idle, "alice")
+		ic := idle.oauth("bank-app")
+		code, v := idle.codeFor(t, ib, true, "read:balance", "offline_access")
+		tok, err := ic.Exchange(ctx, code, oauth2.VerifierOption(v))
+		must(t, err)
+		rt := tok.RefreshToken
+		for i := 0; i < 2; i++ { // each use within the idle lifetime starts it again
+			time.Sleep(450 * time.Millisecond)
+			next, err := ic.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+			if err != nil {
+				t.Fatalf("refresh %d within the idle lifetime: %v", i, err)
+			}
+			rt = next.RefreshToken
+		}
+		time.Sleep(time.Second)
+		if _, err := ic.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token(); !isOAuthError(err, "invalid_grant") {
+			t.Fatalf("idle refresh token: %v", err)
+		}
+	})
+	t.Run("absolute lifetime", func(t *testing.T) {
+		abs := newUserFixture(t, func(c *authz.Config) { c.RefreshAbsoluteLifetime = 900 * time.Millisecond })
+		ab := abs.browser(t)
+		ab.login(abs, "alice")
+		ac := abs.oauth("bank-app")
+		code, v := abs.codeFor(t, ab, true, "read:balance", "offline_access")
+		tok, err := ac.Exchange(ctx, code, oauth2.VerifierOption(v))
+		must(t, err)
+		time.Sleep(400 * time.Millisecond)
+		next, err := ac.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.Expiry.After(time.Now().Add(600 * time.Millisecond)) {
+			t.Fatalf("access token outlives its family: expires %v", next.Expiry)
+		}
+		time.Sleep(700 * time.Millisecond) // the new token is fresh, the family is over
+		if _, err := ac.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+			t.Fatalf("refresh after the absolute lifetime: %v", err)
+		}
+	})
+}
+
+// lateFamilies delays the first CreateFamily until a RevokeFamily has run:
+// the interleaving in which a replay of a code revokes its family before the
+// first exchange has stored it.
+type lateFamilies struct {
+	storage.Store
+	once    sync.Once
+	revoked chan struct{}
+}
+
+func (s *lateFamilies) RevokeFamily(ctx context.Context, id string) error {
+	err := s.Store.RevokeFamily(ctx, id)
+	s.once.Do(func() { close(s.revoked) })
+	return err
+}
+
+func (s *lateFamilies) CreateFamily(ctx context.Context, f *storage.Family, first *storage.RefreshToken) error {
+	select {
+	case <-s.revoked:
+	case <-time.After(5 * time.Second):
+	}
+	return s.Store.CreateFamily(ctx, f, first)
+}
+
+// TestCodeReplayBeforeFamilyExists: a replay that revokes the family
+// before the first exchange has stored it still leaves no usable token;
+// the first exchange answers invalid_grant and issues nothing.
+// Depends on storage: RevokeFamily of a family not created yet records the
+// revocation and CreateFamily of that id then fails with storage.ErrRevoked.
+func TestCodeReplayBeforeFamilyExists(t *testing.T) {
+	late := &lateFamilies{revoked: make(chan struct{})}
+	f := newUserFixture(t, func(c *authz.Config) { late.Store = c.Store; c.Store = late })
+	b := f.browser(t)
+	b.login(f, "alice")
+	ctx := context.Background()
+	cfg := f.oauth("bank-app")
+	code, v := f.codeFor(t, b, true, "read:balance", "offline_access")
+	// Two redemptions: the one that consumes the code waits in
+	// CreateFamily until the other, a replay, has revoked the family.
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	results := make(chan result, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
+			results <- result{tok, err}
+		}()
+	}
+	for i := 0; i < 2; i++ {
+		r := <-results
+		if r.err == nil {
+			in, ierr := f.srv.Introspect(ctx, r.tok.AccessToken)
+			t.Fatalf("tokens issued after a replay revoked the grant (access token active=%v, %v)", in != nil && in.Active, ierr)
+		}
+		if !isOAuthError(r.err, "invalid_grant") {
+			t.Fatalf("redemption: %v, want invalid_grant", r.err)
+		}
+	}
 }
 
 func concurrently(n int, f func() error) int {

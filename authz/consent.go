@@ -2,6 +2,10 @@ package authz
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
@@ -28,12 +32,16 @@ type ConsentPrompt struct {
 	Scopes []ConsentScope
 	// Action is the URL the form posts to.
 	Action string
-	// Fields are the hidden form fields (request handle and CSRF token).
+	// Fields are the hidden form fields (request handle and CSRF token, the
+	// token bound to User: the POST is refused if another user is signed in
+	// by then).
 	Fields map[string]string
 }
 
 // ConsentScope is one line of the consent page.
 type ConsentScope struct {
+	// Name is the scope value, the value of its "scope" form field.
+	// Description is the API's (or OIDC's) description of it, for people.
 	Name, Description string
 	// Required scopes (openid) are not optional: the user consents to the
 	// sign-in itself by allowing.
@@ -61,7 +69,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage
 	p := &ConsentPrompt{
 		ClientID: client.ID, ClientName: client.Name, User: user,
 		Action: s.endpoints.url(s.endpoints.consent),
-		Fields: map[string]string{"id": ar.ID, "csrf": ar.CSRF},
+		Fields: map[string]string{"id": ar.ID, "csrf": consentToken(ar, user.ID)},
 	}
 	if p.ClientName == "" {
 		p.ClientName = client.ID
@@ -80,13 +88,25 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage
 		}
 		p.Scopes = append(p.Scopes, cs)
 	}
+	// The form posts here and the answer is a redirect to the client, which
+	// browsers check against form-action too: allow both origins.
+	pageHeaders(w, "'self' "+formActionSource(ar.RedirectURI))
 	if s.cfg.ConsentPage != nil {
-		pageHeaders(w, "'self'")
 		s.cfg.ConsentPage(w, r, p)
 		return
 	}
-	pageHeaders(w, "'self'")
 	_ = consentTemplate.Execute(w, p)
+}
+
+// consentToken is the CSRF token of the consent form shown to userID: a MAC
+// of the user id under the request's secret (the browser-binding cookie's
+// value). It binds the form to the browser that started the request, to the
+// request, and to the user who was shown the page, so a submission by
+// anyone else signed in on that browser since then is refused.
+func consentToken(ar *storage.AuthRequest, userID string) string {
+	m := hmac.New(sha256.New, []byte(ar.CSRF))
+	m.Write([]byte("consent\x00" + ar.ID + "\x00" + userID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // serveConsent takes the consent form: the user allows the ticked scopes
@@ -102,18 +122,21 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := r.PostForm
-	ar, err := s.boundRequest(r, form.Get("id"), form.Get("csrf"))
-	if err == nil && form.Get("csrf") == "" {
-		err = ErrAccessDenied.WithDescription("invalid form token")
-	}
+	ar, err := s.boundRequest(r, form.Get("id"), "")
 	if err != nil {
 		s.errorPage(w, err)
 		return
 	}
 	ctx := r.Context()
 	sess, err := s.cfg.Login.Session(r)
-	if err != nil || sess == nil {
+	if err != nil || sess == nil || sess.UserID == "" {
 		s.errorPage(w, ErrAccessDenied.WithDescription("not signed in"))
+		return
+	}
+	// The token was made for the user shown the page: another user signed
+	// in since (or a forged form) does not match.
+	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(consentToken(ar, sess.UserID))) != 1 {
+		s.errorPage(w, ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
 		return
 	}
 	if form.Get("decision") != "allow" {

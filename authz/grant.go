@@ -88,6 +88,10 @@ type Decision struct {
 	// RotateRefresh is the hash of the refresh token being exchanged; the
 	// server rotates it atomically as it issues the new one.
 	RotateRefresh string
+	// RefreshScopes are the scopes of the new refresh token when they differ
+	// from Scopes: a refresh that narrows the access token keeps the refresh
+	// token's original scope (RFC 6749 §6). Nil means Scopes.
+	RefreshScopes []string
 	// IDTokenOnly mints the ID token alone (response_type=id_token).
 	IDTokenOnly bool
 	// AccessClaims are custom access-token claims decided by rules.

@@ -18,7 +18,10 @@ type Login interface {
 	// Session returns the user signed in on r, or nil when there is none.
 	Session(r *http.Request) (*Session, error)
 	// Challenge starts the host's sign-in and, once done, sends the browser
-	// to returnTo (a same-origin URL of this server).
+	// to returnTo: the absolute URL of this server's /authorize/resume with
+	// the request handle. The host's login page must only ever redirect to
+	// that URL or to its own paths, never to an address taken unchecked from
+	// the browser (an open redirect; see docs/LOGIN.md for a safe check).
 	Challenge(w http.ResponseWriter, r *http.Request, returnTo string)
 }
 
@@ -32,7 +35,9 @@ type Session struct {
 
 // LoginFuncs adapts two functions to the Login interface.
 type LoginFuncs struct {
-	SessionFunc   func(r *http.Request) (*Session, error)
+	// SessionFunc answers Login.Session.
+	SessionFunc func(r *http.Request) (*Session, error)
+	// ChallengeFunc answers Login.Challenge.
 	ChallengeFunc func(w http.ResponseWriter, r *http.Request, returnTo string)
 }
 

@@ -155,9 +155,13 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 		if idle.After(familyExp) {
 			idle = familyExp
 		}
+		scopes := d.RefreshScopes
+		if scopes == nil {
+			scopes = d.Scopes
+		}
 		next = &storage.RefreshToken{
 			Hash: token.Hash(refresh), Family: d.Family, ClientID: c.ID, Subject: d.Subject,
-			Audience: apiID(d.API), Scopes: d.Scopes, IssuedAt: now.UTC(), ExpiresAt: idle.UTC(),
+			Audience: apiID(d.API), Scopes: scopes, IssuedAt: now.UTC(), ExpiresAt: idle.UTC(),
 		}
 	}
 	if d.RotateRefresh != "" {
@@ -167,7 +171,10 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 		_, err := s.store.RotateRefresh(ctx, d.Family, d.RotateRefresh, next)
 		switch {
 		case errors.Is(err, storage.ErrAlreadyUsed):
-			// RFC 9700 §4.14.2: a rotated token used again means theft.
+			// RFC 9700 §4.14.2: a rotated token used again means theft. This
+			// includes a concurrent refresh with the same token that lost
+			// the race: the family is revoked, the winner's new tokens
+			// with it (reuse detection, no grace window; docs/LOGIN.md).
 			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
 				return "", rerr
 			}
@@ -184,8 +191,13 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 		AuthTime: d.AuthTime.UTC(), Claims: d.Claims, CreatedAt: now.UTC(), ExpiresAt: familyExp.UTC(),
 	}
 	if err := s.store.CreateFamily(ctx, fam, next); err != nil {
-		if errors.Is(err, storage.ErrDuplicate) {
+		switch {
+		case errors.Is(err, storage.ErrDuplicate):
 			return "", ErrInvalidGrant.WithDescription("the grant was already exchanged")
+		case errors.Is(err, storage.ErrRevoked):
+			// A replay of the code revoked the family before this first
+			// exchange stored it: nothing signed here leaves the server.
+			return "", ErrInvalidGrant.WithDescription("the code was replayed: the grant is revoked")
 		}
 		return "", err
 	}

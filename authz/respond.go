@@ -91,6 +91,31 @@ func (s *Server) errorPage(w http.ResponseWriter, err error) {
 	_ = pages.Execute(w, e)
 }
 
+// formActionSource returns the CSP source expression that lets a form
+// submission reach uri, its origin: a page whose form ends at the client's
+// redirect URI (form_post, or the consent form whose answer is a redirect to
+// it) must allow that origin in form-action, as browsers check every
+// redirect of a form submission against the directive (CSP 3 §6.3.1).
+// A URI with a custom scheme and no host (a native app's) gives the scheme
+// source "scheme:". Characters that would end the source or the directive
+// are dropped; the URI was validated as a registered redirect URI anyway.
+func formActionSource(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" {
+		return "'none'"
+	}
+	src := u.Scheme + ":"
+	if u.Host != "" {
+		src = u.Scheme + "://" + u.Host
+	}
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || r == ';' || r == ',' || r == '\'' || r >= 0x7f {
+			return -1
+		}
+		return r
+	}, src)
+}
+
 // renderFormPost answers with a self-submitting form (OAuth 2.0 Form Post
 // Response Mode).
 func (s *Server) renderFormPost(w http.ResponseWriter, action string, params url.Values) {
@@ -98,10 +123,6 @@ func (s *Server) renderFormPost(w http.ResponseWriter, action string, params url
 	for k := range params {
 		fields[k] = params.Get(k)
 	}
-	origin := action
-	if u, err := url.Parse(action); err == nil {
-		origin = u.Scheme + "://" + u.Host
-	}
-	pageHeaders(w, strings.ReplaceAll(origin, ";", ""))
+	pageHeaders(w, formActionSource(action))
 	_ = pages.ExecuteTemplate(w, "form_post", map[string]any{"Action": action, "Fields": fields})
 }

@@ -32,6 +32,11 @@ func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.
 	code, err := store.ConsumeCode(ctx, token.Hash(req.Code))
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
+		// The family may not exist yet when the first exchange is still
+		// running: the store then records the revocation so that the
+		// first exchange's CreateFamily fails (mint answers invalid_grant).
+		// Only "nothing to revoke" is ignored; any other failure is the
+		// store's and is answered as such rather than leaving tokens live.
 		if rerr := store.RevokeFamily(ctx, code.Family); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
 			return nil, rerr
 		}
@@ -44,7 +49,13 @@ func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.
 	if code.ClientID != x.Client.ID {
 		return nil, authz.ErrInvalidGrant.WithDescription("the code was issued to another client")
 	}
-	if req.RedirectURI != code.RedirectURI && (req.RedirectURI != "" || len(x.Client.RedirectURIs) != 1) {
+	// RFC 6749 §4.1.3: redirect_uri is required when the authorization
+	// request included it, and must then be identical; when it did not (the
+	// client's single registered URI was used), it may be omitted.
+	switch {
+	case req.RedirectURI == "" && code.RedirectURIExplicit:
+		return nil, authz.ErrInvalidGrant.WithDescription("redirect_uri is required: the authorization request included it")
+	case req.RedirectURI != "" && req.RedirectURI != code.RedirectURI:
 		return nil, authz.ErrInvalidGrant.WithDescription("redirect_uri does not match the authorization request")
 	}
 	switch {

@@ -74,6 +74,9 @@ func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decis
 		d.RequestedScopes = scopes
 	}
 	d.Scopes = scopes
+	// Narrowing applies to the access token only: the new refresh token
+	// keeps the scope of the one it replaces (RFC 6749 §6).
+	d.RefreshScopes = append([]string{}, rt.Scopes...)
 	d.Family = family
 	d.FamilyExpiresAt = fam.ExpiresAt
 	d.AuthTime = fam.AuthTime

@@ -7,50 +7,85 @@ import "time"
 // consent page, so that nothing the browser sends back on return is trusted.
 type AuthRequest struct {
 	// ID is a random, unguessable handle given to the browser.
-	ID                  string   `json:"id" bson:"id"`
-	ClientID            string   `json:"client_id" bson:"client_id"`
-	RedirectURI         string   `json:"redirect_uri" bson:"redirect_uri"`
-	ResponseType        string   `json:"response_type" bson:"response_type"`
-	ResponseMode        string   `json:"response_mode,omitempty" bson:"response_mode,omitempty"`
-	Scopes              []string `json:"scope,omitempty" bson:"scope,omitempty"`
-	Audience            string   `json:"audience,omitempty" bson:"audience,omitempty"`
-	State               string   `json:"state,omitempty" bson:"state,omitempty"`
-	Nonce               string   `json:"nonce,omitempty" bson:"nonce,omitempty"`
-	CodeChallenge       string   `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
-	CodeChallengeMethod string   `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
-	Prompt              []string `json:"prompt,omitempty" bson:"prompt,omitempty"`
-	MaxAge              int64    `json:"max_age,omitempty" bson:"max_age,omitempty"`
+	ID string `json:"id" bson:"id"`
+	// ClientID is the client that sent the request.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// RedirectURI is the redirect URI the response goes to: the one the
+	// request named (matched against the registered ones), or the client's
+	// single registered one.
+	RedirectURI string `json:"redirect_uri" bson:"redirect_uri"`
+	// RedirectURIExplicit is true when the request named redirect_uri (rather
+	// than relying on the client's single registered one).
+	RedirectURIExplicit bool `json:"redirect_uri_explicit,omitempty" bson:"redirect_uri_explicit,omitempty"`
+	// ResponseType is the normalised response_type ("code", "id_token", ...).
+	ResponseType string `json:"response_type" bson:"response_type"`
+	// ResponseMode is the response_mode asked for, empty for the default.
+	ResponseMode string `json:"response_mode,omitempty" bson:"response_mode,omitempty"`
+	// Scopes are the requested scopes.
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// Audience is the API the request is for, empty for a sign-in only.
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// State is the client's state, echoed byte for byte.
+	State string `json:"state,omitempty" bson:"state,omitempty"`
+	// Nonce is the OIDC nonce, echoed in the ID token.
+	Nonce string `json:"nonce,omitempty" bson:"nonce,omitempty"`
+	// CodeChallenge is the PKCE challenge (RFC 7636), empty without PKCE.
+	CodeChallenge string `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
+	// CodeChallengeMethod is the PKCE method, always "S256" with a challenge.
+	CodeChallengeMethod string `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
+	// Prompt holds the prompt values (OIDC Core §3.1.2.1).
+	Prompt []string `json:"prompt,omitempty" bson:"prompt,omitempty"`
+	// MaxAge is the max_age in seconds, 0 when not sent.
+	MaxAge int64 `json:"max_age,omitempty" bson:"max_age,omitempty"`
 	// CSRF is the anti-forgery token of the consent form.
 	CSRF string `json:"csrf,omitempty" bson:"csrf,omitempty"`
 	// Extra holds parameters the server does not model itself.
-	Extra     map[string]string `json:"extra,omitempty" bson:"extra,omitempty"`
-	CreatedAt time.Time         `json:"created_at" bson:"created_at"`
-	ExpiresAt time.Time         `json:"expires_at" bson:"expires_at"`
+	Extra map[string]string `json:"extra,omitempty" bson:"extra,omitempty"`
+	// CreatedAt is when the request arrived.
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
+	// ExpiresAt is when the pending request is dropped.
+	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
 }
 
 // AuthCode is an issued authorization code (RFC 6749 §4.1.2), stored by the
 // hash of its value. It is single use: ConsumeCode marks it used atomically
 // and keeps it until it expires so that a replay can be detected.
 type AuthCode struct {
-	Hash                string    `json:"hash" bson:"hash"`
-	ClientID            string    `json:"client_id" bson:"client_id"`
-	RedirectURI         string    `json:"redirect_uri" bson:"redirect_uri"`
-	Subject             string    `json:"sub" bson:"sub"`
-	Audience            string    `json:"audience,omitempty" bson:"audience,omitempty"`
-	RequestedScopes     []string  `json:"requested_scope,omitempty" bson:"requested_scope,omitempty"`
-	Scopes              []string  `json:"scope,omitempty" bson:"scope,omitempty"`
-	Nonce               string    `json:"nonce,omitempty" bson:"nonce,omitempty"`
-	CodeChallenge       string    `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
-	CodeChallengeMethod string    `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
-	AuthTime            time.Time `json:"auth_time" bson:"auth_time"`
+	// Hash is the hash of the code value (token.Hash); the value is never stored.
+	Hash string `json:"hash" bson:"hash"`
+	// ClientID is the client the code was issued to; only it may redeem it.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// RedirectURI is the redirect URI the code was sent to.
+	RedirectURI string `json:"redirect_uri" bson:"redirect_uri"`
+	// RedirectURIExplicit is true when the authorization request named
+	// redirect_uri: the token request must then repeat it (RFC 6749 §4.1.3).
+	RedirectURIExplicit bool `json:"redirect_uri_explicit,omitempty" bson:"redirect_uri_explicit,omitempty"`
+	// Subject is the user who authorized.
+	Subject string `json:"sub" bson:"sub"`
+	// Audience is the API the tokens are for, empty for a sign-in only.
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// RequestedScopes are the scopes the client asked for.
+	RequestedScopes []string `json:"requested_scope,omitempty" bson:"requested_scope,omitempty"`
+	// Scopes are the scopes granted (after RBAC, consent and rules).
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// Nonce is the OIDC nonce, echoed in the ID token.
+	Nonce string `json:"nonce,omitempty" bson:"nonce,omitempty"`
+	// CodeChallenge is the PKCE challenge the verifier must match.
+	CodeChallenge string `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
+	// CodeChallengeMethod is the PKCE method ("S256").
+	CodeChallengeMethod string `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
+	// AuthTime is when the user authenticated (OIDC auth_time).
+	AuthTime time.Time `json:"auth_time" bson:"auth_time"`
 	// Family is the token family every token issued from this code joins;
 	// a replay revokes it.
 	Family string `json:"family" bson:"family"`
 	// Claims carries what the server decided at authorization time and needs
 	// again at the exchange (for example claims added by rules).
-	Claims    map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
-	Used      bool           `json:"used,omitempty" bson:"used,omitempty"`
-	ExpiresAt time.Time      `json:"expires_at" bson:"expires_at"`
+	Claims map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
+	// Used is set by ConsumeCode.
+	Used bool `json:"used,omitempty" bson:"used,omitempty"`
+	// ExpiresAt is the end of the code's short life.
+	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
 }
 
 // Family is one grant given to one client for one user: the access, ID and

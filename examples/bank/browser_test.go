@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,14 +12,16 @@ import (
 
 // TestBankInBrowser runs the bank story in headless Chromium: the user
 // signs in on the login page, unticks transfer:funds on the consent page and
-// allows; the app ends with a token for read:balance only. The README's test
+// allows; the app, on another origin than the issuer (as a third-party app
+// is), ends with a token for read:balance only. The consent answer is a
+// cross-origin redirect, which the page's CSP form-action must allow. The README's test
 // command installs Debian's chromium; a missing browser fails the test.
 func TestBankInBrowser(t *testing.T) {
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium is not installed: run the README's test command (bash scripts/test.sh), which installs it")
 	}
-	ts, scope := startBank(t)
+	_, app, scope := startBank(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
@@ -31,7 +34,7 @@ func TestBankInBrowser(t *testing.T) {
 	defer cancel()
 
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL+"/app"),
+		chromedp.Navigate(app.URL+"/app"),
 		chromedp.WaitVisible(chromedp.ID("login-jane")),
 		chromedp.Click(chromedp.ID("login-jane")),
 		chromedp.WaitVisible(chromedp.CSS(`input[value="transfer:funds"]`)),
@@ -54,6 +57,13 @@ func TestBankInBrowser(t *testing.T) {
 	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("scope")))
 	if err != nil {
 		t.Fatal(err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(loc, app.URL+"/app/callback") {
+		t.Fatalf("browser ended at %s, not the app's callback on %s", loc, app.URL)
 	}
 	if shown != "read:balance" || scope() != "read:balance" {
 		t.Fatalf("page shows %q, token scope %q; want read:balance (transfer:funds was unticked)", shown, scope())

@@ -7,9 +7,12 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+var hidden = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 
 // TestEventsFlow drives the example end to end over HTTP with a cookie jar:
 // the app starts the code flow with PKCE (golang.org/x/oauth2), the user
@@ -34,11 +37,19 @@ func TestEventsFlow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			page, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.Request.URL.Path != "/login" {
 				t.Fatalf("not sent to the login page: %s", resp.Request.URL)
 			}
-			resp, err = c.PostForm(ts.URL+"/login", url.Values{"user": {tc.user}, "return_to": {resp.Request.URL.Query().Get("return_to")}})
+			form := url.Values{"user": {tc.user}}
+			for _, m := range hidden.FindAllStringSubmatch(string(page), -1) {
+				form.Set(m[1], m[2])
+			}
+			if form.Get("csrf") == "" || form.Get("return_to") == "" {
+				t.Fatalf("login form without csrf or return_to: %q", page)
+			}
+			resp, err = c.PostForm(ts.URL+"/login", form)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -53,8 +53,34 @@ func (l *Login) Session(r *http.Request) (*authz.Session, error) {
 }
 
 // Challenge implements authz.Login: it sends the browser to the login page.
+// The issuer's returnTo is an absolute URL of this same server; the login
+// page carries only its path and query, the one form of return address it
+// follows (see SafeReturnPath).
 func (l *Login) Challenge(w http.ResponseWriter, r *http.Request, returnTo string) {
-	http.Redirect(w, r, "/login?return_to="+url.QueryEscape(returnTo), http.StatusFound)
+	back := "/"
+	if u, err := url.Parse(returnTo); err == nil {
+		back = u.RequestURI()
+	}
+	http.Redirect(w, r, "/login?return_to="+url.QueryEscape(back), http.StatusFound)
+}
+
+// SafeReturnPath reports whether p is a path on this server that a login
+// page may redirect to after sign-in. It must start with exactly one '/':
+// "//evil.com" is a scheme-relative URL of another host, and browsers read
+// "/\evil.com" as "//evil.com" (WHATWG URL treats '\' as '/' in http URLs)
+// and drop tabs and newlines ("/\t/evil.com"), so a backslash or a control
+// character anywhere is refused, as is anything with a scheme or a host.
+func SafeReturnPath(p string) bool {
+	if len(p) == 0 || p[0] != '/' || len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
 }
 
 func (l *Login) sign(v string) string {
@@ -68,21 +94,53 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:24rem;margin:3rem auto}button{margin:.3rem 0;padding:.4rem 1rem}</style></head>
 <body><h1>Sign in</h1><p>Demo users (no password in this demo):</p>
 <form method="post" action="/login"><input type="hidden" name="return_to" value="{{.ReturnTo}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
 {{range .Users}}<div><button type="submit" name="user" value="{{.}}" id="login-{{.}}">Sign in as {{.}}</button></div>
 {{end}}</form></body></html>`))
 
+// csrfCookie holds a random per-browser value; the login form carries its
+// MAC (a signed double-submit token), so a cross-site form cannot sign the
+// browser in as someone else (login CSRF).
+const csrfCookie = "demo_csrf"
+
+// csrfToken returns the browser's login-form token, setting the cookie it
+// derives from when the browser has none.
+func (l *Login) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || len(c.Value) < 16 {
+		c = &http.Cookie{Name: csrfCookie, Value: token.Random(16), Path: "/login", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+		http.SetCookie(w, c)
+	}
+	return l.sign("csrf\x00" + c.Value)
+}
+
+// validCSRF checks the posted form token against the browser's cookie.
+func (l *Login) validCSRF(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || len(c.Value) < 16 {
+		return false
+	}
+	return hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(l.sign("csrf\x00"+c.Value)))
+}
+
 // ServeHTTP serves the login page (GET) and signs the chosen user in (POST),
-// then returns to where the issuer asked. Only same-origin return paths are
-// followed.
+// then returns to where the issuer asked. Only local paths are followed
+// (SafeReturnPath); the POST must carry the form's CSRF token.
 func (l *Login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	returnTo := r.FormValue("return_to")
-	if u, err := url.Parse(returnTo); err != nil || u.Host != "" && u.Host != r.Host || u.Scheme != "" && u.Host == "" {
+	if !SafeReturnPath(returnTo) {
 		returnTo = "/"
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Frame-Options", "DENY")
-		_ = loginPage.Execute(w, map[string]any{"ReturnTo": returnTo, "Users": l.Users})
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+		_ = loginPage.Execute(w, map[string]any{"ReturnTo": returnTo, "Users": l.Users, "CSRF": l.csrfToken(w, r)})
+		return
+	}
+	if !l.validCSRF(r) {
+		http.Error(w, "invalid or missing form token: reload the login page", http.StatusForbidden)
 		return
 	}
 	user := r.FormValue("user")

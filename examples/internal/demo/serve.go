@@ -28,3 +28,38 @@ func ListenAndServe(addr string, build Build) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
 }
+
+// BuildPair assembles an example whose client application runs on its own
+// origin, as a third-party application does: it gets the issuer's URL and
+// the app's, and returns a handler for each and the text printed at start.
+type BuildPair func(issuer, app string) (issuerHandler, appHandler http.Handler, banner string, err error)
+
+// ListenAndServePair listens on addr for the issuer and on appAddr for the
+// client application (another port is another origin), builds the example
+// for the two URLs, prints its banner and serves both.
+func ListenAndServePair(addr, appAddr string, build BuildPair) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	appLn, err := net.Listen("tcp", appAddr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ih, ah, banner, err := build("http://"+ln.Addr().String()+"/", "http://"+appLn.Addr().String()+"/")
+	if err != nil {
+		ln.Close()
+		appLn.Close()
+		return err
+	}
+	fmt.Fprintln(os.Stdout, banner)
+	errs := make(chan error, 2)
+	go func() {
+		errs <- (&http.Server{Handler: ah, ReadHeaderTimeout: 10 * time.Second}).Serve(appLn)
+	}()
+	go func() {
+		errs <- (&http.Server{Handler: ih, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	}()
+	return <-errs
+}
