@@ -173,7 +173,7 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 	if contains(ar.Prompt, "consent") {
 		return true, nil
 	}
-	if client.FirstParty && (api == nil || api.AllowSkipConsent) {
+	if skipsConsent(ar, client, api) {
 		return false, nil
 	}
 	c, err := s.store.Consents().Get(ctx, storage.JoinKey(user.ID, client.ID, s.consentAudience(ar.Audience)))
@@ -191,6 +191,13 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 	return false, nil
 }
 
+// skipsConsent reports whether consent does not apply to the request: a
+// first-party client calling an API that allows skipping it, unless the
+// client asked for prompt=consent.
+func skipsConsent(ar *storage.AuthRequest, client *storage.Client, api *storage.API) bool {
+	return !contains(ar.Prompt, "consent") && client.FirstParty && (api == nil || api.AllowSkipConsent)
+}
+
 // approve ends a request with the granted scopes: it takes the pending
 // request (once: a second completion finds nothing), stores a single-use
 // code bound to the client, redirect URI and PKCE challenge, and redirects.
@@ -198,6 +205,9 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	ctx := r.Context()
 	d := &Decision{Trigger: TriggerLogin, GrantType: loginGrantType(ar.ResponseType), Subject: user.ID, User: user, API: api, RequestedScopes: ar.Scopes,
 		Scopes: scopes, AuthTime: sess.AuthTime, Nonce: ar.Nonce}
+	if !skipsConsent(ar, client, api) {
+		d.ConsentedScopes = append([]string{}, scopes...)
+	}
 	if err := s.applyRules(ctx, client, d); err != nil {
 		s.redirectError(w, r, ar, err)
 		return

@@ -68,6 +68,11 @@ type Decision struct {
 	RequestedScopes []string
 	// Scopes are the scopes granted.
 	Scopes []string
+	// ConsentedScopes, when not nil, are the scopes the user consented to
+	// (on the consent page, or by a stored consent): rules may not add back
+	// a scope outside them. Nil where consent does not apply (client
+	// credentials, a first-party client that skips consent).
+	ConsentedScopes []string
 
 	// User is the user the token acts for; nil for client credentials.
 	User *storage.User

@@ -63,6 +63,9 @@ type Transaction struct {
 	requested []string
 	apiScopes []string
 	scopes    []string
+	// consented, when not nil, are the scopes the user consented to:
+	// AddScope grants nothing outside them (Decision.ConsentedScopes).
+	consented []string
 	// idClaims and accessClaims are the validated custom claims, values
 	// frozen as JSON at set time; claimSizes and claimBytes track the cap.
 	idClaims, accessClaims map[string]any
@@ -117,7 +120,9 @@ func (t *Transaction) RemoveScope(scope string) {
 // defines (or, for a user, a requested OpenID scope), for example one that
 // RBAC refused. A rule can never invent a scope: anything else is refused
 // with an error. Both checks use the server's own records, so changing
-// t.API or the slice RequestedScopes returns has no effect.
+// t.API or the slice RequestedScopes returns has no effect. Where the user's
+// consent applies (a third-party client), a rule cannot grant a scope the
+// user did not consent to either: the consent page is the user's word.
 func (t *Transaction) AddScope(scope string) error {
 	if t.HasScope(scope) {
 		return nil
@@ -126,6 +131,10 @@ func (t *Transaction) AddScope(scope string) error {
 	if !contains(t.requested, scope) || !defined {
 		t.note("scope_refused", scope, "not requested, or not defined by the API")
 		return fmt.Errorf("authz: rule %s may not add scope %q: it was not requested or the API does not define it", t.rule, scope)
+	}
+	if t.consented != nil && !contains(t.consented, scope) {
+		t.note("scope_refused", scope, "the user did not consent to it")
+		return fmt.Errorf("authz: rule %s may not add scope %q: the user did not consent to it", t.rule, scope)
 	}
 	t.scopes = append(t.scopes, scope)
 	t.note("scope_added", scope, "")
@@ -236,6 +245,7 @@ func (s *Server) newTransaction(c *storage.Client, d *Decision) *Transaction {
 		reserved: s.reservedHosts, maxClaimBytes: s.cfg.MaxCustomClaimsBytes, strict: s.cfg.StrictClaims,
 		requested:    append([]string(nil), d.RequestedScopes...),
 		scopes:       append([]string(nil), d.Scopes...),
+		consented:    cloneScopes(d.ConsentedScopes),
 		idClaims:     map[string]any{},
 		accessClaims: map[string]any{},
 		claimSizes:   map[string]int{},
@@ -408,4 +418,12 @@ func CodeClaims(c *storage.AuthCode) (id, access map[string]any) {
 	id, _ = c.Claims[codeIDClaims].(map[string]any)
 	access, _ = c.Claims[codeAccessClaims].(map[string]any)
 	return id, access
+}
+
+// cloneScopes copies a scope list, keeping nil as nil.
+func cloneScopes(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	return append([]string{}, list...)
 }

@@ -100,6 +100,26 @@ func TestRuleAddsBackRBACRefusedScope(t *testing.T) {
 	}
 }
 
+// TestRuleCannotOverrideConsent: for a third-party client the consent page
+// is the user's word. A rule may add back a requested scope, but not one
+// the user unticked.
+func TestRuleCannotOverrideConsent(t *testing.T) {
+	var addErr error
+	f, _ := newRulesFixture(t, nil, rule("add-transfer", func(_ context.Context, tx *authz.Transaction) error {
+		if tx.Trigger == authz.TriggerLogin {
+			addErr = tx.AddScope("transfer:funds")
+		}
+		return nil
+	}))
+	tok := f.exchange(t, "bank-app", "alice", []string{"read:balance", "transfer:funds"}, "read:balance")
+	if got := decodePayload(t, tok.AccessToken)["scope"]; got != "read:balance" {
+		t.Fatalf("scope %v: a rule granted a scope the user refused", got)
+	}
+	if addErr == nil || !strings.Contains(addErr.Error(), "consent") {
+		t.Fatalf("AddScope error %v", addErr)
+	}
+}
+
 func TestStrictClaims(t *testing.T) {
 	f, secret := newRulesFixture(t, func(c *authz.Config) { c.StrictClaims = true },
 		rule("bad", func(_ context.Context, tx *authz.Transaction) error {
