@@ -14,7 +14,7 @@ import (
 
 // authorizeParams reads the parameters of an authorization request: the
 // query of a GET, the form body of a POST (OIDC Core §3.1.2.1). A parameter
-// sent twice is refused (RFC 6749 §3.1).
+// sent twice is refused and one without a value is omitted (RFC 6749 §3.1).
 func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	var params url.Values
 	switch r.Method {
@@ -29,10 +29,8 @@ func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Va
 	default:
 		return nil, ErrInvalidRequest.WithDescription("the endpoint accepts GET and POST only")
 	}
-	for k, v := range params {
-		if len(v) > 1 {
-			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
-		}
+	if err := normalizeParams(params); err != nil {
+		return nil, err
 	}
 	return params, nil
 }

@@ -228,6 +228,17 @@ func TestAuthorizeRequestValidation(t *testing.T) {
 			t.Fatalf("registered URI with a query refused: %v %d %q", cb, b.last.StatusCode, b.body)
 		}
 	})
+	t.Run("empty parameters are omitted", func(t *testing.T) {
+		// RFC 6749 §3.1: "prompt=" and "nonce=" are as if absent, and an
+		// empty "audience" leaves "resource" to name the API.
+		b := f.browser(t)
+		b.login(f, "alice")
+		u := base + url.QueryEscape(bankCB) + "&prompt=&nonce=&audience=&resource=" + url.QueryEscape(bankUserAPI)
+		cb := f.authorize(t, b, u, "alice", "read:balance")
+		if cb.Query().Get("code") == "" || cb.Query().Get("error") != "" {
+			t.Fatalf("callback %v", cb)
+		}
+	})
 	t.Run("loopback port exception", func(t *testing.T) {
 		b := f.browser(t)
 		b.login(f, "alice")

@@ -81,18 +81,27 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 		}
 		return nil, err
 	}
-	for k, v := range form {
-		if len(v) > 1 {
-			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
-		}
-	}
-	// RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-	for k, v := range form {
-		if v[0] == "" {
-			delete(form, k)
-		}
+	if err := normalizeParams(form); err != nil {
+		return nil, err
 	}
 	return form, nil
+}
+
+// normalizeParams applies RFC 6749 §3.1 to request parameters: a parameter
+// sent more than once is refused, and one sent without a value is dropped,
+// as if omitted.
+func normalizeParams(params url.Values) error {
+	for k, v := range params {
+		if len(v) > 1 {
+			return ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
+		}
+	}
+	for k, v := range params {
+		if len(v) == 0 || v[0] == "" {
+			delete(params, k)
+		}
+	}
+	return nil
 }
 
 func readURLEncoded(r *http.Request) (url.Values, error) {
