@@ -46,6 +46,8 @@ type Store struct {
 	opts    Options
 	dirTag  string // {prefix:tenant}
 	keyBase string // prefix:tenant, inside per-record tags
+	// tombstoneTTL is storage.FamilyTombstoneLifetime; tests shorten it.
+	tombstoneTTL time.Duration
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -85,14 +87,16 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 
 func newStore(client goredis.UniversalClient, o Options) *Store {
 	base := o.Prefix + ":" + url.QueryEscape(o.Tenant)
-	return &Store{rdb: client, opts: o, dirTag: "{" + base + "}", keyBase: base}
+	return &Store{rdb: client, opts: o, dirTag: "{" + base + "}", keyBase: base, tombstoneTTL: storage.FamilyTombstoneLifetime}
 }
 
 // Tenant implements storage.Store.
 func (s *Store) Tenant(id string) storage.Store {
 	o := s.opts
 	o.Tenant = id
-	return newStore(s.rdb, o)
+	t := newStore(s.rdb, o)
+	t.tombstoneTTL = s.tombstoneTTL
+	return t
 }
 
 // CheckConfig reads the server's maxmemory-policy and reports an error when
