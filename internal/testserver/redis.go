@@ -19,7 +19,7 @@ import (
 // Redis is a redis-server process on a loopback port, stopped when the test
 // ends. Stop and Start restart it on the same port and data directory.
 type Redis struct {
-	t    testing.TB
+	t testing.TB
 	// Addr is the server's loopback address, host:port.
 	Addr string
 	dir  string
