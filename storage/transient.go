@@ -7,50 +7,77 @@ import "time"
 // consent page, so that nothing the browser sends back on return is trusted.
 type AuthRequest struct {
 	// ID is a random, unguessable handle given to the browser.
-	ID                  string   `json:"id" bson:"id"`
-	ClientID            string   `json:"client_id" bson:"client_id"`
-	RedirectURI         string   `json:"redirect_uri" bson:"redirect_uri"`
-	ResponseType        string   `json:"response_type" bson:"response_type"`
-	ResponseMode        string   `json:"response_mode,omitempty" bson:"response_mode,omitempty"`
-	Scopes              []string `json:"scope,omitempty" bson:"scope,omitempty"`
-	Audience            string   `json:"audience,omitempty" bson:"audience,omitempty"`
-	State               string   `json:"state,omitempty" bson:"state,omitempty"`
-	Nonce               string   `json:"nonce,omitempty" bson:"nonce,omitempty"`
-	CodeChallenge       string   `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
-	CodeChallengeMethod string   `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
-	Prompt              []string `json:"prompt,omitempty" bson:"prompt,omitempty"`
-	MaxAge              int64    `json:"max_age,omitempty" bson:"max_age,omitempty"`
+	ID string `json:"id" bson:"id"`
+	// ClientID is the client that sent the request.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// RedirectURI is the registered redirect URI the response goes to.
+	RedirectURI string `json:"redirect_uri" bson:"redirect_uri"`
+	// ResponseType is the response_type asked for ("code", or an implicit type).
+	ResponseType string `json:"response_type" bson:"response_type"`
+	// ResponseMode is the response_mode ("query", "fragment", "form_post"); empty means the type's default.
+	ResponseMode string `json:"response_mode,omitempty" bson:"response_mode,omitempty"`
+	// Scopes are the requested scopes.
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// Audience is the API the tokens are for (audience or RFC 8707 resource).
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// State is the client's opaque value, returned unchanged.
+	State string `json:"state,omitempty" bson:"state,omitempty"`
+	// Nonce is the OIDC nonce to put in the ID token.
+	Nonce string `json:"nonce,omitempty" bson:"nonce,omitempty"`
+	// CodeChallenge is the PKCE challenge (RFC 7636).
+	CodeChallenge string `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
+	// CodeChallengeMethod is the PKCE method ("S256").
+	CodeChallengeMethod string `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
+	// Prompt holds the OIDC prompt values (login, consent, none).
+	Prompt []string `json:"prompt,omitempty" bson:"prompt,omitempty"`
+	// MaxAge is the OIDC max_age in seconds; zero when not sent.
+	MaxAge int64 `json:"max_age,omitempty" bson:"max_age,omitempty"`
 	// CSRF is the anti-forgery token of the consent form.
 	CSRF string `json:"csrf,omitempty" bson:"csrf,omitempty"`
 	// Extra holds parameters the server does not model itself.
-	Extra     map[string]string `json:"extra,omitempty" bson:"extra,omitempty"`
-	CreatedAt time.Time         `json:"created_at" bson:"created_at"`
-	ExpiresAt time.Time         `json:"expires_at" bson:"expires_at"`
+	Extra map[string]string `json:"extra,omitempty" bson:"extra,omitempty"`
+	// CreatedAt is when the request arrived.
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
+	// ExpiresAt is when the request stops being usable.
+	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
 }
 
 // AuthCode is an issued authorization code (RFC 6749 §4.1.2), stored by the
 // hash of its value. It is single use: ConsumeCode marks it used atomically
 // and keeps it until it expires so that a replay can be detected.
 type AuthCode struct {
-	Hash                string    `json:"hash" bson:"hash"`
-	ClientID            string    `json:"client_id" bson:"client_id"`
-	RedirectURI         string    `json:"redirect_uri" bson:"redirect_uri"`
-	Subject             string    `json:"sub" bson:"sub"`
-	Audience            string    `json:"audience,omitempty" bson:"audience,omitempty"`
-	RequestedScopes     []string  `json:"requested_scope,omitempty" bson:"requested_scope,omitempty"`
-	Scopes              []string  `json:"scope,omitempty" bson:"scope,omitempty"`
-	Nonce               string    `json:"nonce,omitempty" bson:"nonce,omitempty"`
-	CodeChallenge       string    `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
-	CodeChallengeMethod string    `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
-	AuthTime            time.Time `json:"auth_time" bson:"auth_time"`
+	// Hash is the hash of the code value (token.Hash); the raw code is never stored.
+	Hash string `json:"hash" bson:"hash"`
+	// ClientID is the client the code was issued to.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// RedirectURI is the redirect URI of the authorization request, checked at the exchange.
+	RedirectURI string `json:"redirect_uri" bson:"redirect_uri"`
+	// Subject is the user who authorized.
+	Subject string `json:"sub" bson:"sub"`
+	// Audience is the API the tokens are for.
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// RequestedScopes are the scopes the client asked for.
+	RequestedScopes []string `json:"requested_scope,omitempty" bson:"requested_scope,omitempty"`
+	// Scopes are the scopes granted.
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// Nonce is the OIDC nonce of the request, for the ID token.
+	Nonce string `json:"nonce,omitempty" bson:"nonce,omitempty"`
+	// CodeChallenge is the PKCE challenge the exchange must answer.
+	CodeChallenge string `json:"code_challenge,omitempty" bson:"code_challenge,omitempty"`
+	// CodeChallengeMethod is the PKCE method ("S256").
+	CodeChallengeMethod string `json:"code_challenge_method,omitempty" bson:"code_challenge_method,omitempty"`
+	// AuthTime is when the user signed in.
+	AuthTime time.Time `json:"auth_time" bson:"auth_time"`
 	// Family is the token family every token issued from this code joins;
 	// a replay revokes it.
 	Family string `json:"family" bson:"family"`
 	// Claims carries what the server decided at authorization time and needs
 	// again at the exchange (for example claims added by rules).
-	Claims    map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
-	Used      bool           `json:"used,omitempty" bson:"used,omitempty"`
-	ExpiresAt time.Time      `json:"expires_at" bson:"expires_at"`
+	Claims map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
+	// Used is set on a code ConsumeCode returned before.
+	Used bool `json:"used,omitempty" bson:"used,omitempty"`
+	// ExpiresAt is when the code stops being exchangeable.
+	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
 }
 
 // Family is one grant given to one client for one user: the access, ID and
@@ -58,17 +85,25 @@ type AuthCode struct {
 // family (code replay, refresh-token reuse, revocation of a refresh token)
 // revokes all of them (RFC 9700 §4.14.2).
 type Family struct {
-	ID       string    `json:"id" bson:"id"`
-	ClientID string    `json:"client_id" bson:"client_id"`
-	Subject  string    `json:"sub" bson:"sub"`
-	Audience string    `json:"audience,omitempty" bson:"audience,omitempty"`
-	Scopes   []string  `json:"scope,omitempty" bson:"scope,omitempty"`
+	// ID is the family id, random; refresh tokens and access-token jtis start with it.
+	ID string `json:"id" bson:"id"`
+	// ClientID is the client the grant was given to.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// Subject is the user who gave it.
+	Subject string `json:"sub" bson:"sub"`
+	// Audience is the API of the family's tokens.
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// Scopes are the scopes granted.
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// AuthTime is when the user signed in.
 	AuthTime time.Time `json:"auth_time" bson:"auth_time"`
 	// Claims holds what was decided at login and must be returned later
 	// without re-running rules (custom ID-token claims shown by /userinfo).
-	Claims    map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
-	Revoked   bool           `json:"revoked,omitempty" bson:"revoked,omitempty"`
-	CreatedAt time.Time      `json:"created_at" bson:"created_at"`
+	Claims map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
+	// Revoked is set by RevokeFamily.
+	Revoked bool `json:"revoked,omitempty" bson:"revoked,omitempty"`
+	// CreatedAt is when the family was created.
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
 	// ExpiresAt is the absolute end of the family: no token of it is valid
 	// after this instant.
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
@@ -78,14 +113,21 @@ type Family struct {
 // of its value within its family. Rotation marks the old token used and keeps
 // it until it expires, so that its reuse is detected.
 type RefreshToken struct {
-	Hash     string   `json:"hash" bson:"hash"`
-	Family   string   `json:"family" bson:"family"`
-	ClientID string   `json:"client_id" bson:"client_id"`
-	Subject  string   `json:"sub" bson:"sub"`
-	Audience string   `json:"audience,omitempty" bson:"audience,omitempty"`
-	Scopes   []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// Hash is the hash of the token value (token.Hash); the raw token is never stored.
+	Hash string `json:"hash" bson:"hash"`
+	// Family is the id of the token's family.
+	Family string `json:"family" bson:"family"`
+	// ClientID is the client the token was issued to.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// Subject is the user of the grant.
+	Subject string `json:"sub" bson:"sub"`
+	// Audience is the API the token refreshes access to.
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// Scopes are the scopes the token may obtain.
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
 	// Used is set by RotateRefresh on the token it replaces.
-	Used     bool      `json:"used,omitempty" bson:"used,omitempty"`
+	Used bool `json:"used,omitempty" bson:"used,omitempty"`
+	// IssuedAt is when the token was issued.
 	IssuedAt time.Time `json:"iat" bson:"iat"`
 	// ExpiresAt is the idle expiry, never later than the family's.
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
@@ -94,9 +136,11 @@ type RefreshToken struct {
 // Revocation records a revoked access token by its "jti" until it expires
 // (RFC 7009 §2.1).
 type Revocation struct {
+	// JTI is the revoked access token's "jti".
 	JTI string `json:"jti" bson:"jti"`
 	// Family is the token's family, empty for client-credentials tokens.
-	Family    string    `json:"family,omitempty" bson:"family,omitempty"`
+	Family string `json:"family,omitempty" bson:"family,omitempty"`
+	// ExpiresAt is when the token would have expired; the record may go then.
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
 }
 
@@ -104,7 +148,10 @@ type Revocation struct {
 // the client, the API and the client grant joining them. Missing records
 // are nil.
 type Resolution struct {
+	// Client is the client, nil when unknown.
 	Client *Client
-	API    *API
-	Grant  *ClientGrant
+	// API is the API, nil when unknown or when no audience was given.
+	API *API
+	// Grant is the client grant joining them, nil when none.
+	Grant *ClientGrant
 }
