@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson/bsoncodec"
 	mongodriver "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
@@ -121,8 +122,9 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc, e
 }
 
 // mapErr turns driver errors into the contract's: no documents is
-// ErrNotFound, a duplicate key ErrDuplicate, anything else of the backend
-// ErrUnavailable without the driver's text.
+// ErrNotFound, a duplicate key ErrDuplicate, a record that does not encode
+// ErrInvalid, anything else of the backend ErrUnavailable without the
+// driver's text.
 func mapErr(err error) error {
 	switch {
 	case err == nil:
@@ -135,6 +137,14 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	case mongodriver.IsNetworkError(err) || mongodriver.IsTimeout(err):
 		return fmt.Errorf("%w: mongodb connection failed", storage.ErrUnavailable)
+	}
+	var noEnc bsoncodec.ErrNoEncoder
+	var encErr bsoncodec.ValueEncoderError
+	var me mongodriver.MarshalError
+	if errors.As(err, &me) || errors.As(err, &noEnc) || errors.As(err, &encErr) {
+		// A record holding a value BSON has no form for (a func in a
+		// claims map): the caller's record, not the backend, is at fault.
+		return fmt.Errorf("%w: the record does not serialise to BSON", storage.ErrInvalid)
 	}
 	var se mongodriver.ServerError
 	if errors.As(err, &se) {

@@ -269,6 +269,10 @@ func TestCorruptRecord(t *testing.T) {
 			t.Fatalf("%s leaks the decoder's message: %q", name, msg)
 		}
 	}
+	err = s.Users().Create(ctx, &storage.User{ID: "u", AppMetadata: map[string]any{"f": func() {}}})
+	if !errors.Is(err, storage.ErrInvalid) || strings.Contains(err.Error(), "func") {
+		t.Fatalf("a record that does not serialise: %v", err)
+	}
 }
 
 // TestServerDownFailsClosed stops the embedded server mid-run: operations
