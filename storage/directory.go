@@ -7,6 +7,7 @@ import "time"
 // a prefix lists every record of the first part (for example every consent of
 // one user).
 type Record interface {
+	// Key is the record's unique key within its tenant and collection.
 	Key() string
 }
 
@@ -32,16 +33,21 @@ func JoinKey(parts ...string) string {
 
 // Scope is one permission an API defines.
 type Scope struct {
-	Name        string `json:"name" bson:"name"`
+	// Name is the scope value, as in the "scope" claim.
+	Name string `json:"name" bson:"name"`
+	// Description explains the scope on the consent page.
 	Description string `json:"description,omitempty" bson:"description,omitempty"`
 }
 
 // API is a resource server. Its Identifier is the "aud" of the access tokens
 // issued for it (RFC 9068 §3, RFC 8707).
 type API struct {
-	Identifier string  `json:"identifier" bson:"identifier"`
-	Name       string  `json:"name" bson:"name"`
-	Scopes     []Scope `json:"scopes,omitempty" bson:"scopes,omitempty"`
+	// Identifier is the API's unique id and the "aud" of its tokens.
+	Identifier string `json:"identifier" bson:"identifier"`
+	// Name is shown on consent pages and in management.
+	Name string `json:"name" bson:"name"`
+	// Scopes are the permissions the API defines.
+	Scopes []Scope `json:"scopes,omitempty" bson:"scopes,omitempty"`
 	// TokenLifetime is the access-token lifetime; zero means the server default.
 	TokenLifetime time.Duration `json:"token_lifetime,omitempty" bson:"token_lifetime,omitempty"`
 	// SigningAlg is the JWS algorithm of its access tokens; empty means RS256.
@@ -73,7 +79,9 @@ func (a *API) HasScope(name string) bool {
 
 // Client is a registered application (RFC 6749 §2, RFC 7591 metadata names).
 type Client struct {
-	ID   string `json:"client_id" bson:"client_id"`
+	// ID is the client_id.
+	ID string `json:"client_id" bson:"client_id"`
+	// Name is shown on consent pages.
 	Name string `json:"client_name" bson:"client_name"`
 	// SecretHash is the SHA-256 of the client secret; empty for public clients.
 	SecretHash []byte `json:"secret_hash,omitempty" bson:"secret_hash,omitempty"`
@@ -103,9 +111,12 @@ func (c *Client) Key() string { return c.ID }
 // ClientGrant authorizes a client to receive scopes of an API without a user
 // (client credentials).
 type ClientGrant struct {
-	ClientID string   `json:"client_id" bson:"client_id"`
-	Audience string   `json:"audience" bson:"audience"`
-	Scopes   []string `json:"scope" bson:"scope"`
+	// ClientID is the machine client.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// Audience is the API's Identifier.
+	Audience string `json:"audience" bson:"audience"`
+	// Scopes are the API's scopes the client may receive.
+	Scopes []string `json:"scope" bson:"scope"`
 }
 
 // Key implements Record: client, then audience.
@@ -113,39 +124,67 @@ func (g *ClientGrant) Key() string { return JoinKey(g.ClientID, g.Audience) }
 
 // Address is the OIDC address claim (OIDC Core §5.1.1).
 type Address struct {
-	Formatted     string `json:"formatted,omitempty" bson:"formatted,omitempty"`
+	// Formatted is the full address for display.
+	Formatted string `json:"formatted,omitempty" bson:"formatted,omitempty"`
+	// StreetAddress is the street part.
 	StreetAddress string `json:"street_address,omitempty" bson:"street_address,omitempty"`
-	Locality      string `json:"locality,omitempty" bson:"locality,omitempty"`
-	Region        string `json:"region,omitempty" bson:"region,omitempty"`
-	PostalCode    string `json:"postal_code,omitempty" bson:"postal_code,omitempty"`
-	Country       string `json:"country,omitempty" bson:"country,omitempty"`
+	// Locality is the city.
+	Locality string `json:"locality,omitempty" bson:"locality,omitempty"`
+	// Region is the state, province or region.
+	Region string `json:"region,omitempty" bson:"region,omitempty"`
+	// PostalCode is the postal code.
+	PostalCode string `json:"postal_code,omitempty" bson:"postal_code,omitempty"`
+	// Country is the country name.
+	Country string `json:"country,omitempty" bson:"country,omitempty"`
 }
 
 // User is a person known to the issuer. scopekit never stores passwords: the
 // host application authenticates users (see authz.Login).
 type User struct {
-	ID                  string         `json:"user_id" bson:"user_id"`
-	Name                string         `json:"name,omitempty" bson:"name,omitempty"`
-	GivenName           string         `json:"given_name,omitempty" bson:"given_name,omitempty"`
-	FamilyName          string         `json:"family_name,omitempty" bson:"family_name,omitempty"`
-	MiddleName          string         `json:"middle_name,omitempty" bson:"middle_name,omitempty"`
-	Nickname            string         `json:"nickname,omitempty" bson:"nickname,omitempty"`
-	PreferredUsername   string         `json:"preferred_username,omitempty" bson:"preferred_username,omitempty"`
-	Profile             string         `json:"profile,omitempty" bson:"profile,omitempty"`
-	Picture             string         `json:"picture,omitempty" bson:"picture,omitempty"`
-	Website             string         `json:"website,omitempty" bson:"website,omitempty"`
-	Email               string         `json:"email,omitempty" bson:"email,omitempty"`
-	EmailVerified       bool           `json:"email_verified,omitempty" bson:"email_verified,omitempty"`
-	Gender              string         `json:"gender,omitempty" bson:"gender,omitempty"`
-	Birthdate           string         `json:"birthdate,omitempty" bson:"birthdate,omitempty"`
-	Zoneinfo            string         `json:"zoneinfo,omitempty" bson:"zoneinfo,omitempty"`
-	Locale              string         `json:"locale,omitempty" bson:"locale,omitempty"`
-	PhoneNumber         string         `json:"phone_number,omitempty" bson:"phone_number,omitempty"`
-	PhoneNumberVerified bool           `json:"phone_number_verified,omitempty" bson:"phone_number_verified,omitempty"`
-	Address             *Address       `json:"address,omitempty" bson:"address,omitempty"`
-	UpdatedAt           time.Time      `json:"updated_at,omitempty" bson:"updated_at,omitempty"`
-	UserMetadata        map[string]any `json:"user_metadata,omitempty" bson:"user_metadata,omitempty"`
-	AppMetadata         map[string]any `json:"app_metadata,omitempty" bson:"app_metadata,omitempty"`
+	// ID is the user id, the "sub" of the user's tokens.
+	ID string `json:"user_id" bson:"user_id"`
+	// Name is the full name (OIDC standard claims follow, OIDC Core §5.1).
+	Name string `json:"name,omitempty" bson:"name,omitempty"`
+	// GivenName is the given name.
+	GivenName string `json:"given_name,omitempty" bson:"given_name,omitempty"`
+	// FamilyName is the surname.
+	FamilyName string `json:"family_name,omitempty" bson:"family_name,omitempty"`
+	// MiddleName is the middle name.
+	MiddleName string `json:"middle_name,omitempty" bson:"middle_name,omitempty"`
+	// Nickname is a casual name.
+	Nickname string `json:"nickname,omitempty" bson:"nickname,omitempty"`
+	// PreferredUsername is the name the user wants to be known by.
+	PreferredUsername string `json:"preferred_username,omitempty" bson:"preferred_username,omitempty"`
+	// Profile is the URL of the user's profile page.
+	Profile string `json:"profile,omitempty" bson:"profile,omitempty"`
+	// Picture is the URL of the user's picture.
+	Picture string `json:"picture,omitempty" bson:"picture,omitempty"`
+	// Website is the URL of the user's web site.
+	Website string `json:"website,omitempty" bson:"website,omitempty"`
+	// Email is the e-mail address.
+	Email string `json:"email,omitempty" bson:"email,omitempty"`
+	// EmailVerified says the e-mail address was verified.
+	EmailVerified bool `json:"email_verified,omitempty" bson:"email_verified,omitempty"`
+	// Gender is the gender.
+	Gender string `json:"gender,omitempty" bson:"gender,omitempty"`
+	// Birthdate is the birthday, YYYY-MM-DD or YYYY.
+	Birthdate string `json:"birthdate,omitempty" bson:"birthdate,omitempty"`
+	// Zoneinfo is the time zone, e.g. Europe/Paris.
+	Zoneinfo string `json:"zoneinfo,omitempty" bson:"zoneinfo,omitempty"`
+	// Locale is the BCP 47 locale, e.g. fr-CA.
+	Locale string `json:"locale,omitempty" bson:"locale,omitempty"`
+	// PhoneNumber is the phone number, preferably E.164.
+	PhoneNumber string `json:"phone_number,omitempty" bson:"phone_number,omitempty"`
+	// PhoneNumberVerified says the phone number was verified.
+	PhoneNumberVerified bool `json:"phone_number_verified,omitempty" bson:"phone_number_verified,omitempty"`
+	// Address is the postal address.
+	Address *Address `json:"address,omitempty" bson:"address,omitempty"`
+	// UpdatedAt is when the profile last changed.
+	UpdatedAt time.Time `json:"updated_at,omitempty" bson:"updated_at,omitempty"`
+	// UserMetadata is data the user may edit (preferences).
+	UserMetadata map[string]any `json:"user_metadata,omitempty" bson:"user_metadata,omitempty"`
+	// AppMetadata is data only the application sets (plan, flags).
+	AppMetadata map[string]any `json:"app_metadata,omitempty" bson:"app_metadata,omitempty"`
 	// Roles are the ids of roles assigned to the user directly.
 	Roles []string `json:"roles,omitempty" bson:"roles,omitempty"`
 	// Groups are the ids of the groups the user belongs to.
@@ -157,15 +196,21 @@ func (u *User) Key() string { return u.ID }
 
 // Permission is one scope of one API.
 type Permission struct {
+	// Audience is the API's Identifier.
 	Audience string `json:"resource_server_identifier" bson:"audience"`
-	Scope    string `json:"permission_name" bson:"scope"`
+	// Scope is one of the API's scopes.
+	Scope string `json:"permission_name" bson:"scope"`
 }
 
 // Role is a named set of permissions.
 type Role struct {
-	ID          string       `json:"id" bson:"id"`
-	Name        string       `json:"name" bson:"name"`
-	Description string       `json:"description,omitempty" bson:"description,omitempty"`
+	// ID is the role id.
+	ID string `json:"id" bson:"id"`
+	// Name is the role's display name.
+	Name string `json:"name" bson:"name"`
+	// Description says what the role is for.
+	Description string `json:"description,omitempty" bson:"description,omitempty"`
+	// Permissions are what the role grants.
 	Permissions []Permission `json:"permissions,omitempty" bson:"permissions,omitempty"`
 }
 
@@ -175,10 +220,14 @@ func (r *Role) Key() string { return r.ID }
 // Group is a set of users that share roles. Membership is recorded on the
 // user (User.Groups).
 type Group struct {
-	ID          string   `json:"id" bson:"id"`
-	Name        string   `json:"name" bson:"name"`
-	Description string   `json:"description,omitempty" bson:"description,omitempty"`
-	Roles       []string `json:"roles,omitempty" bson:"roles,omitempty"`
+	// ID is the group id.
+	ID string `json:"id" bson:"id"`
+	// Name is the group's display name.
+	Name string `json:"name" bson:"name"`
+	// Description says what the group is for.
+	Description string `json:"description,omitempty" bson:"description,omitempty"`
+	// Roles are the ids of the roles every member has.
+	Roles []string `json:"roles,omitempty" bson:"roles,omitempty"`
 }
 
 // Key implements Record.
@@ -186,10 +235,15 @@ func (g *Group) Key() string { return g.ID }
 
 // Consent records the scopes a user granted a client for an API.
 type Consent struct {
-	UserID    string    `json:"user_id" bson:"user_id"`
-	ClientID  string    `json:"client_id" bson:"client_id"`
-	Audience  string    `json:"audience" bson:"audience"`
-	Scopes    []string  `json:"scope" bson:"scope"`
+	// UserID is the user who consented.
+	UserID string `json:"user_id" bson:"user_id"`
+	// ClientID is the client consented to.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// Audience is the API's Identifier.
+	Audience string `json:"audience" bson:"audience"`
+	// Scopes are the scopes granted.
+	Scopes []string `json:"scope" bson:"scope"`
+	// GrantedAt is when the consent was last given.
 	GrantedAt time.Time `json:"granted_at" bson:"granted_at"`
 }
 
@@ -199,7 +253,9 @@ func (c *Consent) Key() string { return JoinKey(c.UserID, c.ClientID, c.Audience
 
 // SigningKey is a private signing key of the issuer, serialised as a JWK.
 type SigningKey struct {
-	ID  string `json:"kid" bson:"kid"`
+	// ID is the key id, the "kid" of the JWS header.
+	ID string `json:"kid" bson:"kid"`
+	// Alg is the key's JWS algorithm (RS256, PS256, ES256, EdDSA).
 	Alg string `json:"alg" bson:"alg"`
 	// JWK is the private key as JSON Web Key (RFC 7517).
 	JWK []byte `json:"jwk" bson:"jwk"`

@@ -16,7 +16,11 @@
 //     evicted it yet.
 //   - Every record lives in a tenant. Store.Tenant returns a view of the same
 //     backend scoped to another tenant; no tenant ever sees another's data.
-//   - Errors are the sentinels of this package (compare with errors.Is) or
-//     wrap ErrUnavailable when the backend cannot answer; nothing of the
-//     backend's own error types leaks through.
+//   - Errors are the sentinels of this package (compare with errors.Is):
+//     they wrap ErrUnavailable when the backend cannot answer and
+//     ErrCorrupt when a stored record does not decode; nothing of the
+//     backend's own error types or messages leaks through.
+//   - A family revoked before it is stored stays revoked: RevokeFamily
+//     leaves a tombstone (FamilyTombstoneLifetime) and CreateFamily of that
+//     id fails with ErrRevoked.
 package storage

@@ -11,11 +11,20 @@ var (
 	// token) was consumed before; the record is returned alongside so the
 	// caller can revoke what was issued from it (RFC 9700 §4.14, RFC 6749 §4.1.2).
 	ErrAlreadyUsed = errors.New("storage: already used")
-	// ErrRevoked means the record belongs to a revoked token family.
+	// ErrRevoked means the record belongs to a revoked token family. It is
+	// also what CreateFamily returns for a family id that RevokeFamily
+	// revoked before the family was stored (a concurrent replay of the
+	// authorization code that carries the id): callers treat it as
+	// invalid_grant and hand out none of the tokens they prepared.
 	ErrRevoked = errors.New("storage: revoked")
 	// ErrUnavailable wraps every failure of the backend itself (connection
 	// refused, timeout, server error). Callers map it to 503.
 	ErrUnavailable = errors.New("storage: backend unavailable")
+	// ErrCorrupt means a stored record could not be decoded (written by an
+	// incompatible version, or altered outside the store). The error says
+	// which kind of record, never the backend's own message. Callers map it
+	// to 500.
+	ErrCorrupt = errors.New("storage: corrupt record")
 	// ErrInvalid means the record given to a write is malformed (empty key,
 	// missing expiry on a short-lived record).
 	ErrInvalid = errors.New("storage: invalid record")

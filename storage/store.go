@@ -25,13 +25,23 @@ type Collection[T any] interface {
 
 // Directory holds the long-lived records of a tenant. They never expire.
 type Directory interface {
+	// APIs are the resource servers, keyed by Identifier.
 	APIs() Collection[API]
+	// Clients are the registered applications, keyed by client id.
 	Clients() Collection[Client]
+	// ClientGrants say which scopes of which API a client may get without a
+	// user, keyed by JoinKey(client id, audience).
 	ClientGrants() Collection[ClientGrant]
+	// Users are the people known to the issuer, keyed by user id.
 	Users() Collection[User]
+	// Roles are named sets of permissions, keyed by role id.
 	Roles() Collection[Role]
+	// Groups are sets of users sharing roles, keyed by group id.
 	Groups() Collection[Group]
+	// Consents are the scopes users granted clients, keyed by
+	// JoinKey(user, client, audience).
 	Consents() Collection[Consent]
+	// Keys are the issuer's private signing keys, keyed by kid.
 	Keys() Collection[SigningKey]
 
 	// Resolve reads the client, the API and their client grant in one
@@ -65,7 +75,10 @@ type Codes interface {
 // Families keeps token families and their refresh tokens.
 type Families interface {
 	// CreateFamily stores a family and, when first is not nil, its first
-	// refresh token, atomically. ErrDuplicate if the family exists.
+	// refresh token, atomically. ErrDuplicate if the family exists;
+	// ErrRevoked if RevokeFamily was called for its id before (the family is
+	// then refused, or, where the driver stored it in the same instant,
+	// stored revoked: either way none of its tokens works).
 	CreateFamily(ctx context.Context, f *Family, first *RefreshToken) error
 	// GetFamily returns a live family, revoked or not; ErrNotFound if absent
 	// or expired.
@@ -81,7 +94,12 @@ type Families interface {
 	RotateRefresh(ctx context.Context, family, oldHash string, next *RefreshToken) (*RefreshToken, error)
 	// RevokeFamily marks the family revoked until it expires: its refresh
 	// tokens stop working and TokenRevoked reports its access tokens revoked.
-	// ErrNotFound if the family is absent or expired.
+	// When no live family has the id yet (a replayed authorization code can
+	// be seen before the first exchange of the same code has stored its
+	// family), the revocation is recorded all the same, as a tombstone that
+	// lives FamilyTombstoneLifetime: CreateFamily of that id then fails with
+	// ErrRevoked and TokenRevoked reports the family revoked. It never
+	// returns ErrNotFound.
 	RevokeFamily(ctx context.Context, id string) error
 }
 
@@ -95,12 +113,26 @@ type Revocations interface {
 	TokenRevoked(ctx context.Context, family, jti string) (bool, error)
 }
 
+// FamilyTombstoneLifetime is how long RevokeFamily remembers the revocation
+// of a family that does not exist (yet). A family id is handed out inside an
+// authorization code, and the family is created by the exchange of that code,
+// within the code's lifetime (a minute by default, at most ten minutes per
+// RFC 6749 §4.1.2) plus the time of one request; a family refused by
+// CreateFamily has no tokens at all. A day covers both with a wide margin,
+// and the tombstone still expires, so no backend grows without bound.
+const FamilyTombstoneLifetime = 24 * time.Hour
+
 // Store is everything a driver provides.
 type Store interface {
+	// Directory holds the long-lived records.
 	Directory
+	// AuthRequests keeps pending authorization requests.
 	AuthRequests
+	// Codes keeps authorization codes.
 	Codes
+	// Families keeps token families and refresh tokens.
 	Families
+	// Revocations keeps revoked access tokens.
 	Revocations
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.

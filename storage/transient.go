@@ -93,17 +93,25 @@ type AuthCode struct {
 // family (code replay, refresh-token reuse, revocation of a refresh token)
 // revokes all of them (RFC 9700 §4.14.2).
 type Family struct {
-	ID       string    `json:"id" bson:"id"`
-	ClientID string    `json:"client_id" bson:"client_id"`
-	Subject  string    `json:"sub" bson:"sub"`
-	Audience string    `json:"audience,omitempty" bson:"audience,omitempty"`
-	Scopes   []string  `json:"scope,omitempty" bson:"scope,omitempty"`
+	// ID is the family id, random; refresh tokens and access-token jtis start with it.
+	ID string `json:"id" bson:"id"`
+	// ClientID is the client the grant was given to.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// Subject is the user who gave it.
+	Subject string `json:"sub" bson:"sub"`
+	// Audience is the API of the family's tokens.
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// Scopes are the scopes granted.
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// AuthTime is when the user signed in.
 	AuthTime time.Time `json:"auth_time" bson:"auth_time"`
 	// Claims holds what was decided at login and must be returned later
 	// without re-running rules (custom ID-token claims shown by /userinfo).
-	Claims    map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
-	Revoked   bool           `json:"revoked,omitempty" bson:"revoked,omitempty"`
-	CreatedAt time.Time      `json:"created_at" bson:"created_at"`
+	Claims map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
+	// Revoked is set by RevokeFamily.
+	Revoked bool `json:"revoked,omitempty" bson:"revoked,omitempty"`
+	// CreatedAt is when the family was created.
+	CreatedAt time.Time `json:"created_at" bson:"created_at"`
 	// ExpiresAt is the absolute end of the family: no token of it is valid
 	// after this instant.
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
@@ -113,14 +121,21 @@ type Family struct {
 // of its value within its family. Rotation marks the old token used and keeps
 // it until it expires, so that its reuse is detected.
 type RefreshToken struct {
-	Hash     string   `json:"hash" bson:"hash"`
-	Family   string   `json:"family" bson:"family"`
-	ClientID string   `json:"client_id" bson:"client_id"`
-	Subject  string   `json:"sub" bson:"sub"`
-	Audience string   `json:"audience,omitempty" bson:"audience,omitempty"`
-	Scopes   []string `json:"scope,omitempty" bson:"scope,omitempty"`
+	// Hash is the hash of the token value (token.Hash); the raw token is never stored.
+	Hash string `json:"hash" bson:"hash"`
+	// Family is the id of the token's family.
+	Family string `json:"family" bson:"family"`
+	// ClientID is the client the token was issued to.
+	ClientID string `json:"client_id" bson:"client_id"`
+	// Subject is the user of the grant.
+	Subject string `json:"sub" bson:"sub"`
+	// Audience is the API the token refreshes access to.
+	Audience string `json:"audience,omitempty" bson:"audience,omitempty"`
+	// Scopes are the scopes the token may obtain.
+	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
 	// Used is set by RotateRefresh on the token it replaces.
-	Used     bool      `json:"used,omitempty" bson:"used,omitempty"`
+	Used bool `json:"used,omitempty" bson:"used,omitempty"`
+	// IssuedAt is when the token was issued.
 	IssuedAt time.Time `json:"iat" bson:"iat"`
 	// ExpiresAt is the idle expiry, never later than the family's.
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
@@ -129,9 +144,11 @@ type RefreshToken struct {
 // Revocation records a revoked access token by its "jti" until it expires
 // (RFC 7009 §2.1).
 type Revocation struct {
+	// JTI is the revoked access token's "jti".
 	JTI string `json:"jti" bson:"jti"`
 	// Family is the token's family, empty for client-credentials tokens.
-	Family    string    `json:"family,omitempty" bson:"family,omitempty"`
+	Family string `json:"family,omitempty" bson:"family,omitempty"`
+	// ExpiresAt is when the token would have expired; the record may go then.
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
 }
 
@@ -139,7 +156,10 @@ type Revocation struct {
 // the client, the API and the client grant joining them. Missing records
 // are nil.
 type Resolution struct {
+	// Client is the client, nil when unknown.
 	Client *Client
-	API    *API
-	Grant  *ClientGrant
+	// API is the API, nil when unknown or when no audience was given.
+	API *API
+	// Grant is the client grant joining them, nil when none.
+	Grant *ClientGrant
 }

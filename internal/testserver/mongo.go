@@ -18,14 +18,13 @@ import (
 )
 
 // Mongo is a MongoDB-wire server for tests: FerretDB embedded in the test
-// process with its SQLite backend, on a loopback port; or, when MONGODB_URI
-// is set, that real MongoDB deployment.
+// process with its SQLite backend, on a loopback port (StartMongo); or the
+// real MongoDB deployment MONGODB_URI names (ExternalMongo).
 type Mongo struct {
 	t testing.TB
 	// URI is the connection string.
 	URI string
-	// Embedded is false when MONGODB_URI points at an external server, which
-	// the tests cannot stop.
+	// Embedded is false for the external server, which tests cannot stop.
 	Embedded bool
 	dir      string
 	addr     string
@@ -35,12 +34,21 @@ type Mongo struct {
 
 var databases atomic.Int64
 
-// StartMongo starts the server, stopped when the test ends.
+// ExternalMongo returns the MongoDB deployment named by MONGODB_URI, or nil
+// when the variable is not set. Tests run against it in addition to the
+// embedded server, never instead of it.
+func ExternalMongo(t testing.TB) *Mongo {
+	uri := os.Getenv("MONGODB_URI")
+	if uri == "" {
+		return nil
+	}
+	return &Mongo{t: t, URI: uri}
+}
+
+// StartMongo starts the embedded server, stopped when the test ends. It
+// always embeds FerretDB, whether or not MONGODB_URI is set.
 func StartMongo(t testing.TB) *Mongo {
 	t.Helper()
-	if uri := os.Getenv("MONGODB_URI"); uri != "" {
-		return &Mongo{t: t, URI: uri}
-	}
 	m := &Mongo{t: t, Embedded: true, dir: t.TempDir(), addr: "127.0.0.1:" + strconv.Itoa(FreePort(t))}
 	m.Start()
 	t.Cleanup(m.Stop)
@@ -87,6 +95,9 @@ func (m *Mongo) Start() {
 
 // Stop stops the embedded server; Start brings it back.
 func (m *Mongo) Stop() {
+	if !m.Embedded {
+		m.t.Fatal("testserver: the external MongoDB cannot be stopped")
+	}
 	if m.cancel == nil {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 // Redis is a redis-server process on a loopback port, stopped when the test
 // ends. Stop and Start restart it on the same port and data directory.
 type Redis struct {
-	t    testing.TB
+	t testing.TB
+	// Addr is the server's loopback address, host:port.
 	Addr string
 	dir  string
 	args []string
@@ -86,10 +88,33 @@ func (r *Redis) Stop() {
 	r.cmd = nil
 }
 
+// Pause stops the server process with SIGSTOP: it keeps its connections
+// but answers nothing, like a hung server. Resume continues it.
+func (r *Redis) Pause() {
+	r.t.Helper()
+	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		r.t.Fatalf("SIGSTOP redis-server: %v", err)
+	}
+	r.t.Cleanup(r.Resume) // a stopped process would not die on Kill alone
+}
+
+// Resume continues a paused server with SIGCONT.
+func (r *Redis) Resume() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
+// ClientOptions are the options of the clients tests use: the ones
+// docs/REDIS.md recommends, context deadlines honoured.
+func ClientOptions(addr string) *goredis.Options {
+	return &goredis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second,
+		WriteTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true}
+}
+
 // Client returns a client of the server, closed when the test ends.
 func (r *Redis) Client() *goredis.Client {
-	c := goredis.NewClient(&goredis.Options{Addr: r.Addr, DialTimeout: time.Second, ReadTimeout: time.Second,
-		WriteTimeout: time.Second, MaxRetries: -1})
+	c := goredis.NewClient(ClientOptions(r.Addr))
 	r.t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -97,7 +122,7 @@ func (r *Redis) Client() *goredis.Client {
 // WaitRedis waits up to 10 seconds for a server at addr to answer PING.
 func WaitRedis(t testing.TB, addr string) {
 	t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
+	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -116,6 +141,7 @@ func WaitRedis(t testing.TB, addr string) {
 
 // RedisCluster is a Redis Cluster of masters without replicas, on loopback.
 type RedisCluster struct {
+	// Addrs are the nodes' addresses.
 	Addrs []string
 	nodes []*Redis
 }
@@ -140,7 +166,7 @@ func StartRedisCluster(t testing.TB, n int) *RedisCluster {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for _, addr := range rc.Addrs {
-		c := goredis.NewClient(&goredis.Options{Addr: addr})
+		c := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
 		for {
 			info, err := c.ClusterInfo(context.Background()).Result()
 			if err == nil && strings.Contains(info, "cluster_state:ok") {
@@ -160,7 +186,7 @@ func StartRedisCluster(t testing.TB, n int) *RedisCluster {
 // Client returns a cluster client, closed when the test ends.
 func (rc *RedisCluster) Client(t testing.TB) *goredis.ClusterClient {
 	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: rc.Addrs, DialTimeout: time.Second,
-		ReadTimeout: time.Second, WriteTimeout: time.Second})
+		ReadTimeout: time.Second, WriteTimeout: time.Second, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return c
 }

@@ -24,6 +24,8 @@ type backend struct {
 	tenants map[string]*tenant
 	now     func() time.Time
 	writes  int // short-lived writes since the last sweep
+	// tombstoneTTL is storage.FamilyTombstoneLifetime; tests shorten it.
+	tombstoneTTL time.Duration
 }
 
 // tenant holds one tenant's records.
@@ -41,6 +43,9 @@ type tenant struct {
 	codes    map[string]*storage.AuthCode
 	families map[string]*familyEntry
 	revoked  map[string]time.Time // jti -> expiry
+	// tombstones are revocations of families that did not exist when
+	// revoked: id -> expiry.
+	tombstones map[string]time.Time
 }
 
 type familyEntry struct {
@@ -56,12 +61,13 @@ func newTenant() *tenant {
 		consents: map[string]*storage.Consent{}, keys: map[string]*storage.SigningKey{},
 		requests: map[string]*storage.AuthRequest{}, codes: map[string]*storage.AuthCode{},
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
+		tombstones: map[string]time.Time{},
 	}
 }
 
 // New returns an empty store of the default tenant "".
 func New() *Store {
-	return &Store{b: &backend{tenants: map[string]*tenant{}, now: time.Now}}
+	return &Store{b: &backend{tenants: map[string]*tenant{}, now: time.Now, tombstoneTTL: storage.FamilyTombstoneLifetime}}
 }
 
 // Tenant implements storage.Store: a view of the same maps for tenant id.

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
@@ -22,4 +23,18 @@ func TestTokenRevokedDoesNotAllocate(t *testing.T) {
 
 func TestFlows(t *testing.T) {
 	storagetest.RunFlows(t, func(*testing.T) storage.Store { return memory.New() })
+}
+
+func TestTombstoneExpiry(t *testing.T) {
+	s := memory.New()
+	memory.SetTombstoneLifetime(s, time.Second)
+	storagetest.TombstoneExpiry(t, s, time.Second)
+}
+
+func TestTombstoneLifetimeDefault(t *testing.T) {
+	// The revocation of a family not stored yet outlives any authorization
+	// code that could still create it.
+	if storage.FamilyTombstoneLifetime < time.Hour {
+		t.Fatalf("FamilyTombstoneLifetime %v is shorter than the lifetime of codes and requests", storage.FamilyTombstoneLifetime)
+	}
 }

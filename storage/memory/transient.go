@@ -97,14 +97,23 @@ func (t *tenant) sweep(now time.Time) {
 			delete(t.families, k)
 		}
 	}
-	for k, exp := range t.revoked {
-		if n++; n > sweepMax {
-			return
-		}
-		if storage.Expired(exp, now) {
-			delete(t.revoked, k)
+	for _, m := range []map[string]time.Time{t.revoked, t.tombstones} {
+		for k, exp := range m {
+			if n++; n > sweepMax {
+				return
+			}
+			if storage.Expired(exp, now) {
+				delete(m, k)
+			}
 		}
 	}
+}
+
+// tombstoned reports whether a family id was revoked before it existed.
+// The caller holds the lock.
+func (t *tenant) tombstoned(id string, now time.Time) bool {
+	exp, ok := t.tombstones[id]
+	return ok && !storage.Expired(exp, now)
 }
 
 // CreateAuthRequest implements storage.AuthRequests.
@@ -195,6 +204,9 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 	if old, ok := t.families[f.ID]; ok && !storage.Expired(old.f.ExpiresAt, now) {
 		return storage.ErrDuplicate
 	}
+	if t.tombstoned(f.ID, now) {
+		return storage.ErrRevoked
+	}
 	e := &familyEntry{f: cloneFamily(f), tokens: map[string]*storage.RefreshToken{}}
 	if first != nil {
 		e.tokens[first.Hash] = cloneRefresh(first)
@@ -230,6 +242,9 @@ func (s *Store) GetFamily(ctx context.Context, id string) (*storage.Family, erro
 func (t *tenant) liveToken(family, hash string, now time.Time) (*familyEntry, *storage.RefreshToken, error) {
 	e := t.family(family, now)
 	if e == nil {
+		if t.tombstoned(family, now) {
+			return nil, nil, storage.ErrRevoked
+		}
 		return nil, nil, storage.ErrNotFound
 	}
 	if e.f.Revoked {
@@ -278,18 +293,21 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 	return cloneRefresh(rt), nil
 }
 
-// RevokeFamily implements storage.Families.
+// RevokeFamily implements storage.Families: a flag on a live family, or a
+// tombstone for an id that has no family yet.
 func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 	t, now, err := s.lockRead(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.b.mu.Unlock()
-	e := t.family(id, now)
-	if e == nil {
-		return storage.ErrNotFound
+	if e := t.family(id, now); e != nil {
+		e.f.Revoked = true
+		return nil
 	}
-	e.f.Revoked = true
+	if !t.tombstoned(id, now) {
+		t.tombstones[id] = now.Add(s.b.tombstoneTTL)
+	}
 	return nil
 }
 
@@ -323,6 +341,9 @@ func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, err
 	}
 	if family != "" {
 		if e := t.families[family]; e != nil && e.f.Revoked && !storage.Expired(e.f.ExpiresAt, now) {
+			return true, nil
+		}
+		if t.tombstoned(family, now) {
 			return true, nil
 		}
 	}

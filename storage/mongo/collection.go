@@ -89,8 +89,8 @@ func (c collection[T, PT]) Get(ctx context.Context, key string) (*T, error) {
 	}
 	defer cancel()
 	var d doc[T]
-	if err := c.c.FindOne(ctx, bson.M{"_id": c.s.id(key)}).Decode(&d); err != nil {
-		return nil, mapErr(err)
+	if err := c.s.findOne(ctx, c.c, bson.M{"_id": c.s.id(key)}, &d); err != nil {
+		return nil, err
 	}
 	fix(&d.Rec)
 	return &d.Rec, nil
@@ -131,7 +131,7 @@ func (c collection[T, PT]) List(ctx context.Context, prefix string) ([]*T, error
 	for cur.Next(ctx) {
 		var d doc[T]
 		if err := cur.Decode(&d); err != nil {
-			return nil, err
+			return nil, corrupt(c.c)
 		}
 		fix(&d.Rec)
 		rec := d.Rec

@@ -33,9 +33,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 			Keys:    bson.D{{Key: "expires_at", Value: 1}},
 			Options: options.Index().SetExpireAfterSeconds(0),
 		})
-		var ce mongodriver.CommandError
 		switch {
-		case errors.As(err, &ce):
+		case ttlUnsupported(err):
 			// The server has no TTL indexes: keep a plain index for the
 			// expiry filters and Purge.
 			ttl = false
@@ -47,6 +46,18 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 		}
 	}
 	return ttl, nil
+}
+
+// codeNotImplemented is the server error code of a feature the server lacks
+// (FerretDB answers it to expireAfterSeconds).
+const codeNotImplemented = 238
+
+// ttlUnsupported reports whether creating a TTL index failed because the
+// server has no TTL indexes. Any other error (authorization, a conflicting
+// index, a network failure) is not that, and EnsureIndexes returns it.
+func ttlUnsupported(err error) bool {
+	var ce mongodriver.CommandError
+	return errors.As(err, &ce) && (ce.Code == codeNotImplemented || ce.Name == "NotImplemented")
 }
 
 func (s *Store) shortLived() []*mongodriver.Collection {

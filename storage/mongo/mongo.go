@@ -1,11 +1,13 @@
 // Package mongo is the MongoDB storage driver, over the official driver
 // go.mongodb.org/mongo-driver (v1). It needs no multi-document transaction,
-// and it does not rely on find-and-modify being atomic either (FerretDB's is
-// not): every single-use operation of the contract is decided by inserting a
-// claim document whose id is unique, so of concurrent callers the server's
-// unique index lets exactly one win. It runs on a standalone server, a
-// replica set or a sharded cluster, and on MongoDB-compatible servers such as
-// FerretDB.
+// and it does not rely on find-and-modify or on the counts of conditional
+// updates and deletes being atomic either (on FerretDB they are not): every
+// single-use operation of the contract is decided by inserting a claim
+// document whose id is unique, so of concurrent callers the server's unique
+// index lets exactly one win, and the claim carries what the operation
+// decided, so nothing is half-written if a later step fails. It runs on a
+// standalone server, a replica set or a sharded cluster, and on
+// MongoDB-compatible servers such as FerretDB.
 //
 // Call EnsureIndexes once at start. See docs/MONGODB.md.
 package mongo
@@ -14,9 +16,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson/bsoncodec"
 	mongodriver "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
@@ -29,6 +33,7 @@ type Options struct {
 	// CollectionPrefix starts every collection name. Empty means "scopekit_".
 	CollectionPrefix string
 	// Tenant is the tenant of the store; Store.Tenant gives views of others.
+	// Any string is a valid tenant id; it is escaped in document ids.
 	Tenant string
 	// WriteConcern applies to every write. Nil means majority, so that an
 	// acknowledged revocation survives a failover.
@@ -42,8 +47,12 @@ type Options struct {
 type Store struct {
 	db     *mongodriver.Database
 	opts   Options
-	tenant string
+	tenant string // escaped: never holds storage.KeySep
 	c      collections
+	// tombstoneTTL is storage.FamilyTombstoneLifetime; tests shorten it.
+	tombstoneTTL time.Duration
+	// faultAfterClaim, set by tests, makes the write after a claim fail.
+	faultAfterClaim func(kind string) error
 }
 
 type collections struct {
@@ -71,12 +80,9 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
-	if strings.Contains(o.Tenant, storage.KeySep) {
-		return nil, errors.New("mongo: Tenant may not contain the key separator")
-	}
 	copts := options.Collection().SetWriteConcern(o.WriteConcern)
 	coll := func(name string) *mongodriver.Collection { return db.Collection(o.CollectionPrefix+name, copts) }
-	s := &Store{db: db, opts: o, tenant: o.Tenant, c: collections{
+	s := &Store{db: db, opts: o, tenant: escapeTenant(o.Tenant), tombstoneTTL: storage.FamilyTombstoneLifetime, c: collections{
 		apis: coll("apis"), clients: coll("clients"), grants: coll("client_grants"), users: coll("users"),
 		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"),
 		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),
@@ -88,9 +94,14 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 // Tenant implements storage.Store.
 func (s *Store) Tenant(id string) storage.Store {
 	c := *s
-	c.tenant = strings.ReplaceAll(id, storage.KeySep, "")
+	c.tenant = escapeTenant(id)
 	return &c
 }
+
+// escapeTenant makes a tenant id safe to start document ids with: the
+// escaped form never holds storage.KeySep, and distinct ids stay distinct
+// ("a\x1fb" and "ab" do not meet).
+func escapeTenant(id string) string { return url.QueryEscape(id) }
 
 // id is the document id of a record: tenant, separator, key.
 func (s *Store) id(key string) string { return s.tenant + storage.KeySep + key }
@@ -111,8 +122,9 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc, e
 }
 
 // mapErr turns driver errors into the contract's: no documents is
-// ErrNotFound, a duplicate key ErrDuplicate, anything else of the backend
-// ErrUnavailable without the driver's text.
+// ErrNotFound, a duplicate key ErrDuplicate, a record that does not encode
+// ErrInvalid, anything else of the backend ErrUnavailable without the
+// driver's text.
 func mapErr(err error) error {
 	switch {
 	case err == nil:
@@ -126,12 +138,37 @@ func mapErr(err error) error {
 	case mongodriver.IsNetworkError(err) || mongodriver.IsTimeout(err):
 		return fmt.Errorf("%w: mongodb connection failed", storage.ErrUnavailable)
 	}
+	var noEnc bsoncodec.ErrNoEncoder
+	var encErr bsoncodec.ValueEncoderError
+	var me mongodriver.MarshalError
+	if errors.As(err, &me) || errors.As(err, &noEnc) || errors.As(err, &encErr) {
+		// A record holding a value BSON has no form for (a func in a
+		// claims map): the caller's record, not the backend, is at fault.
+		return fmt.Errorf("%w: the record does not serialise to BSON", storage.ErrInvalid)
+	}
 	var se mongodriver.ServerError
 	if errors.As(err, &se) {
 		return fmt.Errorf("%w: mongodb server error", storage.ErrUnavailable)
 	}
-	return fmt.Errorf("%w: mongodb: %s", storage.ErrUnavailable, kind(err))
+	return fmt.Errorf("%w: mongodb operation failed", storage.ErrUnavailable)
 }
 
-// kind names an error's type without its text, which may hold addresses.
-func kind(err error) string { return fmt.Sprintf("%T", err) }
+// findOne reads one document into d: ErrNotFound when none matches, the
+// backend's failures through mapErr, and a document that does not decode
+// as ErrCorrupt (the decoder's message, which quotes stored data, is not
+// passed on).
+func (s *Store) findOne(ctx context.Context, c *mongodriver.Collection, filter any, d any) error {
+	res := c.FindOne(ctx, filter)
+	if err := res.Err(); err != nil {
+		return mapErr(err)
+	}
+	if err := res.Decode(d); err != nil {
+		return corrupt(c)
+	}
+	return nil
+}
+
+// corrupt is the error for an undecodable document of collection c.
+func corrupt(c *mongodriver.Collection) error {
+	return fmt.Errorf("%w: mongodb collection %s", storage.ErrCorrupt, c.Name())
+}

@@ -3,8 +3,14 @@ package mongo_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage"
@@ -33,9 +39,35 @@ func TestFlows(t *testing.T) {
 	storagetest.RunFlows(t, newStoreOn(testserver.StartMongo(t)))
 }
 
-func TestIndexesAndPurge(t *testing.T) {
+// TestConformanceExternal runs the suite against a real MongoDB too when
+// MONGODB_URI names one; the embedded server runs it in every case.
+func TestConformanceExternal(t *testing.T) {
+	srv := testserver.ExternalMongo(t)
+	if srv == nil {
+		t.Skip("MONGODB_URI is not set: the suite ran on the embedded FerretDB (TestConformance)")
+	}
+	t.Run("Conformance", func(t *testing.T) { storagetest.Run(t, newStoreOn(srv)) })
+	t.Run("Flows", func(t *testing.T) { storagetest.RunFlows(t, newStoreOn(srv)) })
+}
+
+func TestDefaultWriteConcernIsMajority(t *testing.T) {
 	srv := testserver.StartMongo(t)
 	s, err := mongo.New(srv.Database(t), nil)
+	must(t, err)
+	if wc := mongo.WriteConcern(s); wc == nil || wc.W != "majority" {
+		t.Fatalf("default write concern %+v, want majority", wc)
+	}
+	s, err = mongo.New(srv.Database(t), &mongo.Options{WriteConcern: writeconcern.W1()})
+	must(t, err)
+	if wc := mongo.WriteConcern(s); wc.W != 1 {
+		t.Fatalf("write concern option ignored: %+v", wc)
+	}
+}
+
+func TestIndexesAndPurge(t *testing.T) {
+	srv := testserver.StartMongo(t)
+	db := srv.Database(t)
+	s, err := mongo.New(db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,18 +76,23 @@ func TestIndexesAndPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ttl {
+		t.Fatal("the embedded FerretDB answers NotImplemented to TTL indexes, yet EnsureIndexes reports them")
+	}
 	if _, err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatalf("EnsureIndexes is not idempotent: %v", err)
 	}
-	t.Logf("TTL indexes supported: %v", ttl)
 	past := time.Now().Add(-time.Minute)
 	live := time.Now().Add(time.Hour)
-	must(t, s.CreateCode(ctx, &storage.AuthCode{Hash: "old", ExpiresAt: live}))
+	must(t, s.CreateCode(ctx, &storage.AuthCode{Hash: "old", ExpiresAt: past}))
 	must(t, s.CreateCode(ctx, &storage.AuthCode{Hash: "new", ExpiresAt: live}))
-	// Expire one record in place, as time would.
+	// Expire two records in place, as time would.
 	must(t, s.RevokeToken(ctx, &storage.Revocation{JTI: "j", ExpiresAt: time.Now().Add(300 * time.Millisecond)}))
 	must(t, s.CreateAuthRequest(ctx, &storage.AuthRequest{ID: "r", ExpiresAt: time.Now().Add(300 * time.Millisecond)}))
 	time.Sleep(400 * time.Millisecond)
+	if _, err := s.ConsumeCode(ctx, "old"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("expired code returned: %v", err)
+	}
 	if revoked, _ := s.TokenRevoked(ctx, "", "j"); revoked {
 		t.Fatal("an expired revocation is still reported")
 	}
@@ -66,13 +103,176 @@ func TestIndexesAndPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ttl && n != 2 {
-		t.Fatalf("Purge deleted %d records, want the 2 expired ones", n)
+	if n != 3 {
+		t.Fatalf("Purge deleted %d records, want the 3 expired ones", n)
 	}
 	if _, err := s.ConsumeCode(ctx, "new"); err != nil {
 		t.Fatalf("Purge deleted a live record: %v", err)
 	}
-	_ = past
+	for _, name := range []string{"codes", "revocations", "auth_requests", "claims", "families"} {
+		left, err := db.Collection("scopekit_"+name).CountDocuments(ctx, bson.M{"expires_at": bson.M{"$lte": time.Now()}})
+		must(t, err)
+		if left != 0 {
+			t.Fatalf("%d expired documents left in %s after Purge", left, name)
+		}
+	}
+}
+
+func TestTombstoneExpiry(t *testing.T) {
+	srv := testserver.StartMongo(t)
+	s, err := mongo.New(srv.Database(t), nil)
+	must(t, err)
+	_, err = s.EnsureIndexes(context.Background())
+	must(t, err)
+	mongo.SetTombstoneLifetime(s, time.Second)
+	storagetest.TombstoneExpiry(t, s, time.Second)
+	n, err := s.Purge(context.Background())
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("Purge deleted %d records, want the expired tombstone", n)
+	}
+}
+
+// TestRevokeRacingCreate: whichever of RevokeFamily and CreateFamily runs
+// first, the family ends up revoked, and its revocation lasts as long as
+// the family does, not only as long as a tombstone.
+func TestRevokeRacingCreate(t *testing.T) {
+	srv := testserver.StartMongo(t)
+	db := srv.Database(t)
+	s, err := mongo.New(db, nil)
+	must(t, err)
+	ctx := context.Background()
+	month := time.Now().Add(30 * 24 * time.Hour)
+	for i := 0; i < 20; i++ {
+		id := fmt.Sprint("f", i)
+		var wg sync.WaitGroup
+		var createErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			createErr = s.CreateFamily(ctx, &storage.Family{ID: id, ExpiresAt: month}, &storage.RefreshToken{Hash: "t", Family: id, ExpiresAt: month})
+		}()
+		go func() { defer wg.Done(); must(t, s.RevokeFamily(ctx, id)) }()
+		wg.Wait()
+		if createErr != nil && !errors.Is(createErr, storage.ErrRevoked) {
+			t.Fatalf("CreateFamily: %v", createErr)
+		}
+		if revoked, err := s.TokenRevoked(ctx, id, id+".j"); err != nil || !revoked {
+			t.Fatalf("family %s not revoked: %v %v", id, revoked, err)
+		}
+		if _, err := s.GetRefresh(ctx, id, "t"); !errors.Is(err, storage.ErrRevoked) && !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("refresh token of a revoked family: %v", err)
+		}
+		var c struct {
+			ExpiresAt time.Time `bson:"expires_at"`
+		}
+		must(t, db.Collection("scopekit_claims").FindOne(ctx, bson.M{"_id": "\x1ffam\x1f" + id}).Decode(&c))
+		if c.ExpiresAt.Before(month.Add(-time.Second)) {
+			t.Fatalf("revocation of %s expires at %v, before its family (%v)", id, c.ExpiresAt, month)
+		}
+	}
+}
+
+// TestFailureAfterClaim makes the write that follows each claim fail, as a
+// server going away between two steps would: nothing is half-written.
+func TestFailureAfterClaim(t *testing.T) {
+	srv := testserver.StartMongo(t)
+	ctx := context.Background()
+	hour := time.Now().Add(time.Hour)
+	newStore := func(t *testing.T) *mongo.Store {
+		s, err := mongo.New(srv.Database(t), nil)
+		must(t, err)
+		return s
+	}
+	t.Run("TakeAuthRequest", func(t *testing.T) {
+		s := newStore(t)
+		mongo.FailAfterClaim(s, "ar", storage.ErrUnavailable)
+		must(t, s.CreateAuthRequest(ctx, &storage.AuthRequest{ID: "r", ClientID: "app", ExpiresAt: hour}))
+		r, err := s.TakeAuthRequest(ctx, "r")
+		if err != nil || r.ClientID != "app" {
+			t.Fatalf("Take: %+v %v", r, err)
+		}
+		if _, err := s.GetAuthRequest(ctx, "r"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("a taken request is still returned: %v", err)
+		}
+		if _, err := s.TakeAuthRequest(ctx, "r"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("a taken request is taken twice: %v", err)
+		}
+	})
+	t.Run("ConsumeCode", func(t *testing.T) {
+		s := newStore(t)
+		must(t, s.CreateCode(ctx, &storage.AuthCode{Hash: "h", Family: "fam", ExpiresAt: hour}))
+		mongo.FailAfterClaim(s, "code", storage.ErrUnavailable)
+		if _, err := s.ConsumeCode(ctx, "h"); !errors.Is(err, storage.ErrUnavailable) {
+			t.Fatalf("Consume with the connection lost: %v", err)
+		}
+		mongo.FailAfterClaim(s, "", nil)
+		c, err := s.ConsumeCode(ctx, "h")
+		if !errors.Is(err, storage.ErrAlreadyUsed) || c == nil || c.Family != "fam" {
+			t.Fatalf("the claimed code is not used: %+v %v", c, err)
+		}
+	})
+	t.Run("RotateRefresh", func(t *testing.T) {
+		s := newStore(t)
+		rt := func(h string) *storage.RefreshToken {
+			return &storage.RefreshToken{Hash: h, Family: "f", ClientID: "app", ExpiresAt: hour}
+		}
+		must(t, s.CreateFamily(ctx, &storage.Family{ID: "f", ExpiresAt: hour}, rt("t1")))
+		mongo.FailAfterClaim(s, "rt", storage.ErrUnavailable)
+		for _, step := range [][2]string{{"t1", "t2"}, {"t2", "t3"}} {
+			if _, err := s.RotateRefresh(ctx, "f", step[0], rt(step[1])); err != nil {
+				t.Fatalf("rotation %s -> %s with the tidy-up failing: %v", step[0], step[1], err)
+			}
+		}
+		mongo.FailAfterClaim(s, "", nil)
+		for _, h := range []string{"t1", "t2"} {
+			got, err := s.GetRefresh(ctx, "f", h)
+			if err != nil || !got.Used {
+				t.Fatalf("rotated token %s: %+v %v", h, got, err)
+			}
+		}
+		if got, err := s.GetRefresh(ctx, "f", "t3"); err != nil || got.Used {
+			t.Fatalf("the current token is not current: %+v %v", got, err)
+		}
+		if _, err := s.RotateRefresh(ctx, "f", "t3", rt("t4")); err != nil {
+			t.Fatalf("rotating the current token: %v", err)
+		}
+		if _, err := s.RotateRefresh(ctx, "f", "t1", rt("x")); !errors.Is(err, storage.ErrAlreadyUsed) {
+			t.Fatalf("reuse after failed tidy-ups: %v", err)
+		}
+		if got, err := s.GetRefresh(ctx, "f", "t4"); err != nil || got.Used {
+			t.Fatalf("t4: %+v %v", got, err)
+		}
+	})
+}
+
+// TestCorruptRecord: a document that does not decode is ErrCorrupt, and
+// the error carries nothing of the decoder's message.
+func TestCorruptRecord(t *testing.T) {
+	srv := testserver.StartMongo(t)
+	db := srv.Database(t)
+	s, err := mongo.New(db, nil)
+	must(t, err)
+	ctx := context.Background()
+	_, err = db.Collection("scopekit_clients").InsertOne(ctx, bson.M{"_id": "\x1fbad", "tenant": "", "client_id": "bad", "client_name": 42})
+	must(t, err)
+	_, err = db.Collection("scopekit_codes").InsertOne(ctx, bson.M{"_id": "\x1fh", "tenant": "", "hash": "h", "sub": bson.A{1}, "expires_at": time.Now().Add(time.Hour)})
+	must(t, err)
+	_, getErr := s.Clients().Get(ctx, "bad")
+	_, listErr := s.Clients().List(ctx, "")
+	_, codeErr := s.ConsumeCode(ctx, "h")
+	for name, err := range map[string]error{"Get": getErr, "List": listErr, "ConsumeCode": codeErr} {
+		if !errors.Is(err, storage.ErrCorrupt) {
+			t.Fatalf("%s of a corrupt record: %v", name, err)
+		}
+		if msg := err.Error(); strings.Contains(msg, "decode") || strings.Contains(msg, "bson") || strings.Contains(msg, "42") {
+			t.Fatalf("%s leaks the decoder's message: %q", name, msg)
+		}
+	}
+	err = s.Users().Create(ctx, &storage.User{ID: "u", AppMetadata: map[string]any{"f": func() {}}})
+	if !errors.Is(err, storage.ErrInvalid) || strings.Contains(err.Error(), "func") {
+		t.Fatalf("a record that does not serialise: %v", err)
+	}
 }
 
 // TestServerDownFailsClosed stops the embedded server mid-run: operations
@@ -80,9 +280,6 @@ func TestIndexesAndPurge(t *testing.T) {
 // back.
 func TestServerDownFailsClosed(t *testing.T) {
 	srv := testserver.StartMongo(t)
-	if !srv.Embedded {
-		t.Skip("MONGODB_URI points at an external server, which the test cannot stop; the embedded server runs this test")
-	}
 	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -127,9 +324,6 @@ func TestServerDownFailsClosed(t *testing.T) {
 // TestIssuerOutage stops the embedded server under a running issuer.
 func TestIssuerOutage(t *testing.T) {
 	srv := testserver.StartMongo(t)
-	if !srv.Embedded {
-		t.Skip("MONGODB_URI points at an external server, which the test cannot stop; the embedded server runs this test")
-	}
 	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: time.Second})
 	must(t, err)
 	_, err = s.EnsureIndexes(context.Background())

@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -11,10 +12,32 @@ import (
 	"github.com/scopekit/scopekit/storage"
 )
 
-// maxUsedTokens bounds the rotated refresh tokens a family keeps for reuse
-// detection; a token rotated more rotations ago than this is simply unknown
-// (invalid_grant without revoking the family).
-const maxUsedTokens = 64
+// Single-use operations are decided by inserting a claim document whose id
+// is unique: of concurrent callers, the server's unique _id index lets
+// exactly one insert win. No update or delete decides anything, because on
+// some MongoDB-wire servers (FerretDB) neither findAndModify nor the matched
+// or deleted counts of a conditional update or delete are atomic. A claim
+// carries everything its operation decided, so that the operation is
+// complete once the claim exists: whatever write follows it only tidies up,
+// and a reader never depends on that write having happened.
+//
+// Claim kinds (the first part of the claim's key):
+//
+//	ar   a taken authorization request (GetAuthRequest treats it as gone)
+//	code a consumed authorization code
+//	rt   a rotated refresh token, holding the old token and its successor
+//	fam  a revoked token family (also a tombstone for a family not stored yet)
+const (
+	claimRequest = "ar"
+	claimCode    = "code"
+	claimRefresh = "rt"
+	claimFamily  = "fam"
+)
+
+// maxChain bounds how many rotations a read follows past the token the
+// family document names as current (the rotations whose tidy-up write did
+// not land).
+const maxChain = 16
 
 type requestDoc struct {
 	ID     string `bson:"_id"`
@@ -30,13 +53,12 @@ type codeDoc struct {
 	storage.AuthCode `bson:",inline"`
 }
 
-// familyDoc keeps the family, its current refresh token and the tokens it
-// rotated out, in one document, so that rotation is one atomic update.
+// familyDoc keeps the family and the refresh token last known current. A
+// rotation is decided by its claim; the document is moved forward after.
 type familyDoc struct {
-	ID      string                          `bson:"_id"`
-	Tenant  string                          `bson:"tenant"`
-	Current *storage.RefreshToken           `bson:"current,omitempty"`
-	Used    map[string]storage.RefreshToken `bson:"used,omitempty"`
+	ID      string                `bson:"_id"`
+	Tenant  string                `bson:"tenant"`
+	Current *storage.RefreshToken `bson:"current,omitempty"`
 
 	storage.Family `bson:",inline"`
 }
@@ -47,24 +69,57 @@ type revocationDoc struct {
 	ExpiresAt time.Time `bson:"expires_at"`
 }
 
-// claimDoc records that a single-use record was used. Its unique id makes
-// the first insert win.
+// claimDoc records that a single-use record was used. For a refresh token
+// it holds the token (Old) and the one that replaced it (Next).
 type claimDoc struct {
-	ID        string    `bson:"_id"`
-	Tenant    string    `bson:"tenant"`
-	ExpiresAt time.Time `bson:"expires_at"`
+	ID        string                `bson:"_id"`
+	Tenant    string                `bson:"tenant"`
+	ExpiresAt time.Time             `bson:"expires_at"`
+	Old       *storage.RefreshToken `bson:"old,omitempty"`
+	Next      *storage.RefreshToken `bson:"next,omitempty"`
 }
 
-// claim inserts the use of a single-use record; false means another caller
-// used it first. An expired claim left by a server without TTL indexes
-// belongs to an expired record and never blocks a live one, as ids are
-// random hashes.
-func (s *Store) claim(ctx context.Context, kind, key string, exp time.Time) (bool, error) {
-	_, err := s.c.claims.InsertOne(ctx, &claimDoc{ID: s.id(kind + storage.KeySep + key), Tenant: s.tenant, ExpiresAt: exp})
-	if mongodriver.IsDuplicateKeyError(err) {
+func (s *Store) claimID(kind string, key ...string) string {
+	return s.id(kind + storage.KeySep + storage.JoinKey(key...))
+}
+
+// claim inserts a claim; false means another caller claimed first. A claim
+// left expired by a server without TTL indexes is replaced.
+func (s *Store) claim(ctx context.Context, d *claimDoc) (bool, error) {
+	d.Tenant = s.tenant
+	err := s.insertFresh(ctx, s.c.claims, d.ID, d)
+	if errors.Is(err, storage.ErrDuplicate) {
 		return false, nil
 	}
-	return err == nil, mapErr(err)
+	return err == nil, err
+}
+
+// afterClaim runs between a claim and the write that tidies up after it.
+// Tests set faultAfterClaim to make that write fail.
+func (s *Store) afterClaim(kind string) error {
+	if s.faultAfterClaim == nil {
+		return nil
+	}
+	return s.faultAfterClaim(kind)
+}
+
+// findClaim reads a live claim; nil when there is none.
+func (s *Store) findClaim(ctx context.Context, id string) (*claimDoc, error) {
+	var d claimDoc
+	err := s.findOne(ctx, s.c.claims, bson.M{"_id": id, "expires_at": live(time.Now())}, &d)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// claimed reports whether a live claim exists.
+func (s *Store) claimed(ctx context.Context, id string) (bool, error) {
+	n, err := s.c.claims.CountDocuments(ctx, bson.M{"_id": id, "expires_at": live(time.Now())}, options.Count().SetLimit(1))
+	return n > 0, mapErr(err)
 }
 
 // live is the filter part selecting unexpired documents.
@@ -101,42 +156,59 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *storage.AuthRequest) e
 	return s.insertFresh(ctx, s.c.requests, id, &requestDoc{ID: id, Tenant: s.tenant, AuthRequest: *r})
 }
 
-// GetAuthRequest implements storage.AuthRequests.
+// GetAuthRequest implements storage.AuthRequests: the request, unless a
+// claim says it was taken.
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (*storage.AuthRequest, error) {
 	ctx, cancel, err := s.ctx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
-	var d requestDoc
-	err = s.c.requests.FindOne(ctx, bson.M{"_id": s.id(id), "expires_at": live(time.Now())}).Decode(&d)
+	r, err := s.request(ctx, id)
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
+	}
+	taken, err := s.claimed(ctx, s.claimID(claimRequest, id))
+	if err != nil {
+		return nil, err
+	}
+	if taken {
+		return nil, storage.ErrNotFound
+	}
+	return r, nil
+}
+
+func (s *Store) request(ctx context.Context, id string) (*storage.AuthRequest, error) {
+	var d requestDoc
+	if err := s.findOne(ctx, s.c.requests, bson.M{"_id": s.id(id), "expires_at": live(time.Now())}, &d); err != nil {
+		return nil, err
 	}
 	return &d.AuthRequest, nil
 }
 
 // TakeAuthRequest implements storage.AuthRequests: the caller whose claim
-// is inserted first takes the request and deletes it.
+// is inserted first takes the request. The claim alone makes the request
+// gone; deleting the document after it only frees space.
 func (s *Store) TakeAuthRequest(ctx context.Context, id string) (*storage.AuthRequest, error) {
-	r, err := s.GetAuthRequest(ctx, id)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel, err := s.ctx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
-	won, err := s.claim(ctx, "ar", id, r.ExpiresAt)
+	r, err := s.request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	won, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimRequest, id), ExpiresAt: r.ExpiresAt})
 	if err != nil {
 		return nil, err
 	}
 	if !won {
 		return nil, storage.ErrNotFound
 	}
-	if _, err := s.c.requests.DeleteOne(ctx, bson.M{"_id": s.id(id)}); err != nil {
-		return nil, mapErr(err)
+	if s.afterClaim(claimRequest) == nil {
+		// A failure here leaves a document no read returns; it expires.
+		_, _ = s.c.requests.DeleteOne(ctx, bson.M{"_id": s.id(id)})
 	}
 	return r, nil
 }
@@ -156,7 +228,8 @@ func (s *Store) CreateCode(ctx context.Context, c *storage.AuthCode) error {
 }
 
 // ConsumeCode implements storage.Codes: the caller whose claim is inserted
-// first consumes the code; the others get it with ErrAlreadyUsed.
+// first consumes the code; the others get it with ErrAlreadyUsed. The claim
+// is the only write, so a consumption is either wholly done or not at all.
 func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode, error) {
 	ctx, cancel, err := s.ctx(ctx)
 	if err != nil {
@@ -164,28 +237,29 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 	}
 	defer cancel()
 	var d codeDoc
-	if err := s.c.codes.FindOne(ctx, bson.M{"_id": s.id(hash), "expires_at": live(time.Now())}).Decode(&d); err != nil {
-		return nil, mapErr(err)
+	if err := s.findOne(ctx, s.c.codes, bson.M{"_id": s.id(hash), "expires_at": live(time.Now())}, &d); err != nil {
+		return nil, err
 	}
 	fix(&d.AuthCode)
 	c := &d.AuthCode
 	c.Used = true
-	won, err := s.claim(ctx, "code", hash, c.ExpiresAt)
+	won, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimCode, hash), ExpiresAt: c.ExpiresAt})
 	if err != nil {
 		return nil, err
 	}
 	if !won {
 		return c, storage.ErrAlreadyUsed
 	}
-	// The flag is for readers of the collection; the claim decides.
-	if _, err := s.c.codes.UpdateOne(ctx, bson.M{"_id": s.id(hash)}, bson.M{"$set": bson.M{"used": true}}); err != nil {
-		return nil, mapErr(err)
+	if err := s.afterClaim(claimCode); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
 // CreateFamily implements storage.Families: one document holds the family
-// and its first refresh token.
+// and its first refresh token. The family's revocation is looked up after
+// the insert, so that a RevokeFamily racing with it is seen by one side or
+// the other (see RevokeFamily).
 func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *storage.RefreshToken) error {
 	if f.ID == "" || f.ExpiresAt.IsZero() || first != nil && (first.Hash == "" || first.ExpiresAt.IsZero() || first.Family != f.ID) {
 		return storage.ErrInvalid
@@ -196,20 +270,35 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 	}
 	defer cancel()
 	id := s.id(f.ID)
-	return s.insertFresh(ctx, s.c.families, id, &familyDoc{ID: id, Tenant: s.tenant, Family: *f, Current: first})
+	d := &familyDoc{ID: id, Tenant: s.tenant, Family: *f, Current: first}
+	d.Revoked = false
+	if err := s.insertFresh(ctx, s.c.families, id, d); err != nil {
+		return err
+	}
+	revoked, err := s.claimed(ctx, s.claimID(claimFamily, f.ID))
+	if err != nil {
+		return err
+	}
+	if revoked {
+		// A tombstone: make it outlive the family it now revokes.
+		if err := s.extendRevocation(ctx, f.ID, f.ExpiresAt); err != nil {
+			return err
+		}
+		return storage.ErrRevoked
+	}
+	return nil
 }
 
 func (s *Store) family(ctx context.Context, id string) (*familyDoc, error) {
 	var d familyDoc
-	err := s.c.families.FindOne(ctx, bson.M{"_id": s.id(id), "expires_at": live(time.Now())}).Decode(&d)
-	if err != nil {
-		return nil, mapErr(err)
+	if err := s.findOne(ctx, s.c.families, bson.M{"_id": s.id(id), "expires_at": live(time.Now())}, &d); err != nil {
+		return nil, err
 	}
 	fix(&d.Family)
 	return &d, nil
 }
 
-// GetFamily implements storage.Families.
+// GetFamily implements storage.Families: the family and its revocation.
 func (s *Store) GetFamily(ctx context.Context, id string) (*storage.Family, error) {
 	ctx, cancel, err := s.ctx(ctx)
 	if err != nil {
@@ -220,23 +309,81 @@ func (s *Store) GetFamily(ctx context.Context, id string) (*storage.Family, erro
 	if err != nil {
 		return nil, err
 	}
+	if d.Revoked, err = s.claimed(ctx, s.claimID(claimFamily, id)); err != nil {
+		return nil, err
+	}
 	return &d.Family, nil
 }
 
-// token finds a refresh token of a family document: the current one, or a
-// rotated one (returned with Used set).
-func (d *familyDoc) token(hash string, now time.Time) (*storage.RefreshToken, error) {
-	if d.Revoked {
-		return nil, storage.ErrRevoked
+// lookup finds the refresh token hash of a live family: with its claim when
+// it was rotated (returned with Used set), else as the current token or a
+// successor of it named by a rotation claim.
+func (s *Store) lookup(ctx context.Context, family, hash string) (*storage.RefreshToken, *familyDoc, error) {
+	now := time.Now()
+	d, err := s.family(ctx, family)
+	if errors.Is(err, storage.ErrNotFound) {
+		if revoked, rerr := s.claimed(ctx, s.claimID(claimFamily, family)); rerr != nil || revoked {
+			return nil, nil, orRevoked(rerr)
+		}
 	}
-	if d.Current != nil && d.Current.Hash == hash && !storage.Expired(d.Current.ExpiresAt, now) {
-		return d.Current, nil
+	if err != nil {
+		return nil, nil, err
 	}
-	if rt, ok := d.Used[hash]; ok && !storage.Expired(rt.ExpiresAt, now) {
+	cur, err := s.c.claims.Find(ctx, bson.M{"_id": bson.M{"$in": []string{s.claimID(claimFamily, family), s.claimID(claimRefresh, family, hash)}},
+		"expires_at": live(now)})
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	var claims []claimDoc
+	if err := cur.All(ctx, &claims); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	var rotated *claimDoc
+	for i := range claims {
+		if claims[i].ID == s.claimID(claimFamily, family) {
+			return nil, nil, storage.ErrRevoked
+		}
+		rotated = &claims[i]
+	}
+	if rotated != nil && rotated.Old != nil {
+		rt := *rotated.Old
 		rt.Used = true
-		return &rt, nil
+		return liveToken(&rt, now, d)
 	}
-	return nil, storage.ErrNotFound
+	t := d.Current
+	for i := 0; t != nil && t.Hash != hash; i++ {
+		if i == maxChain {
+			return nil, nil, storage.ErrNotFound
+		}
+		c, err := s.findClaim(ctx, s.claimID(claimRefresh, family, t.Hash))
+		if err != nil {
+			return nil, nil, err
+		}
+		if c == nil {
+			return nil, nil, storage.ErrNotFound
+		}
+		t = c.Next
+	}
+	if t == nil {
+		return nil, nil, storage.ErrNotFound
+	}
+	rt := *t
+	return liveToken(&rt, now, d)
+}
+
+func liveToken(rt *storage.RefreshToken, now time.Time, d *familyDoc) (*storage.RefreshToken, *familyDoc, error) {
+	if storage.Expired(rt.ExpiresAt, now) {
+		return nil, nil, storage.ErrNotFound
+	}
+	return rt, d, nil
+}
+
+// orRevoked is ErrRevoked unless err is set.
+func orRevoked(err error) error {
+	if err != nil {
+		return err
+	}
+	return storage.ErrRevoked
 }
 
 // GetRefresh implements storage.Families.
@@ -246,18 +393,16 @@ func (s *Store) GetRefresh(ctx context.Context, family, hash string) (*storage.R
 		return nil, err
 	}
 	defer cancel()
-	d, err := s.family(ctx, family)
-	if err != nil {
-		return nil, err
-	}
-	return d.token(hash, time.Now())
+	rt, _, err := s.lookup(ctx, family, hash)
+	return rt, err
 }
 
-// RotateRefresh implements storage.Families. It reads the family, claims
-// the old token (of concurrent rotations exactly one claim is inserted, so
-// the family never forks), then updates the family document in one write:
-// next becomes current and the old token moves into the "used" map kept for
-// reuse detection.
+// RotateRefresh implements storage.Families. The claim of the old token
+// decides (of concurrent rotations exactly one is inserted, so the family
+// never forks) and holds the next token, so the rotation is complete once
+// the claim exists: every rotated token of the family stays detectable as
+// reused until it expires, and the successor is found through the claim
+// even if moving the family document forward fails afterwards.
 func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next *storage.RefreshToken) (*storage.RefreshToken, error) {
 	if next == nil || next.Hash == "" || next.ExpiresAt.IsZero() || next.Family != family {
 		return nil, storage.ErrInvalid
@@ -267,19 +412,18 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 		return nil, err
 	}
 	defer cancel()
-	now := time.Now()
-	d, err := s.family(ctx, family)
-	if err != nil {
-		return nil, err
-	}
-	old, err := d.token(oldHash, now)
+	old, _, err := s.lookup(ctx, family, oldHash)
 	if err != nil {
 		return nil, err
 	}
 	if old.Used {
 		return old, storage.ErrAlreadyUsed
 	}
-	won, err := s.claim(ctx, "rt", family+storage.KeySep+oldHash, old.ExpiresAt)
+	exp := old.ExpiresAt
+	if next.ExpiresAt.After(exp) {
+		exp = next.ExpiresAt
+	}
+	won, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimRefresh, family, oldHash), ExpiresAt: exp, Old: old, Next: next})
 	if err != nil {
 		return nil, err
 	}
@@ -287,50 +431,44 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 	if !won {
 		return old, storage.ErrAlreadyUsed
 	}
-	update := bson.M{"$set": bson.M{"current": next, "used." + oldHash: old}}
-	if len(d.Used) >= maxUsedTokens {
-		update["$unset"] = bson.M{"used." + oldestUsed(d.Used): ""}
-	}
-	filter := bson.M{"_id": s.id(family), "expires_at": live(now), "revoked": bson.M{"$ne": true}, "current.hash": oldHash}
-	res, err := s.c.families.UpdateOne(ctx, filter, update)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	if res.MatchedCount == 0 {
-		// The family was revoked or expired since the read: next is not
-		// stored, and the old token stays used.
-		return nil, storage.ErrRevoked
+	if s.afterClaim(claimRefresh) == nil {
+		// Tidy-up only: readers follow the claim when this fails.
+		_, _ = s.c.families.UpdateOne(ctx, bson.M{"_id": s.id(family), "current.hash": oldHash}, bson.M{"$set": bson.M{"current": next}})
 	}
 	return old, nil
 }
 
-// oldestUsed returns the hash of the earliest-issued rotated token.
-func oldestUsed(used map[string]storage.RefreshToken) string {
-	var key string
-	var at time.Time
-	for k, rt := range used {
-		if key == "" || rt.IssuedAt.Before(at) || rt.IssuedAt.Equal(at) && k < key {
-			key, at = k, rt.IssuedAt
-		}
-	}
-	return key
-}
-
-// RevokeFamily implements storage.Families: a conditional update.
+// RevokeFamily implements storage.Families: a revocation claim living as
+// long as the family, or FamilyTombstoneLifetime when there is no family
+// yet. The claim is inserted first and the family read after; CreateFamily
+// does the reverse, so when the two race one of them sees the other and
+// extends the revocation to the family's expiry.
 func (s *Store) RevokeFamily(ctx context.Context, id string) error {
+	if id == "" {
+		return storage.ErrInvalid
+	}
 	ctx, cancel, err := s.ctx(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	res, err := s.c.families.UpdateOne(ctx, bson.M{"_id": s.id(id), "expires_at": live(time.Now())}, bson.M{"$set": bson.M{"revoked": true}})
+	if _, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimFamily, id), ExpiresAt: time.Now().Add(s.tombstoneTTL)}); err != nil {
+		return err
+	}
+	d, err := s.family(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
-		return mapErr(err)
+		return err
 	}
-	if res.MatchedCount == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
+	return s.extendRevocation(ctx, id, d.ExpiresAt)
+}
+
+// extendRevocation makes a family's revocation last until at least until.
+func (s *Store) extendRevocation(ctx context.Context, id string, until time.Time) error {
+	_, err := s.c.claims.UpdateOne(ctx, bson.M{"_id": s.claimID(claimFamily, id)}, bson.M{"$max": bson.M{"expires_at": until}})
+	return mapErr(err)
 }
 
 func (s *Store) revocationID(family, jti string) string { return s.id(family + storage.KeySep + jti) }
@@ -357,7 +495,7 @@ func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
 }
 
 // TokenRevoked implements storage.Revocations: the jti's revocation, then
-// the family's flag.
+// the family's.
 func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, error) {
 	ctx, cancel, err := s.ctx(ctx)
 	if err != nil {
@@ -372,9 +510,5 @@ func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, err
 	if n > 0 || family == "" {
 		return n > 0, nil
 	}
-	n, err = s.c.families.CountDocuments(ctx, bson.M{"_id": s.id(family), "expires_at": live(now), "revoked": true}, options.Count().SetLimit(1))
-	if err != nil {
-		return false, mapErr(err)
-	}
-	return n > 0, nil
+	return s.claimed(ctx, s.claimID(claimFamily, family))
 }

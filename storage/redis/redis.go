@@ -17,7 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -33,10 +35,14 @@ type Options struct {
 	// Tenant is the tenant of the store; Store.Tenant gives views of others.
 	Tenant string
 	// Timeout bounds each operation when the context has no earlier
-	// deadline. Zero means 2 seconds.
+	// deadline. Zero means 2 seconds. go-redis honours it (and any context
+	// deadline) only when the client was built with ContextTimeoutEnabled:
+	// true; otherwise a hung server holds an operation for the client's
+	// ReadTimeout, and New logs a warning (see docs/REDIS.md).
 	Timeout time.Duration
-	// Logger receives the warning about an eviction policy that could evict
-	// the store's keys. Nil means slog.Default().
+	// Logger receives New's warnings: an eviction policy that could evict
+	// the store's keys, a client that ignores context deadlines. Nil means
+	// slog.Default().
 	Logger *slog.Logger
 }
 
@@ -46,14 +52,18 @@ type Store struct {
 	opts    Options
 	dirTag  string // {prefix:tenant}
 	keyBase string // prefix:tenant, inside per-record tags
+	// tombstoneTTL is storage.FamilyTombstoneLifetime; tests shorten it.
+	tombstoneTTL time.Duration
 }
 
 var _ storage.Store = (*Store)(nil)
 
-// New returns a store over the client. It checks the server's eviction
-// policy once and logs a warning when it could evict security state (see
-// CheckConfig); an unreachable server is not an error here, so a process can
-// start before its Redis.
+// New returns a store over the client. It logs a warning when the client
+// ignores context deadlines (ContextTimeoutEnabled is false on a
+// *redis.Client, *redis.ClusterClient or *redis.Ring), and checks the
+// server's eviction policy once, warning when it could evict security state
+// (see CheckConfig); an unreachable server is not an error here, so a
+// process can start before its Redis.
 func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redis: nil client")
@@ -74,6 +84,10 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if enabled, known := contextTimeouts(client); known && !enabled {
+		o.Logger.Warn("redis: the client was built without ContextTimeoutEnabled, so go-redis ignores context deadlines and Options.Timeout: " +
+			"a hung Redis holds each operation for the client's ReadTimeout; set ContextTimeoutEnabled: true (docs/REDIS.md)")
+	}
 	s := newStore(client, o)
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
@@ -85,24 +99,57 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 
 func newStore(client goredis.UniversalClient, o Options) *Store {
 	base := o.Prefix + ":" + url.QueryEscape(o.Tenant)
-	return &Store{rdb: client, opts: o, dirTag: "{" + base + "}", keyBase: base}
+	return &Store{rdb: client, opts: o, dirTag: "{" + base + "}", keyBase: base, tombstoneTTL: storage.FamilyTombstoneLifetime}
 }
 
 // Tenant implements storage.Store.
 func (s *Store) Tenant(id string) storage.Store {
 	o := s.opts
 	o.Tenant = id
-	return newStore(s.rdb, o)
+	t := newStore(s.rdb, o)
+	t.tombstoneTTL = s.tombstoneTTL
+	return t
+}
+
+// contextTimeouts reports whether the client honours context deadlines,
+// and whether its type lets the driver know.
+func contextTimeouts(c goredis.UniversalClient) (enabled, known bool) {
+	switch c := c.(type) {
+	case *goredis.Client:
+		return c.Options().ContextTimeoutEnabled, true
+	case *goredis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled, true
+	case *goredis.Ring:
+		return c.Options().ContextTimeoutEnabled, true
+	}
+	return false, false
 }
 
 // CheckConfig reads the server's maxmemory-policy and reports an error when
 // it is not noeviction: under memory pressure any other policy may evict a
-// revocation or a token family, which silently weakens security. A server
-// where CONFIG is disabled is not an error.
+// revocation or a token family, which silently weakens security. On Redis
+// Cluster every master is asked, on a Ring every shard. A server where
+// CONFIG is disabled is not an error.
 func (s *Store) CheckConfig(ctx context.Context) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := s.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	switch c := s.rdb.(type) {
+	case *goredis.ClusterClient:
+		return c.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
+			return checkPolicy(ctx, node, node.Options().Addr)
+		})
+	case *goredis.Ring:
+		return c.ForEachShard(ctx, func(ctx context.Context, shard *goredis.Client) error {
+			return checkPolicy(ctx, shard, shard.Options().Addr)
+		})
+	}
+	return checkPolicy(ctx, s.rdb, "")
+}
+
+// checkPolicy checks one server's maxmemory-policy; node names it in the
+// error when there are several.
+func checkPolicy(ctx context.Context, c goredis.Cmdable, node string) error {
+	res, err := c.ConfigGet(ctx, "maxmemory-policy").Result()
 	if err != nil {
 		if isRedisError(err) {
 			return nil // CONFIG renamed or disabled: nothing to check
@@ -111,7 +158,11 @@ func (s *Store) CheckConfig(ctx context.Context) error {
 	}
 	for _, policy := range res {
 		if policy != "" && policy != "noeviction" {
-			return fmt.Errorf("maxmemory-policy is %q: Redis may evict token families and revocations; use noeviction (docs/REDIS.md)", policy)
+			where := ""
+			if node != "" {
+				where = " on " + node
+			}
+			return fmt.Errorf("maxmemory-policy is %q%s: Redis may evict token families and revocations; use noeviction (docs/REDIS.md)", policy, where)
 		}
 	}
 	return nil
@@ -140,6 +191,13 @@ func unavailable(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	}
+	// With ContextTimeoutEnabled, go-redis turns the context's deadline
+	// into the connection's, and a hung server surfaces as a network
+	// timeout.
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w: redis did not answer in time: %w", storage.ErrUnavailable, context.DeadlineExceeded)
+	}
 	reason := "connection failed"
 	if isRedisError(err) {
 		reason = "server error"
@@ -153,15 +211,23 @@ func isRedisError(err error) bool {
 	return errors.As(err, &re)
 }
 
+// encode serialises a record; a record that cannot be (a value JSON has no
+// form for in a free-form claims or metadata map) is ErrInvalid.
 func encode(v any) (string, error) {
 	b, err := json.Marshal(v)
-	return string(b), err
+	if err != nil {
+		return "", fmt.Errorf("%w: %T does not serialise", storage.ErrInvalid, v)
+	}
+	return string(b), nil
 }
 
+// decode parses a stored record; one that does not parse is ErrCorrupt,
+// without the parser's message (it quotes stored data).
 func decode[T any](s string) (*T, error) {
 	v := new(T)
 	if err := json.Unmarshal([]byte(s), v); err != nil {
-		return nil, fmt.Errorf("redis: corrupt record: %w", err)
+		var zero T
+		return nil, fmt.Errorf("%w: redis %T", storage.ErrCorrupt, zero)
 	}
 	return v, nil
 }

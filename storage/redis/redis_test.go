@@ -1,9 +1,13 @@
 package redis_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,14 +44,36 @@ func TestConformanceCluster(t *testing.T) {
 }
 
 // TestNoKeyOutlivesItsRecord: once every short-lived record of a test has
-// expired, no key of theirs is left, indexes included.
+// expired, no key of theirs is left, indexes and tombstones included.
 func TestNoKeyOutlivesItsRecord(t *testing.T) {
 	srv := testserver.StartRedis(t)
 	rdb := srv.Client()
+	noKeyOutlivesItsRecord(t, rdb, func(ctx context.Context) ([]string, error) { return rdb.Keys(ctx, "*").Result() })
+}
+
+func TestNoKeyOutlivesItsRecordCluster(t *testing.T) {
+	rc := testserver.StartRedisCluster(t, 3)
+	rdb := rc.Client(t)
+	noKeyOutlivesItsRecord(t, rdb, func(ctx context.Context) ([]string, error) {
+		var mu sync.Mutex
+		var all []string
+		err := rdb.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
+			keys, err := node.Keys(ctx, "*").Result()
+			mu.Lock()
+			all = append(all, keys...)
+			mu.Unlock()
+			return err
+		})
+		return all, err
+	})
+}
+
+func noKeyOutlivesItsRecord(t *testing.T, rdb goredis.UniversalClient, allKeys func(context.Context) ([]string, error)) {
 	s, err := redis.New(rdb, &redis.Options{Prefix: "leak"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	redis.SetTombstoneLifetime(s, 1200*time.Millisecond)
 	ctx := context.Background()
 	exp := time.Now().Add(1200 * time.Millisecond)
 	for i := 0; i < 20; i++ {
@@ -59,10 +85,11 @@ func TestNoKeyOutlivesItsRecord(t *testing.T) {
 		_, err := s.RotateRefresh(ctx, "f"+id, "t"+id, &storage.RefreshToken{Hash: "u" + id, Family: "f" + id, ExpiresAt: exp})
 		must(t, err)
 		must(t, s.RevokeFamily(ctx, "f"+id))
+		must(t, s.RevokeFamily(ctx, "ghost"+id)) // a tombstone
 		must(t, s.RevokeToken(ctx, &storage.Revocation{JTI: "j" + id, ExpiresAt: exp}))
 		must(t, s.RevokeToken(ctx, &storage.Revocation{JTI: "f" + id + ".j", Family: "f" + id, ExpiresAt: exp}))
 	}
-	keys, err := rdb.Keys(ctx, "*").Result()
+	keys, err := allKeys(ctx)
 	must(t, err)
 	if len(keys) == 0 {
 		t.Fatal("no keys written")
@@ -72,11 +99,111 @@ func TestNoKeyOutlivesItsRecord(t *testing.T) {
 			t.Fatalf("key %q has no TTL", k)
 		}
 	}
-	time.Sleep(time.Until(exp) + 200*time.Millisecond)
-	keys, err = rdb.Keys(ctx, "*").Result()
+	time.Sleep(time.Until(exp) + 300*time.Millisecond)
+	keys, err = allKeys(ctx)
 	must(t, err)
 	if len(keys) != 0 {
 		t.Fatalf("%d keys left after every record expired: %q", len(keys), keys)
+	}
+}
+
+// TestTombstoneTTL: with the default lifetime, a tombstone carries a TTL of
+// storage.FamilyTombstoneLifetime, so it cannot leak.
+func TestTombstoneTTL(t *testing.T) {
+	srv := testserver.StartRedis(t)
+	rdb := srv.Client()
+	s, err := redis.New(rdb, &redis.Options{Prefix: "tomb"})
+	must(t, err)
+	ctx := context.Background()
+	must(t, s.RevokeFamily(ctx, "ghost"))
+	keys := rdb.Keys(ctx, "*").Val()
+	if len(keys) != 1 {
+		t.Fatalf("a tombstone is one key, got %q", keys)
+	}
+	ttl := rdb.PTTL(ctx, keys[0]).Val()
+	if ttl <= storage.FamilyTombstoneLifetime-time.Minute || ttl > storage.FamilyTombstoneLifetime {
+		t.Fatalf("tombstone TTL %v, want about %v", ttl, storage.FamilyTombstoneLifetime)
+	}
+	redis.SetTombstoneLifetime(s, time.Second)
+	storagetest.TombstoneExpiry(t, s, time.Second)
+}
+
+// TestHungServer: with the server stopped by SIGSTOP (connections open, no
+// answer), an operation fails within about Options.Timeout instead of
+// waiting for the client's read timeout, and works again once the server
+// continues.
+func TestHungServer(t *testing.T) {
+	srv := testserver.StartRedis(t)
+	opts := testserver.ClientOptions(srv.Addr)
+	opts.ReadTimeout, opts.WriteTimeout = 10*time.Second, 10*time.Second
+	rdb := goredis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	s, err := redis.New(rdb, &redis.Options{Timeout: 300 * time.Millisecond})
+	must(t, err)
+	ctx := context.Background()
+	must(t, s.RevokeToken(ctx, &storage.Revocation{JTI: "j", ExpiresAt: time.Now().Add(time.Hour)}))
+	srv.Pause()
+	for name, op := range map[string]func() error{
+		"TokenRevoked": func() error { _, err := s.TokenRevoked(ctx, "", "j"); return err },
+		"Resolve":      func() error { _, err := s.Resolve(ctx, "svc", "https://api"); return err },
+		"RotateRefresh": func() error {
+			_, err := s.RotateRefresh(ctx, "f", "t", &storage.RefreshToken{Hash: "n", Family: "f", ExpiresAt: time.Now().Add(time.Hour)})
+			return err
+		},
+	} {
+		start := time.Now()
+		err := op()
+		if took := time.Since(start); took > 2*time.Second {
+			t.Fatalf("%s on a hung server took %v with a 300ms timeout", name, took)
+		}
+		if !errors.Is(err, storage.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s on a hung server: %v, want ErrUnavailable with the deadline", name, err)
+		}
+	}
+	srv.Resume()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		revoked, err := s.TokenRevoked(ctx, "", "j")
+		if err == nil {
+			if !revoked {
+				t.Fatal("revocation lost across the pause")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store did not recover after SIGCONT: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCorruptRecord: a stored value that does not parse is ErrCorrupt,
+// without the parser's message.
+func TestCorruptRecord(t *testing.T) {
+	srv := testserver.StartRedis(t)
+	rdb := srv.Client()
+	s, err := redis.New(rdb, &redis.Options{Prefix: "bad"})
+	must(t, err)
+	ctx := context.Background()
+	must(t, s.Clients().Create(ctx, &storage.Client{ID: "svc"}))
+	keys := rdb.Keys(ctx, "*:r:*").Val()
+	if len(keys) != 1 {
+		t.Fatalf("record keys %q", keys)
+	}
+	must(t, rdb.Set(ctx, keys[0], `{"client_id": 42, "secret": "hunter2"`, 0).Err())
+	_, getErr := s.Clients().Get(ctx, "svc")
+	_, listErr := s.Clients().List(ctx, "")
+	for name, err := range map[string]error{"Get": getErr, "List": listErr} {
+		if !errors.Is(err, storage.ErrCorrupt) {
+			t.Fatalf("%s of a corrupt record: %v", name, err)
+		}
+		if msg := err.Error(); strings.Contains(msg, "json") || strings.Contains(msg, "hunter2") || strings.Contains(msg, "unexpected") {
+			t.Fatalf("%s leaks the parser's message: %q", name, msg)
+		}
+	}
+	err = s.Users().Create(ctx, &storage.User{ID: "u", AppMetadata: map[string]any{"f": func() {}}})
+	if !errors.Is(err, storage.ErrInvalid) || strings.Contains(err.Error(), "json") {
+		t.Fatalf("a record that does not serialise: %v", err)
 	}
 }
 
@@ -153,20 +280,67 @@ func TestServerDownFailsClosed(t *testing.T) {
 	must(t, s.Clients().Create(ctx, &storage.Client{ID: "svc2"}))
 }
 
-func TestEvictionPolicyWarning(t *testing.T) {
-	srv := testserver.StartRedis(t, "--maxmemory-policy", "volatile-lru")
-	s, err := redis.New(srv.Client(), nil)
-	if err != nil {
-		t.Fatal(err)
+// TestNewWarnings: New logs the configuration that weakens the store: an
+// evicting maxmemory-policy (on any master of a cluster) and a client that
+// ignores context deadlines; a sound setup logs nothing.
+func TestNewWarnings(t *testing.T) {
+	newLogged := func(t *testing.T, c goredis.UniversalClient) string {
+		var buf bytes.Buffer
+		if _, err := redis.New(c, &redis.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
 	}
-	if err := s.CheckConfig(context.Background()); err == nil {
-		t.Fatal("volatile-lru not reported")
-	}
-	ok := testserver.StartRedis(t, "--maxmemory-policy", "noeviction")
-	s, _ = redis.New(ok.Client(), nil)
-	if err := s.CheckConfig(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	t.Run("EvictionPolicy", func(t *testing.T) {
+		srv := testserver.StartRedis(t, "--maxmemory-policy", "volatile-lru")
+		if log := newLogged(t, srv.Client()); !strings.Contains(log, "volatile-lru") || !strings.Contains(log, "noeviction") {
+			t.Fatalf("no warning about volatile-lru: %q", log)
+		}
+		s, err := redis.New(srv.Client(), nil)
+		must(t, err)
+		if err := s.CheckConfig(context.Background()); err == nil {
+			t.Fatal("CheckConfig does not report volatile-lru")
+		}
+	})
+	t.Run("Sound", func(t *testing.T) {
+		srv := testserver.StartRedis(t, "--maxmemory-policy", "noeviction")
+		if log := newLogged(t, srv.Client()); log != "" {
+			t.Fatalf("warnings for a sound setup: %q", log)
+		}
+	})
+	t.Run("ContextTimeoutDisabled", func(t *testing.T) {
+		srv := testserver.StartRedis(t)
+		opts := testserver.ClientOptions(srv.Addr)
+		opts.ContextTimeoutEnabled = false
+		c := goredis.NewClient(opts)
+		defer c.Close()
+		if log := newLogged(t, c); !strings.Contains(log, "ContextTimeoutEnabled") {
+			t.Fatalf("no warning about ContextTimeoutEnabled: %q", log)
+		}
+		cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{srv.Addr}})
+		defer cc.Close()
+		if _, known := redis.ContextTimeouts(cc); !known {
+			t.Fatal("a ClusterClient's options are not inspected")
+		}
+		ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": srv.Addr}, ContextTimeoutEnabled: true})
+		defer ring.Close()
+		if enabled, known := redis.ContextTimeouts(ring); !known || !enabled {
+			t.Fatal("a Ring's options are not inspected")
+		}
+	})
+	t.Run("ClusterEvictionOnOneMaster", func(t *testing.T) {
+		rc := testserver.StartRedisCluster(t, 3)
+		// Only the last master evicts: a check of one random node would
+		// miss it two times in three.
+		node := goredis.NewClient(testserver.ClientOptions(rc.Addrs[2]))
+		defer node.Close()
+		must(t, node.ConfigSet(context.Background(), "maxmemory-policy", "allkeys-lru").Err())
+		for i := 0; i < 3; i++ {
+			if log := newLogged(t, rc.Client(t)); !strings.Contains(log, "allkeys-lru") || !strings.Contains(log, rc.Addrs[2]) {
+				t.Fatalf("no warning naming the evicting master: %q", log)
+			}
+		}
+	})
 }
 
 func must(t testing.TB, err error) {

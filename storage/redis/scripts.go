@@ -38,9 +38,13 @@ return {redis.call('HINCRBY', KEYS[1], 'u', 1), d}`)
 
 // createFamily: KEYS = family, first token (may be unused); ARGV = family
 // json, family expiry ms, token json or ”, token expiry ms. Returns 0 when
-// the family exists.
+// the family exists, -1 when its id carries a revocation tombstone (a
+// family hash without 'd').
 var createFamily = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('HEXISTS', KEYS[1], 'd') == 0 then return -1 end
+  return 0
+end
 redis.call('HSET', KEYS[1], 'd', ARGV[1], 'r', 0)
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 if ARGV[3] ~= '' then
@@ -74,11 +78,17 @@ redis.call('HSET', KEYS[3], 'd', ARGV[1], 'u', 0)
 redis.call('PEXPIREAT', KEYS[3], ARGV[2])
 return {'ok', t[1]}`)
 
-// revokeFamily: KEYS = family. Returns 0 when there is no such family.
+// revokeFamily: KEYS = family; ARGV = tombstone expiry ms. Flags a family
+// revoked; with no family, writes a tombstone (the hash with only 'r') that
+// expires at ARGV[1]. Returns 1 for a family, 0 for a tombstone.
 var revokeFamily = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'r', 1)
+  return 1
+end
 redis.call('HSET', KEYS[1], 'r', 1)
-return 1`)
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 0`)
 
 // tokenRevoked: KEYS = family, jti revocation (same tag). Returns 1 when the
 // family is revoked or the jti is.

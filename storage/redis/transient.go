@@ -183,8 +183,11 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 	if err != nil {
 		return unavailable(err)
 	}
-	if n == 0 {
+	switch n {
+	case 0:
 		return storage.ErrDuplicate
+	case -1:
+		return storage.ErrRevoked
 	}
 	return nil
 }
@@ -279,19 +282,21 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 	return old, nil
 }
 
-// RevokeFamily implements storage.Families: one script, one round trip.
+// RevokeFamily implements storage.Families: one script, one round trip. A
+// family that does not exist yet gets a tombstone living the store's
+// tombstone lifetime (storage.FamilyTombstoneLifetime).
 func (s *Store) RevokeFamily(ctx context.Context, id string) error {
+	if id == "" {
+		return storage.ErrInvalid
+	}
 	ctx, cancel, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	n, err := revokeFamily.Run(ctx, s.rdb, []string{s.famKey(id)}).Int()
-	if err != nil {
+	until := time.Now().Add(s.tombstoneTTL)
+	if err := revokeFamily.Run(ctx, s.rdb, []string{s.famKey(id)}, pxat(until)).Err(); err != nil {
 		return unavailable(err)
-	}
-	if n == 0 {
-		return storage.ErrNotFound
 	}
 	return nil
 }

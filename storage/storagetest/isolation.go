@@ -62,6 +62,32 @@ func testTenants(t *testing.T, newStore NewStore) {
 	}
 }
 
+// testTenantNames: tenant ids that differ only by characters a driver might
+// strip or use as a separator are still distinct tenants.
+func testTenantNames(t *testing.T, newStore NewStore) {
+	root := newStore(t)
+	names := []string{"ab", "a" + storage.KeySep + "b", "a%1Fb", "a:b", "a{b}", "a b"}
+	hour := time.Now().Add(time.Hour)
+	for _, n := range names {
+		s := root.Tenant(n)
+		Expect(t, s.Clients().Create(bg, &storage.Client{ID: "app", Name: n}), nil, "client of "+fmt.Sprintf("%q", n))
+		Expect(t, s.CreateCode(bg, code("h1", hour)), nil, "code of "+fmt.Sprintf("%q", n))
+	}
+	for _, n := range names {
+		s := root.Tenant(n)
+		c, err := s.Clients().Get(bg, "app")
+		Expect(t, err, nil, "Get")
+		if c.Name != n {
+			t.Fatalf("tenant %q reads the client of %q", n, c.Name)
+		}
+		if list, err := s.Clients().List(bg, ""); err != nil || len(list) != 1 {
+			t.Fatalf("tenant %q lists %d clients: %v", n, len(list), err)
+		}
+		_, err = s.ConsumeCode(bg, "h1")
+		Expect(t, err, nil, fmt.Sprintf("code of %q consumed by another tenant", n))
+	}
+}
+
 func testCancelled(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Families", func(t *testing.T) { testFamilies(t, newStore) })
 	t.Run("Revocations", func(t *testing.T) { testRevocations(t, newStore) })
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
+	t.Run("TenantNames", func(t *testing.T) { testTenantNames(t, newStore) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -212,7 +214,70 @@ func testFamilies(t *testing.T, newStore NewStore) {
 		if !revoked {
 			t.Fatal("access token of a revoked family not reported revoked")
 		}
-		Expect(t, s.RevokeFamily(bg, "nope"), storage.ErrNotFound, "RevokeFamily unknown")
+	})
+	t.Run("RevokeBeforeCreate", func(t *testing.T) {
+		// A replayed code revokes its family before the first exchange of
+		// the same code has stored it: the family must never come alive.
+		s := newStore(t)
+		Expect(t, s.RevokeFamily(bg, "f1"), nil, "RevokeFamily of a family not stored yet")
+		Expect(t, s.RevokeFamily(bg, "f1"), nil, "RevokeFamily twice")
+		revoked, err := s.TokenRevoked(bg, "f1", "f1.jti")
+		Expect(t, err, nil, "TokenRevoked")
+		if !revoked {
+			t.Fatal("TokenRevoked does not see the revocation of a family not stored yet")
+		}
+		_, err = s.GetFamily(bg, "f1")
+		Expect(t, err, storage.ErrNotFound, "GetFamily of a tombstone")
+		_, err = s.GetRefresh(bg, "f1", "t1")
+		Expect(t, err, storage.ErrRevoked, "GetRefresh of a tombstone")
+		Expect(t, s.CreateFamily(bg, family("f1", hour), refresh("f1", "t1", hour)), storage.ErrRevoked, "CreateFamily after RevokeFamily")
+		_, err = s.GetRefresh(bg, "f1", "t1")
+		Expect(t, err, storage.ErrRevoked, "GetRefresh after the refused CreateFamily")
+		_, err = s.RotateRefresh(bg, "f1", "t1", refresh("f1", "t2", hour))
+		Expect(t, err, storage.ErrRevoked, "RotateRefresh after the refused CreateFamily")
+		if f, err := s.GetFamily(bg, "f1"); err == nil && !f.Revoked || err != nil && !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("GetFamily after the refused CreateFamily: %+v %v", f, err)
+		}
+		if revoked, err := s.TokenRevoked(bg, "f1", "f1.jti"); err != nil || !revoked {
+			t.Fatalf("TokenRevoked after the refused CreateFamily: %v %v", revoked, err)
+		}
+		// Other families are untouched.
+		Expect(t, s.CreateFamily(bg, family("f2", hour), refresh("f2", "t1", hour)), nil, "CreateFamily of another id")
+		if revoked, err := s.TokenRevoked(bg, "f2", "f2.jti"); err != nil || revoked {
+			t.Fatalf("another family reported revoked: %v %v", revoked, err)
+		}
+	})
+	t.Run("ReuseAfterManyRotations", func(t *testing.T) {
+		// Every rotated token of a live family is reuse until it expires,
+		// however many rotations ago it was replaced.
+		s := newStore(t)
+		Expect(t, s.CreateFamily(bg, family("f1", hour), refresh("f1", "t0", hour)), nil, "Create")
+		const n = 100
+		for i := 0; i < n; i++ {
+			_, err := s.RotateRefresh(bg, "f1", fmt.Sprint("t", i), refresh("f1", fmt.Sprint("t", i+1), hour))
+			Expect(t, err, nil, fmt.Sprint("rotation ", i))
+		}
+		for _, i := range []int{0, 1, n / 2, n - 1} {
+			old, err := s.RotateRefresh(bg, "f1", fmt.Sprint("t", i), refresh("f1", fmt.Sprint("x", i), hour))
+			Expect(t, err, storage.ErrAlreadyUsed, fmt.Sprint("reuse of the token rotated out by rotation ", i))
+			if old == nil || old.Hash != fmt.Sprint("t", i) || !old.Used {
+				t.Fatalf("reuse must return the used token, got %#v", old)
+			}
+			rt, err := s.GetRefresh(bg, "f1", fmt.Sprint("t", i))
+			Expect(t, err, nil, "GetRefresh of a rotated token")
+			if !rt.Used {
+				t.Fatalf("token t%d not reported used", i)
+			}
+		}
+		cur, err := s.GetRefresh(bg, "f1", fmt.Sprint("t", n))
+		Expect(t, err, nil, "GetRefresh of the current token")
+		if cur.Used {
+			t.Fatal("the current token is reported used")
+		}
+		// The caller answers reuse by revoking the family (RFC 9700 §4.14.2).
+		Expect(t, s.RevokeFamily(bg, "f1"), nil, "RevokeFamily")
+		_, err = s.RotateRefresh(bg, "f1", fmt.Sprint("t", n), refresh("f1", "y", hour))
+		Expect(t, err, storage.ErrRevoked, "current token after the revocation")
 	})
 	t.Run("Expiry", func(t *testing.T) {
 		s := newStore(t)
@@ -256,4 +321,23 @@ func testRevocations(t *testing.T, newStore NewStore) {
 	if got, err := s.TokenRevoked(bg, "", "j5"); err != nil || got {
 		t.Fatalf("expired revocation: %v %v", got, err)
 	}
+}
+
+// TombstoneExpiry checks that the revocation of a family that was never
+// stored expires: s must be a store whose tombstone lifetime the driver's
+// test shortened to lifetime. Once it has passed, the id is free again and
+// nothing reports it revoked.
+func TombstoneExpiry(t *testing.T, s storage.Store, lifetime time.Duration) {
+	t.Helper()
+	start := time.Now()
+	Expect(t, s.RevokeFamily(bg, "tomb"), nil, "RevokeFamily")
+	if revoked, err := s.TokenRevoked(bg, "tomb", "tomb.j"); err != nil || !revoked {
+		t.Fatalf("tombstone not seen: %v %v", revoked, err)
+	}
+	waitPast(start.Add(lifetime))
+	if revoked, err := s.TokenRevoked(bg, "tomb", "tomb.j"); err != nil || revoked {
+		t.Fatalf("tombstone still seen after its lifetime: %v %v", revoked, err)
+	}
+	hour := time.Now().Add(time.Hour)
+	Expect(t, s.CreateFamily(bg, family("tomb", hour), refresh("tomb", "t1", hour)), nil, "CreateFamily after the tombstone expired")
 }
