@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -174,21 +173,36 @@ func validIssuer(iss string) error {
 	if iss == "" {
 		return errors.New("authz: Config.Issuer is required")
 	}
-	u, err := url.Parse(iss)
-	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("authz: Config.Issuer %q is not an absolute URL without query or fragment (RFC 8414 §2)", iss)
+	u, err := secureURL(iss)
+	if err != nil {
+		return fmt.Errorf("authz: Config.Issuer: %w", err)
 	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		return fmt.Errorf("authz: Config.Issuer %q must use https (http only on a loopback host)", iss)
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("authz: Config.Issuer %q must have no query or fragment (RFC 8414 §2)", iss)
 	}
 	return nil
 }
 
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+// secureURL parses an absolute URL that uses https, or http on a loopback
+// host (development): anything reached over plain HTTP elsewhere could be
+// swapped by anyone on the path (RFC 8414 §2, RFC 9700 §2.6).
+func secureURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	default:
+		return nil, fmt.Errorf("%q must use https (http only on a loopback host)", raw)
+	}
+	return u, nil
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	return host == "localhost" || loopbackIP(host)
 }
 
 func orDefault(d, def time.Duration) time.Duration {

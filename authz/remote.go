@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -120,38 +118,12 @@ func discoverJWKS(ctx context.Context, client *http.Client, issuer string) (stri
 		if meta.Issuer != issuer {
 			return "", fmt.Errorf("authz: discovery at %s names issuer %q, want %q", u, meta.Issuer, issuer)
 		}
-		if err := checkJWKSURI(meta.JWKSURI); err != nil {
-			return "", fmt.Errorf("authz: discovery at %s: %w", u, err)
+		if _, err := secureURL(meta.JWKSURI); err != nil {
+			return "", fmt.Errorf("authz: discovery at %s: jwks_uri %w", u, err)
 		}
 		return meta.JWKSURI, nil
 	}
 	return "", fmt.Errorf("authz: issuer discovery failed: %w", lastErr)
-}
-
-// checkJWKSURI accepts an absolute https URL, or http on a loopback host
-// (development), the same rule as for an issuer: keys fetched over plain
-// HTTP from elsewhere could be swapped by anyone on the path.
-func checkJWKSURI(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
-		return fmt.Errorf("jwks_uri %q is not an absolute URL", raw)
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
-	default:
-		return fmt.Errorf("jwks_uri %q must use https (http only on a loopback host)", raw)
-	}
-	return nil
-}
-
-// isLoopbackHost reports whether host is localhost or a loopback IP.
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
