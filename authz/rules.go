@@ -205,8 +205,11 @@ func (t *Transaction) Deny(reason string) error {
 	return &denial{reason: reason}
 }
 
+// denial is the error Deny returns: the reason becomes the access_denied
+// error_description.
 type denial struct{ reason string }
 
+// Error implements error.
 func (d *denial) Error() string { return "authz: denied by rule: " + d.reason }
 
 func (t *Transaction) note(action, target, detail string) {

@@ -29,8 +29,10 @@ const (
 // Issuer is an authorization server over a driver, served on loopback, with
 // an API, a machine client and a first-party app, for whole-flow tests.
 type Issuer struct {
+	// Server is the issuer under test.
 	Server *authz.Server
-	HTTP   *httptest.Server
+	// HTTP serves Server.Handler and the protected test API on loopback.
+	HTTP *httptest.Server
 	// Secret is the machine client's ("svc") secret.
 	Secret string
 }
