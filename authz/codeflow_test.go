@@ -419,14 +419,11 @@ func TestCodeExchangeRules(t *testing.T) {
 	})
 	// Every losing redemption is a replay and revokes the family. The
 	// store records a revocation even before the winner has stored the
-	// family, and the winner's CreateFamily then fails: so no tokens of a
-	// code redeemed concurrently stay usable. There is at most one 200 (none
-	// when a replay revoked the family before the winner stored it), and
-	// its tokens are revoked.
-	// Depends on storage: RevokeFamily of a family not created yet must
-	// record the revocation, and CreateFamily of it must fail with
-	// storage.ErrRevoked. Without that, this subtest fails on "still active".
-	t.Run("50 concurrent redemptions (needs family revocation before creation in storage)", func(t *testing.T) {
+	// family (a tombstone), and the winner's CreateFamily then fails: no
+	// token of a code redeemed concurrently stays usable. So at most one
+	// redemption answers 200 (none when a replay revoked the family before
+	// the winner stored it), and that one's tokens are revoked.
+	t.Run("50 concurrent redemptions", func(t *testing.T) {
 		code, v := f.codeFor(t, b, true, scopes...)
 		var mu sync.Mutex
 		var won []*oauth2.Token
