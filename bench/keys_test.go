@@ -2,11 +2,6 @@ package bench
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"testing"
 
 	"github.com/scopekit/scopekit/token"
@@ -22,7 +17,6 @@ type benchKey struct {
 	key  *token.Key
 	priv crypto.Signer
 	pub  crypto.PublicKey
-	pem  []byte // PKCS#8 or PKCS#1 PEM for go-oauth2
 }
 
 var keyCache = map[string]*benchKey{}
@@ -37,22 +31,6 @@ func keyFor(tb testing.TB, alg string) *benchKey {
 	}
 	priv := privateOf(tb, k)
 	bk := &benchKey{alg: alg, key: k, priv: priv, pub: priv.Public()}
-	var der []byte
-	var typ string
-	switch p := priv.(type) {
-	case *rsa.PrivateKey:
-		der, typ = x509.MarshalPKCS1PrivateKey(p), "RSA PRIVATE KEY"
-	case *ecdsa.PrivateKey:
-		der, err = x509.MarshalECPrivateKey(p)
-		typ = "EC PRIVATE KEY"
-	case ed25519.PrivateKey:
-		der, err = x509.MarshalPKCS8PrivateKey(p)
-		typ = "PRIVATE KEY"
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bk.pem = pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 	keyCache[alg] = bk
 	return bk
 }
