@@ -2,6 +2,7 @@ package bench
 
 import (
 	"crypto"
+	"crypto/rsa"
 	"testing"
 
 	"github.com/scopekit/scopekit/token"
@@ -30,6 +31,13 @@ func keyFor(tb testing.TB, alg string) *benchKey {
 		tb.Fatal(err)
 	}
 	priv := privateOf(tb, k)
+	if rk, ok := priv.(*rsa.PrivateKey); ok {
+		// A key decoded from a JWK lacks the precomputed CRT values the
+		// standard library's fast path needs; scopekit precomputes its own
+		// copy, and so must the primitive and every peer that signs with
+		// this one, or their RS256 rows would measure a slower key.
+		rk.Precompute()
+	}
 	bk := &benchKey{alg: alg, key: k, priv: priv, pub: priv.Public()}
 	keyCache[alg] = bk
 	return bk

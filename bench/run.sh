@@ -4,8 +4,8 @@
 # table of docs/PERFORMANCE.md, then the HTTP load test on the memory and
 # Redis drivers.
 #
-#   bash bench/run.sh                        # COUNT=5 BENCHTIME=1s
-#   COUNT=3 BENCHTIME=0.5s bash bench/run.sh # the run in docs/PERFORMANCE.md
+#   bash bench/run.sh                        # COUNT=6 BENCHTIME=1s
+#   COUNT=6 BENCHTIME=0.5s bash bench/run.sh # the run in docs/PERFORMANCE.md
 #
 # Needs Go and redis-server (the Redis rows and the Redis load test start
 # their own on a free loopback port); MongoDB rows embed FerretDB.
@@ -18,7 +18,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
 	exit 1
 fi
 
-count=${COUNT:-5}
+count=${COUNT:-6} # benchstat needs 6 samples for a 95% interval
 benchtime=${BENCHTIME:-1s}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
