@@ -9,6 +9,7 @@
 #
 # Needs Go and redis-server (the Redis rows and the Redis load test start
 # their own on a free loopback port); MongoDB rows embed FerretDB.
+# RAW=file keeps the raw `go test -bench` lines for benchstat comparisons.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,11 +21,20 @@ fi
 
 count=${COUNT:-6} # benchstat needs 6 samples for a 95% interval
 benchtime=${BENCHTIME:-1s}
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/bench.txt
 
-echo "== go test -bench=. -benchtime=$benchtime -count=$count ($(go version | cut -d' ' -f3), $(nproc) CPUs)" >&2
-go test -run=NONE -bench=. -benchtime="$benchtime" -count="$count" -timeout=60m . | tee "$out" >&2
+# The passes are interleaved: each runs every row once, so that a burst of
+# load from other processes on the machine spreads over all rows instead of
+# biasing the few measured while it lasts.
+go test -c -o "$tmp/bench.test" .
+echo "== $count passes of -test.bench=. -test.benchtime=$benchtime ($(go version | cut -d' ' -f3), $(nproc) CPUs)" >&2
+for i in $(seq "$count"); do
+	echo "== pass $i/$count" >&2
+	"$tmp/bench.test" -test.run=NONE -test.bench=. -test.benchtime="$benchtime" -test.count=1 -test.timeout=30m | tee -a "$out" >&2
+done
+if [ -n "${RAW:-}" ]; then cp "$out" "$RAW"; fi # keep the raw results: RAW=file
 echo
 echo "== benchstat"
 go tool benchstat "$out"
