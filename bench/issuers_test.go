@@ -19,6 +19,7 @@ const (
 	clientID     = "svc"
 	clientSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"
 	apiID        = "https://api.example.com"
+	issuerURL    = "https://auth.example.com/"
 )
 
 // post sends a client-credentials request with Basic credentials to h.
@@ -35,9 +36,14 @@ var ccForm = url.Values{"grant_type": {"client_credentials"}, "scope": {"read wr
 
 // scopekitIssuer is scopekit on the memory store, signing with k.
 func scopekitIssuer(tb testing.TB, k *benchKey, cache int) *authz.Server {
+	return scopekitIssuerOn(tb, memory.New(), k, cache)
+}
+
+// scopekitIssuerOn is scopekit on store, which it fills with the API, the
+// client and its grant; cache is Config.VerifiedTokenCache.
+func scopekitIssuerOn(tb testing.TB, store storage.Store, k *benchKey, cache int) *authz.Server {
 	ctx := context.Background()
-	store := memory.New()
-	srv, err := authz.New(authz.Config{Issuer: "https://auth.example.com/", Store: store,
+	srv, err := authz.New(authz.Config{Issuer: issuerURL, Store: store,
 		Keys: token.NewKeySet(k.key), Grants: []authz.Grant{grant.ClientCredentials{}}, VerifiedTokenCache: cache})
 	if err != nil {
 		tb.Fatal(err)

@@ -2,11 +2,7 @@ package bench
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"testing"
 
 	"github.com/scopekit/scopekit/token"
@@ -22,7 +18,6 @@ type benchKey struct {
 	key  *token.Key
 	priv crypto.Signer
 	pub  crypto.PublicKey
-	pem  []byte // PKCS#8 or PKCS#1 PEM for go-oauth2
 }
 
 var keyCache = map[string]*benchKey{}
@@ -36,23 +31,14 @@ func keyFor(tb testing.TB, alg string) *benchKey {
 		tb.Fatal(err)
 	}
 	priv := privateOf(tb, k)
+	if rk, ok := priv.(*rsa.PrivateKey); ok {
+		// A key decoded from a JWK lacks the precomputed CRT values the
+		// standard library's fast path needs; scopekit precomputes its own
+		// copy, and so must the primitive and every peer that signs with
+		// this one, or their RS256 rows would measure a slower key.
+		rk.Precompute()
+	}
 	bk := &benchKey{alg: alg, key: k, priv: priv, pub: priv.Public()}
-	var der []byte
-	var typ string
-	switch p := priv.(type) {
-	case *rsa.PrivateKey:
-		der, typ = x509.MarshalPKCS1PrivateKey(p), "RSA PRIVATE KEY"
-	case *ecdsa.PrivateKey:
-		der, err = x509.MarshalECPrivateKey(p)
-		typ = "EC PRIVATE KEY"
-	case ed25519.PrivateKey:
-		der, err = x509.MarshalPKCS8PrivateKey(p)
-		typ = "PRIVATE KEY"
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bk.pem = pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 	keyCache[alg] = bk
 	return bk
 }

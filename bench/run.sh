@@ -1,19 +1,47 @@
 #!/usr/bin/env bash
 # Runs the comparison benchmarks with repetitions, summarises them with
-# benchstat and prints the table of docs/PERFORMANCE.md.
-#   COUNT=5 BENCHTIME=1s ./run.sh
+# benchstat (a tool of this module's go.mod, run by `go tool`), prints the
+# table of docs/PERFORMANCE.md, then the HTTP load test on the memory and
+# Redis drivers.
+#
+#   bash bench/run.sh                        # COUNT=6 BENCHTIME=1s
+#   COUNT=6 BENCHTIME=0.5s bash bench/run.sh # the run in docs/PERFORMANCE.md
+#
+# Needs Go and redis-server (the Redis rows and the Redis load test start
+# their own on a free loopback port); MongoDB rows embed FerretDB.
+# RAW=file keeps the raw `go test -bench` lines for benchstat comparisons.
 set -euo pipefail
 cd "$(dirname "$0")"
-count=${COUNT:-5}
+
+if ! command -v redis-server >/dev/null 2>&1; then
+	echo "run.sh: redis-server is not installed; the Redis rows and the Redis load test need it." >&2
+	echo "        Debian/Ubuntu: sudo apt-get install -y redis-server   (macOS: brew install redis)" >&2
+	exit 1
+fi
+
+count=${COUNT:-6} # benchstat needs 6 samples for a 95% interval
 benchtime=${BENCHTIME:-1s}
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-go test -run=NONE -bench=. -benchtime="$benchtime" -count="$count" . | tee "$out" >&2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/bench.txt
+
+# The passes are interleaved: each runs every row once, so that a burst of
+# load from other processes on the machine spreads over all rows instead of
+# biasing the few measured while it lasts.
+go test -c -o "$tmp/bench.test" .
+echo "== $count passes of -test.bench=. -test.benchtime=$benchtime ($(go version | cut -d' ' -f3), $(nproc) CPUs)" >&2
+for i in $(seq "$count"); do
+	echo "== pass $i/$count" >&2
+	"$tmp/bench.test" -test.run=NONE -test.bench=. -test.benchtime="$benchtime" -test.count=1 -test.timeout=30m | tee -a "$out" >&2
+done
+if [ -n "${RAW:-}" ]; then cp "$out" "$RAW"; fi # keep the raw results: RAW=file
 echo
+echo "== benchstat"
 go tool benchstat "$out"
 echo
-go run ./cmd/table < "$out"
+echo "== table (medians of $count runs)"
+go run ./cmd/table <"$out"
 echo
-echo "HTTP load over loopback (memory and Redis drivers):"
+echo "== HTTP load over loopback (memory and Redis drivers)"
 go run ./cmd/load -driver memory
 go run ./cmd/load -driver redis

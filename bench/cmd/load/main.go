@@ -75,6 +75,10 @@ func run(driver, alg string, n, c int) error {
 	if err := store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "svc", Audience: api, Scopes: []string{"read:users"}}); err != nil {
 		return err
 	}
+	// The routes mirror examples/quickstart's routes(): the issuer's
+	// handler at the root and GET /users behind RequireScopes. The
+	// quickstart is a main package and exports nothing to import, and it
+	// runs on the memory store only; this program also runs it on Redis.
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
 	mux.Handle("GET /users", srv.Authorizer(api).RequireScopes("read:users")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

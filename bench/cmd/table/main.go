@@ -1,7 +1,9 @@
 // Command table reads `go test -bench` output on stdin and prints one table:
-// for every benchmark row its median ns/op and allocs/op, its ratio to the
-// raw signature primitive of its algorithm, and for scopekit's rows the
-// ratio to the fastest peer (fosite, go-oauth2) measured in the same run.
+// for every benchmark row its median ns/op, allocs/op and storage round
+// trips per operation (where the row reports them), its ratio to the raw
+// signature primitive measured in the same group (the "primitive" row of
+// the same benchmark and algorithm), and its ratio to the fastest peer
+// (fosite, go-oauth2) of the same group and algorithm.
 package main
 
 import (
@@ -15,12 +17,14 @@ import (
 	"strings"
 )
 
-// line matches "BenchmarkGroup/ALG/impl-N  iters  X ns/op  Y B/op  Z allocs/op".
-var line = regexp.MustCompile(`^Benchmark(\w+)/(\w+)/([\w-]+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ B/op\s+(\d+) allocs/op)?`)
+// line matches "BenchmarkGroup/ALG/impl-N  iters  X ns/op [V unit]...":
+// the name, then the value/unit pairs of the metrics.
+var line = regexp.MustCompile(`^Benchmark(\w+)/(\w+)/([\w-]+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
 type row struct {
-	group, alg, impl string
-	ns, allocs       []float64
+	group, alg, impl    string
+	ns, allocs, rt      []float64
+	hasAllocs, hasTrips bool
 }
 
 func median(v []float64) float64 {
@@ -58,11 +62,20 @@ func run(in io.Reader, out io.Writer) error {
 			rows[key] = r
 			order = append(order, key)
 		}
-		ns, _ := strconv.ParseFloat(m[4], 64)
-		r.ns = append(r.ns, ns)
-		if m[5] != "" {
-			a, _ := strconv.ParseFloat(m[5], 64)
-			r.allocs = append(r.allocs, a)
+		f := strings.Fields(m[4])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return fmt.Errorf("%q: %v", sc.Text(), err)
+			}
+			switch f[i+1] {
+			case "ns/op":
+				r.ns = append(r.ns, v)
+			case "allocs/op":
+				r.allocs, r.hasAllocs = append(r.allocs, v), true
+			case "roundtrips/op":
+				r.rt, r.hasTrips = append(r.rt, v), true
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -71,41 +84,46 @@ func run(in io.Reader, out io.Writer) error {
 	if len(order) == 0 {
 		return fmt.Errorf("no benchmark lines on stdin")
 	}
-	fmt.Fprintf(out, "| benchmark | alg | implementation | ns/op | allocs/op | × primitive | × fastest peer |\n")
-	fmt.Fprintf(out, "|---|---|---|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| benchmark | alg | implementation | ns/op | allocs/op | round trips/op | × primitive | × fastest peer |\n")
+	fmt.Fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|\n")
 	for _, key := range order {
 		r := rows[key]
-		prim := primitive(rows, r)
+		if len(r.ns) == 0 {
+			continue
+		}
 		ratio := "—"
-		if prim > 0 && r.impl != "primitive" {
+		if prim := primitive(rows, r); prim > 0 && r.impl != "primitive" {
 			ratio = fmt.Sprintf("%.2f", median(r.ns)/prim)
 		}
 		peer := "—"
-		if strings.HasPrefix(r.impl, "scopekit") {
-			if best := fastestPeer(rows, r); best > 0 {
-				peer = fmt.Sprintf("%.2f", median(r.ns)/best)
-			}
+		if best := fastestPeer(rows, r); best > 0 {
+			peer = fmt.Sprintf("%.2f", median(r.ns)/best)
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %.0f | %s | %s |\n", r.group, r.alg, r.impl, human(median(r.ns)), median(r.allocs), ratio, peer)
+		allocs, trips := "—", "—"
+		if r.hasAllocs {
+			allocs = fmt.Sprintf("%.0f", median(r.allocs))
+		}
+		if r.hasTrips {
+			trips = fmt.Sprintf("%.2g", median(r.rt))
+		}
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.group, r.alg, r.impl, human(median(r.ns)), allocs, trips, ratio, peer)
 	}
 	return nil
 }
 
-// primitive is the raw primitive a row compares to: signing for Sign and
-// Issue, verification for Verify and Introspect.
+// primitive is the median of the raw primitive row of r's own group and
+// algorithm (signing for Sign and Issue, verification for Verify and
+// Introspect), measured right before r's rows so that drift over a long
+// run does not bias the ratio.
 func primitive(rows map[string]*row, r *row) float64 {
-	group := "Verify"
-	if r.group == "Sign" || r.group == "Issue" {
-		group = "Sign"
-	}
-	if p := rows[group+"/"+r.alg+"/primitive"]; p != nil {
+	if p := rows[r.group+"/"+r.alg+"/primitive"]; p != nil {
 		return median(p.ns)
 	}
 	return 0
 }
 
-// fastestPeer is the fastest fosite or go-oauth2 row of the same group and
-// algorithm.
+// fastestPeer is the median of the fastest fosite or go-oauth2 row of r's
+// group and algorithm, 0 when the group has none.
 func fastestPeer(rows map[string]*row, r *row) float64 {
 	best := 0.0
 	for _, o := range rows {
