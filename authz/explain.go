@@ -21,6 +21,10 @@ type ExplainRequest struct {
 	// Scopes are the requested scopes; nil asks for what a
 	// client-credentials grant would give without a scope parameter.
 	Scopes []string
+	// GrantType is the user flow to explain, as rules see it in
+	// Transaction.GrantType: "authorization_code" (the zero value),
+	// "implicit" or "refresh_token" (TriggerRefresh). Ignored without a user.
+	GrantType string
 }
 
 // Explanation is what an issuance would mint, and why.
@@ -78,7 +82,17 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 		if err != nil {
 			return nil, err
 		}
-		d.Trigger, d.GrantType, d.Subject, d.User = TriggerLogin, "authorization_code", user.ID, user
+		d.Subject, d.User = user.ID, user
+		switch req.GrantType {
+		case "", "authorization_code":
+			d.Trigger, d.GrantType = TriggerLogin, "authorization_code"
+		case "implicit":
+			d.Trigger, d.GrantType = TriggerLogin, "implicit"
+		case "refresh_token":
+			d.Trigger, d.GrantType = TriggerRefresh, "refresh_token"
+		default:
+			return nil, ErrInvalidRequest.WithDescription("GrantType must be authorization_code, implicit or refresh_token")
+		}
 		if d.Scopes, _, err = s.userScopes(ctx, res.Client, res.API, user, req.Scopes); err != nil {
 			return nil, err
 		}

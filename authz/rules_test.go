@@ -273,6 +273,34 @@ func TestUserinfoDoesNotRerunRules(t *testing.T) {
 	}
 }
 
+// TestExplainFlows: Explain shows each user flow as the rules see it.
+func TestExplainFlows(t *testing.T) {
+	f, _ := newRulesFixture(t, nil, rule("flow", func(_ context.Context, tx *authz.Transaction) error {
+		tx.SetIDTokenClaim(ns+"flow", string(tx.Trigger)+"/"+tx.GrantType)
+		return nil
+	}))
+	for gty, want := range map[string]string{
+		"":                   "login/authorization_code",
+		"authorization_code": "login/authorization_code",
+		"implicit":           "login/implicit",
+		"refresh_token":      "refresh/refresh_token",
+	} {
+		ex, err := f.srv.Explain(context.Background(), authz.ExplainRequest{ClientID: "events-app", UserID: "alice",
+			Audience: eventsAPI, Scopes: []string{"openid", "view:events"}, GrantType: gty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex.IDToken[ns+"flow"] != want {
+			t.Fatalf("GrantType %q: rules saw %v, want %s", gty, ex.IDToken[ns+"flow"], want)
+		}
+	}
+	_, err := f.srv.Explain(context.Background(), authz.ExplainRequest{ClientID: "events-app", UserID: "alice",
+		Audience: eventsAPI, GrantType: "password"})
+	if !errors.Is(err, authz.ErrInvalidRequest) {
+		t.Fatalf("unknown flow: %v", err)
+	}
+}
+
 func TestExplain(t *testing.T) {
 	f, _ := newRulesFixture(t, nil,
 		rule("limit-by-role", func(_ context.Context, tx *authz.Transaction) error {
