@@ -189,7 +189,7 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 		case rt.ClientID != clientID:
 			return errForeignToken
 		}
-		if err := s.store.RevokeFamily(ctx, family); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err := s.store.RevokeFamily(ctx, family); err != nil {
 			return AsError(err)
 		}
 		return nil

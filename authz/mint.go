@@ -175,7 +175,7 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 			// includes a concurrent refresh with the same token that lost
 			// the race: the family is revoked, the winner's new tokens
 			// with it (reuse detection, no grace window; docs/LOGIN.md).
-			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil {
 				return "", rerr
 			}
 			return "", ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")

@@ -35,9 +35,9 @@ func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.
 		// The family may not exist yet when the first exchange is still
 		// running: the store then records the revocation so that the
 		// first exchange's CreateFamily fails (mint answers invalid_grant).
-		// Only "nothing to revoke" is ignored; any other failure is the
-		// store's and is answered as such rather than leaving tokens live.
-		if rerr := store.RevokeFamily(ctx, code.Family); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+		// A failure is the store's and is answered as such rather than
+		// leaving tokens live.
+		if rerr := store.RevokeFamily(ctx, code.Family); rerr != nil {
 			return nil, rerr
 		}
 		return nil, authz.ErrInvalidGrant.WithDescription("the code was already used: its tokens are revoked")

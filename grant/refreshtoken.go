@@ -42,7 +42,7 @@ func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decis
 		return nil, authz.ErrInvalidGrant.WithDescription("the refresh token was issued to another client")
 	}
 	if rt.Used {
-		if rerr := store.RevokeFamily(ctx, family); rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+		if rerr := store.RevokeFamily(ctx, family); rerr != nil {
 			return nil, rerr
 		}
 		return nil, authz.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
