@@ -206,6 +206,8 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	d := &Decision{Trigger: TriggerLogin, GrantType: loginGrantType(ar.ResponseType), Subject: user.ID, User: user, API: api, RequestedScopes: ar.Scopes,
 		Scopes: scopes, AuthTime: sess.AuthTime, Nonce: ar.Nonce}
 	if !skipsConsent(ar, client, api) {
+		// Never nil here, even when nothing was consented to: nil would
+		// mean no consent limit.
 		d.ConsentedScopes = append([]string{}, scopes...)
 	}
 	if err := s.applyRules(ctx, client, d); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,7 +249,7 @@ func (s *Server) newTransaction(c *storage.Client, d *Decision) *Transaction {
 		reserved: s.reservedHosts, maxClaimBytes: s.cfg.MaxCustomClaimsBytes, strict: s.cfg.StrictClaims,
 		requested:    append([]string(nil), d.RequestedScopes...),
 		scopes:       append([]string(nil), d.Scopes...),
-		consented:    cloneScopes(d.ConsentedScopes),
+		consented:    slices.Clone(d.ConsentedScopes), // nil stays nil: no consent limit
 		idClaims:     map[string]any{},
 		accessClaims: map[string]any{},
 		claimSizes:   map[string]int{},
@@ -421,12 +422,4 @@ func CodeClaims(c *storage.AuthCode) (id, access map[string]any) {
 	id, _ = c.Claims[codeIDClaims].(map[string]any)
 	access, _ = c.Claims[codeAccessClaims].(map[string]any)
 	return id, access
-}
-
-// cloneScopes copies a scope list, keeping nil as nil.
-func cloneScopes(list []string) []string {
-	if list == nil {
-		return nil
-	}
-	return append([]string{}, list...)
 }
