@@ -19,14 +19,21 @@ func ListenAndServe(addr string, build Build) error {
 	if err != nil {
 		return err
 	}
-	h, banner, err := build("http://" + ln.Addr().String() + "/")
+	h, banner, err := build(baseURL(ln))
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	fmt.Fprintln(os.Stdout, banner)
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	return srv.Serve(ln)
+	return serve(ln, h)
+}
+
+// baseURL is the http URL of a listener, with a trailing slash.
+func baseURL(ln net.Listener) string { return "http://" + ln.Addr().String() + "/" }
+
+// serve serves h on ln with the examples' server settings.
+func serve(ln net.Listener, h http.Handler) error {
+	return (&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 }
 
 // BuildPair assembles an example whose client application runs on its own
@@ -47,7 +54,7 @@ func ListenAndServePair(addr, appAddr string, build BuildPair) error {
 		ln.Close()
 		return err
 	}
-	ih, ah, banner, err := build("http://"+ln.Addr().String()+"/", "http://"+appLn.Addr().String()+"/")
+	ih, ah, banner, err := build(baseURL(ln), baseURL(appLn))
 	if err != nil {
 		ln.Close()
 		appLn.Close()
@@ -55,11 +62,7 @@ func ListenAndServePair(addr, appAddr string, build BuildPair) error {
 	}
 	fmt.Fprintln(os.Stdout, banner)
 	errs := make(chan error, 2)
-	go func() {
-		errs <- (&http.Server{Handler: ah, ReadHeaderTimeout: 10 * time.Second}).Serve(appLn)
-	}()
-	go func() {
-		errs <- (&http.Server{Handler: ih, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
-	}()
+	go func() { errs <- serve(appLn, ah) }()
+	go func() { errs <- serve(ln, ih) }()
 	return <-errs
 }
