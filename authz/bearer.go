@@ -36,7 +36,8 @@ func requestBearer(r *http.Request, limit int64) (string, bool, error) {
 		return "", false, nil
 	}
 	twice := ErrInvalidRequest.WithDescription("the access token is sent by more than one method (RFC 6750 §2)")
-	if hasFormParam(r.URL.RawQuery, "access_token") {
+	if hasFormParam(r.URL.RawQuery, "access_token") || r.PostForm.Get("access_token") != "" {
+		// PostForm is set when a handler before this one parsed the body.
 		return "", false, twice
 	}
 	if !formBody(r) {

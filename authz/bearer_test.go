@@ -58,6 +58,17 @@ func TestBearerOneMethod(t *testing.T) {
 			}
 		})
 	}
+	t.Run("form body parsed before the middleware", func(t *testing.T) {
+		req := httptest.NewRequest("POST", "/", strings.NewReader("access_token=x"))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", formType)
+		must(t, req.ParseForm())
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 400 {
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
 	t.Run("query only is not read", func(t *testing.T) {
 		if rec := httpRoundTrip(t, h, "GET", "/?access_token="+url.QueryEscape(tok), ""); rec.Code != 401 {
 			t.Fatalf("status %d", rec.Code)
