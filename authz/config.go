@@ -83,6 +83,33 @@ type Config struct {
 	VerifiedTokenCache int
 	// MaxBodyBytes bounds request bodies at every endpoint. Zero means 64 KiB.
 	MaxBodyBytes int64
+	// MaxScopes bounds the scope tokens of one authorization or token
+	// request, repeats included. Zero means DefaultMaxScopes (100); beyond it
+	// the request fails with invalid_scope.
+	MaxScopes int
+	// MaxScopeLength bounds one scope token, in bytes. Zero means
+	// DefaultMaxScopeLength (128); beyond it: invalid_scope.
+	MaxScopeLength int
+	// MaxStateBytes bounds the state of an authorization request, which is
+	// stored and echoed in the redirect. Zero means 1 KiB; beyond it:
+	// invalid_request, and the state is not echoed.
+	MaxStateBytes int
+	// MaxNonceBytes bounds the nonce of an authorization request, which is
+	// stored and copied into the ID token. Zero means 1 KiB; beyond it:
+	// invalid_request.
+	MaxNonceBytes int
+	// MaxParamBytes bounds the name and value of every other authorization
+	// request parameter (client_id, redirect_uri, prompt, audience, ...;
+	// scope has its own bounds). Zero means 2 KiB; beyond it: invalid_request.
+	MaxParamBytes int
+	// MaxParams bounds the number of parameters of an authorization request.
+	// Zero means 50; beyond it: invalid_request.
+	MaxParams int
+	// MaxAuthRequestBytes bounds what one pending authorization request
+	// stores: its parameter values, scopes, prompt values and Extra names and
+	// values together. Zero means 16 KiB; beyond it: invalid_request, and
+	// nothing is stored.
+	MaxAuthRequestBytes int
 	// Realm is the realm of WWW-Authenticate challenges. Empty means the issuer.
 	Realm string
 	// Logger receives internal errors that responses never show. Nil means
@@ -97,6 +124,12 @@ const (
 	defaultLeeway   = 30 * time.Second
 	maxLeeway       = 5 * time.Minute
 	defaultMaxBody  = 64 << 10
+
+	defaultMaxStateBytes       = 1 << 10
+	defaultMaxNonceBytes       = 1 << 10
+	defaultMaxParamBytes       = 2 << 10
+	defaultMaxParams           = 50
+	defaultMaxAuthRequestBytes = 16 << 10
 )
 
 // withDefaults validates c and returns a copy with every zero value filled in.
@@ -127,6 +160,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxBodyBytes < 0 {
 		return c, errors.New("authz: negative body limit")
+	}
+	if err := c.requestLimitDefaults(); err != nil {
+		return c, err
 	}
 	c.RuleTimeout = orDefault(c.RuleTimeout, defaultRuleTimeout)
 	if c.VerifiedTokenCache == 0 {
@@ -167,6 +203,31 @@ func (c Config) withDefaults() (Config, error) {
 		c.Now = time.Now
 	}
 	return c, nil
+}
+
+// requestLimitDefaults fills in the request bounds (docs/LIMITS.md) and
+// refuses negative ones.
+func (c *Config) requestLimitDefaults() error {
+	for _, l := range []struct {
+		v   *int
+		def int
+	}{
+		{&c.MaxScopes, DefaultMaxScopes},
+		{&c.MaxScopeLength, DefaultMaxScopeLength},
+		{&c.MaxStateBytes, defaultMaxStateBytes},
+		{&c.MaxNonceBytes, defaultMaxNonceBytes},
+		{&c.MaxParamBytes, defaultMaxParamBytes},
+		{&c.MaxParams, defaultMaxParams},
+		{&c.MaxAuthRequestBytes, defaultMaxAuthRequestBytes},
+	} {
+		if *l.v < 0 {
+			return errors.New("authz: negative request limit")
+		}
+		if *l.v == 0 {
+			*l.v = l.def
+		}
+	}
+	return nil
 }
 
 func validIssuer(iss string) error {

@@ -14,7 +14,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
-	req, err := parseTokenRequest(r, form)
+	req, err := s.parseTokenRequest(r, form)
 	if err != nil {
 		s.writeError(w, err)
 		return
@@ -33,7 +33,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseTokenRequest reads the token request and its client credentials.
-func parseTokenRequest(r *http.Request, form url.Values) (*TokenRequest, error) {
+func (s *Server) parseTokenRequest(r *http.Request, form url.Values) (*TokenRequest, error) {
 	req := &TokenRequest{
 		GrantType:    form.Get("grant_type"),
 		Code:         form.Get("code"),
@@ -51,7 +51,7 @@ func parseTokenRequest(r *http.Request, form url.Values) (*TokenRequest, error) 
 	}
 	req.Audience = aud
 	if form.Has("scope") {
-		req.Scopes, err = ParseScope(form.Get("scope"))
+		req.Scopes, err = s.parseScope(form.Get("scope"))
 		if err != nil {
 			return nil, err
 		}
