@@ -53,6 +53,11 @@ type Config struct {
 	Rules []Rule
 	// RuleTimeout bounds each rule's run. Zero means 2 seconds.
 	RuleTimeout time.Duration
+	// MaxOverrunningRules caps the rules still running after RuleTimeout
+	// (a rule that ignores its ctx cannot be stopped). While that many are
+	// running, issuances that run rules fail with server_error without
+	// starting them. Zero means 100.
+	MaxOverrunningRules int
 	// StrictClaims turns a custom claim that breaks the naming rules into an
 	// issuance error. By default such a claim is left out of the token and
 	// logged with the rule's name.
@@ -129,6 +134,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("authz: negative body limit")
 	}
 	c.RuleTimeout = orDefault(c.RuleTimeout, defaultRuleTimeout)
+	if c.MaxOverrunningRules <= 0 {
+		c.MaxOverrunningRules = defaultMaxOverrunningRules
+	}
 	if c.VerifiedTokenCache == 0 {
 		c.VerifiedTokenCache = 10000
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -27,6 +28,9 @@ type Server struct {
 	defaultAuthorizer *Authorizer
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
 	userinfoAuthorizer *Authorizer
+	// overrunningRules counts rule goroutines still running past their
+	// deadline (Config.MaxOverrunningRules).
+	overrunningRules atomic.Int64
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
