@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -63,7 +64,9 @@ type Config struct {
 	// logged with the rule's name.
 	StrictClaims bool
 	// ReservedClaimHosts are hosts (and their subdomains) no custom claim may
-	// be namespaced under, besides the issuer's own host.
+	// be namespaced under, besides the issuer's own host. They are ASCII
+	// host names, internationalised ones in their A-label (xn--) form;
+	// compared without case or trailing dot.
 	ReservedClaimHosts []string
 	// MaxCustomClaimsBytes caps the total size of the custom claims of one
 	// issuance. Zero means 8 KiB.
@@ -142,6 +145,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxCustomClaimsBytes <= 0 {
 		c.MaxCustomClaimsBytes = defaultMaxCustomClaimsBytes
+	}
+	for _, h := range c.ReservedClaimHosts {
+		if !dnsName(normalizeHost(strings.TrimSpace(h))) {
+			return c, fmt.Errorf("authz: Config.ReservedClaimHosts: %q is not an ASCII host name (write an internationalised name in its xn-- form)", h)
+		}
 	}
 	for i, r := range c.Rules {
 		if r.Name == "" || r.Run == nil {

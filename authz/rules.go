@@ -407,17 +407,68 @@ func claimNameProblem(name string, reserved []string) string {
 	if registeredClaims[name] || contains(standardClaims, name) {
 		return "registered claim: only the server sets it"
 	}
-	u, err := url.Parse(name)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	host, ok := claimNamespace(name)
+	if !ok {
 		return "not namespaced: a custom claim must be an http or https URL"
 	}
-	host := strings.ToLower(u.Hostname())
 	for _, r := range reserved {
 		if host == r || strings.HasSuffix(host, "."+r) {
 			return "namespace under the reserved host " + r
 		}
 	}
 	return ""
+}
+
+// claimNamespace returns the normalised host of a custom claim name. The
+// name must be an http or https URL written plainly: the authority is a DNS
+// name or IPv4 address exactly as parsed (no userinfo, port, percent-encoding
+// or IPv6 literal), with no query or fragment. Anything else is refused
+// rather than normalised, so no spelling of a reserved host slips past the
+// comparison; internationalised hosts count only in their A-label (xn--)
+// form, which the comparison sees as is.
+func claimNamespace(name string) (string, bool) {
+	u, err := url.Parse(name)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(name, "?#") {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(name, u.Scheme+"://"+u.Host)
+	if !ok || (rest != "" && rest[0] != '/') {
+		return "", false
+	}
+	host := normalizeHost(u.Host)
+	if !dnsName(host) {
+		return "", false
+	}
+	return host, true
+}
+
+// normalizeHost lower-cases a host name and drops the trailing dot of its
+// fully-qualified form (RFC 1034 §3.1): "Auth.Example.COM." is
+// "auth.example.com".
+func normalizeHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// dnsName reports whether h is a lower-case ASCII host name (RFC 1123
+// §2.1): dot-separated labels of 1 to 63 letters, digits and hyphens, not
+// starting or ending with a hyphen, 253 bytes at most. IPv4 addresses pass.
+func dnsName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // defaultRuleTimeout bounds one rule's run.

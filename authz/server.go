@@ -100,12 +100,12 @@ func (s *Server) verifier(audience string) *token.Verifier {
 var allAlgorithms = []string{token.RS256, token.PS256, token.ES256, token.EdDSA}
 
 // reservedHosts lists the issuer's host and the configured reserved hosts,
-// lower-cased.
+// normalised as claim namespaces are (normalizeHost).
 func reservedHosts(c Config) []string {
 	u, _ := url.Parse(c.Issuer) // validated
-	out := []string{strings.ToLower(u.Hostname())}
+	out := []string{normalizeHost(u.Hostname())}
 	for _, h := range c.ReservedClaimHosts {
-		out = append(out, strings.ToLower(strings.TrimSpace(h)))
+		out = append(out, normalizeHost(strings.TrimSpace(h)))
 	}
 	return out
 }
