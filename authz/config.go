@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -53,12 +54,19 @@ type Config struct {
 	Rules []Rule
 	// RuleTimeout bounds each rule's run. Zero means 2 seconds.
 	RuleTimeout time.Duration
+	// MaxOverrunningRules caps the rules still running after RuleTimeout
+	// (a rule that ignores its ctx cannot be stopped). While that many are
+	// running, issuances that run rules fail with server_error without
+	// starting them. Zero means 100.
+	MaxOverrunningRules int
 	// StrictClaims turns a custom claim that breaks the naming rules into an
 	// issuance error. By default such a claim is left out of the token and
 	// logged with the rule's name.
 	StrictClaims bool
 	// ReservedClaimHosts are hosts (and their subdomains) no custom claim may
-	// be namespaced under, besides the issuer's own host.
+	// be namespaced under, besides the issuer's own host. They are ASCII
+	// host names, internationalised ones in their A-label (xn--) form;
+	// compared without case or trailing dot.
 	ReservedClaimHosts []string
 	// MaxCustomClaimsBytes caps the total size of the custom claims of one
 	// issuance. Zero means 8 KiB.
@@ -165,11 +173,19 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.RuleTimeout = orDefault(c.RuleTimeout, defaultRuleTimeout)
+	if c.MaxOverrunningRules <= 0 {
+		c.MaxOverrunningRules = defaultMaxOverrunningRules
+	}
 	if c.VerifiedTokenCache == 0 {
 		c.VerifiedTokenCache = 10000
 	}
 	if c.MaxCustomClaimsBytes <= 0 {
 		c.MaxCustomClaimsBytes = defaultMaxCustomClaimsBytes
+	}
+	for _, h := range c.ReservedClaimHosts {
+		if !dnsName(normalizeHost(strings.TrimSpace(h))) {
+			return c, fmt.Errorf("authz: Config.ReservedClaimHosts: %q is not an ASCII host name (write an internationalised name in its xn-- form)", h)
+		}
 	}
 	for i, r := range c.Rules {
 		if r.Name == "" || r.Run == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -27,6 +28,9 @@ type Server struct {
 	defaultAuthorizer *Authorizer
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
 	userinfoAuthorizer *Authorizer
+	// overrunningRules counts rule goroutines still running past their
+	// deadline (Config.MaxOverrunningRules).
+	overrunningRules atomic.Int64
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -96,12 +100,12 @@ func (s *Server) verifier(audience string) *token.Verifier {
 var allAlgorithms = []string{token.RS256, token.PS256, token.ES256, token.EdDSA}
 
 // reservedHosts lists the issuer's host and the configured reserved hosts,
-// lower-cased.
+// normalised as claim namespaces are (normalizeHost).
 func reservedHosts(c Config) []string {
 	u, _ := url.Parse(c.Issuer) // validated
-	out := []string{strings.ToLower(u.Hostname())}
+	out := []string{normalizeHost(u.Hostname())}
 	for _, h := range c.ReservedClaimHosts {
-		out = append(out, strings.ToLower(strings.TrimSpace(h)))
+		out = append(out, normalizeHost(strings.TrimSpace(h)))
 	}
 	return out
 }
