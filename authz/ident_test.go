@@ -31,7 +31,9 @@ func TestCreateClientRefusesInvalidIDs(t *testing.T) {
 // U+FFFD, as a driver encoding ids as BSON or JSON strings may.
 type replacingStore struct{ storage.Store }
 
-type replacingClients struct{ storage.Collection[storage.Client] }
+type replacingClients struct {
+	storage.Collection[storage.Client]
+}
 
 func (s replacingStore) Clients() storage.Collection[storage.Client] {
 	return replacingClients{s.Store.Clients()}
@@ -77,5 +79,16 @@ func TestUserCannotTakeMachineSubject(t *testing.T) {
 	cb := f.authorize(t, b, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("audience", eventsAPI)), "svc@clients")
 	if cb.Query().Get("code") != "" || cb.Query().Get("error") != "access_denied" {
 		t.Fatalf("callback %v, want access_denied and no code", cb)
+	}
+}
+
+// TestTokenEndpointRefusesMalformedAudience: an audience of invalid UTF-8
+// is invalid_target, never looked up.
+func TestTokenEndpointRefusesMalformedAudience(t *testing.T) {
+	f := newFixture(t)
+	form := url.Values{"grant_type": {"client_credentials"}, "audience": {usersAPI + "\xff"}}
+	resp, body := postForm(t, f.http.URL+"/oauth/token", form, basic("reporter", f.secret))
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_target" {
+		t.Fatalf("%d %v, want 400 invalid_target", resp.StatusCode, body)
 	}
 }
