@@ -132,6 +132,10 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		s.redirectError(w, r, ar, err)
 		return
 	}
+	if !storage.ValidUserID(user.ID) {
+		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("the user id is not a valid subject"))
+		return
+	}
 	candidates, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
 	if err != nil {
 		s.redirectError(w, r, ar, err)

@@ -27,6 +27,11 @@ type Config struct {
 	// Keys are the signing keys. Nil loads them from Store.Keys(), creating
 	// an RS256 key when the store has none.
 	Keys *token.KeySet
+	// KeyWrapper encrypts the private signing keys kept in Store
+	// (envelope encryption, see docs/KEYS.md): token.NewAESKeyWrapper with a
+	// key the host provides, or a KMS. Nil stores them in clear, with a
+	// warning logged once.
+	KeyWrapper token.KeyWrapper
 	// Login connects /authorize to the host application's sign-in. Required
 	// for user-facing grants (authorization code); nil disables /authorize.
 	Login Login

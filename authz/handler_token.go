@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/scopekit/scopekit/storage"
 )
 
 // serveToken is the token endpoint (RFC 6749 §3.2).
@@ -75,6 +77,9 @@ func audienceParam(form url.Values) (string, error) {
 			return "", ErrInvalidTarget.WithDescription("audience and resource name different APIs")
 		}
 		aud = res
+	}
+	if aud != "" && !storage.ValidID(aud) {
+		return "", ErrInvalidTarget.WithDescription("malformed audience")
 	}
 	return aud, nil
 }

@@ -17,6 +17,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // response. Tokens are signed first and persisted last, so a storage failure
 // returns an error and nothing signed ever leaves the server.
 func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now time.Time) (*TokenResponse, error) {
+	if err := checkSubject(c, d); err != nil {
+		return nil, err
+	}
 	at, alg, familyExp, err := s.accessClaims(ctx, c, d, now)
 	if err != nil {
 		return nil, err

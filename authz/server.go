@@ -45,11 +45,11 @@ func New(cfg Config) (*Server, error) {
 	for _, g := range c.Grants {
 		s.grants[g.GrantType()] = g
 	}
-	s.keys = &storeKeys{set: c.Keys, now: c.Now}
+	s.keys = &storeKeys{set: c.Keys, now: c.Now, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
 	if c.Keys == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		set, err := bootstrapKeys(ctx, c.Store, c.Now())
+		set, err := bootstrapKeys(ctx, c.Store, c.Now(), s.keys.vault)
 		if err != nil {
 			return nil, err
 		}
