@@ -84,7 +84,9 @@ func newTenant() *tenant {
 type Option func(*Store)
 
 // Clock makes the store judge expiries by now instead of time.Now.
-func Clock(now func() time.Time) Option { return func(s *Store) { s.now = storage.ClockOrDefault(now) } }
+func Clock(now func() time.Time) Option {
+	return func(s *Store) { s.now = storage.ClockOrDefault(now) }
+}
 
 // New returns an empty store of the default tenant "".
 func New(opts ...Option) *Store {

@@ -68,7 +68,7 @@ end
 `
 
 // createFamily: KEYS = family, first token (may be unused); ARGV = family
-// json, family expiry ms, token json or '', token expiry ms, now ms.
+// json, family expiry ms, token json or empty, token expiry ms, now ms.
 // Returns 0 when a live family has the id, -1 when its id carries a live
 // revocation tombstone (a family hash without 'd').
 var createFamily = goredis.NewScript(familyLive + `
