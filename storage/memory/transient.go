@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -133,7 +134,7 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 		return nil, storage.ErrNotFound
 	}
 	if err := storage.CodeState(c, now); err != nil {
-		if err == storage.ErrAlreadyUsed {
+		if errors.Is(err, storage.ErrAlreadyUsed) {
 			return cloneCode(c), err
 		}
 		return nil, err
