@@ -249,6 +249,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		Claims:              codeClaims(d),
 		ExpiresAt:           now.Add(s.cfg.CodeLifetime).UTC(),
 	}
+	rec.RetainUntil = s.codeRetention(rec, api).UTC()
 	if err := s.store.CreateCode(ctx, rec); err != nil {
 		s.redirectError(w, r, ar, err)
 		return

@@ -128,7 +128,9 @@ type Config struct {
 	// Logger receives internal errors that responses never show. Nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// Now is the clock. Nil means time.Now.
+	// Now is the clock. Nil means time.Now. When set, New hands it to the
+	// store (storage.Store.WithClock), so that codes, requests, refresh
+	// tokens and revocations expire on this clock too.
 	Now func() time.Time
 }
 

@@ -41,6 +41,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Now != nil {
+		c.Store = c.Store.WithClock(c.Now)
+	}
 	s := &Server{cfg: c, store: c.Store, grants: make(map[string]Grant, len(c.Grants))}
 	for _, g := range c.Grants {
 		s.grants[g.GrantType()] = g

@@ -26,9 +26,10 @@ func TestFlows(t *testing.T) {
 }
 
 func TestTombstoneExpiry(t *testing.T) {
-	s := memory.New()
+	clk := storagetest.NewClock()
+	s := memory.New(memory.Clock(clk.Now))
 	memory.SetTombstoneLifetime(s, time.Second)
-	storagetest.TombstoneExpiry(t, s, time.Second)
+	storagetest.TombstoneExpiry(t, s, clk, time.Second)
 }
 
 func TestTombstoneLifetimeDefault(t *testing.T) {

@@ -120,12 +120,13 @@ func TestIndexesAndPurge(t *testing.T) {
 
 func TestTombstoneExpiry(t *testing.T) {
 	srv := testserver.StartMongo(t)
-	s, err := mongo.New(srv.Database(t), nil)
+	clk := storagetest.NewClock()
+	s, err := mongo.New(srv.Database(t), &mongo.Options{Now: clk.Now})
 	must(t, err)
 	_, err = s.EnsureIndexes(context.Background())
 	must(t, err)
 	mongo.SetTombstoneLifetime(s, time.Second)
-	storagetest.TombstoneExpiry(t, s, time.Second)
+	storagetest.TombstoneExpiry(t, s, clk, time.Second)
 	n, err := s.Purge(context.Background())
 	must(t, err)
 	if n != 1 {
