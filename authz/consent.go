@@ -162,12 +162,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, ar, err)
 		return
 	}
-	granted := tickedScopes(form, offered)
-	if err := s.recordConsent(r, user.ID, client.ID, s.consentAudience(ar.Audience), granted); err != nil {
-		s.redirectError(w, r, ar, err)
-		return
-	}
-	s.approve(w, r, ar, client, api, user, sess, granted)
+	s.approve(w, r, ar, client, api, user, sess, tickedScopes(form, offered), true)
 }
 
 // tickedScopes keeps the offered scopes the form ticked, plus openid, which
