@@ -22,7 +22,7 @@ func TestPublicClientConsentNotReused(t *testing.T) {
 		RedirectURIs: []string{"http://127.0.0.1/native/callback"}, GrantTypes: []string{"authorization_code", "refresh_token"}})
 	must(t, err)
 	cfg := &oauth2.Config{ClientID: "native", RedirectURL: "http://127.0.0.1/native/callback",
-		Scopes: []string{"read:balance", "transfer:funds", "offline_access"},
+		Scopes:   []string{"read:balance", "transfer:funds", "offline_access"},
 		Endpoint: oauth2.Endpoint{AuthURL: f.ts.URL + "/authorize", TokenURL: f.ts.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
 	b := f.browser(t)
 	b.login(f, "alice")

@@ -69,11 +69,15 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 	}
 	d := &Decision{API: res.API, RequestedScopes: req.Scopes, AuthTime: s.cfg.Now()}
 	if req.UserID == "" {
-		if res.Grant == nil {
-			return nil, ErrUnauthorizedClient.WithDescription("the client has no grant for this audience")
+		// The very decision Issue makes, client authentication aside.
+		g, ok := s.grants["client_credentials"]
+		if !ok {
+			return nil, ErrUnsupportedGrantType
 		}
-		d.Trigger, d.GrantType, d.Subject = TriggerClientCredentials, "client-credentials", res.Client.ID+"@clients"
-		d.Scopes = Restrict(req.Scopes, res.Grant.Scopes, res.API)
+		tr := &TokenRequest{GrantType: "client_credentials", ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
+		if d, err = s.decide(ctx, g, tr, res, aud, s.cfg.Now()); err != nil {
+			return nil, err
+		}
 	} else {
 		user, err := s.store.Users().Get(ctx, req.UserID)
 		if errors.Is(err, storage.ErrNotFound) {

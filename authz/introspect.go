@@ -39,7 +39,9 @@ type Introspection struct {
 	TokenType string `json:"token_type,omitempty"`
 }
 
-var inactive = &Introspection{}
+// inactive returns a fresh inactive answer: a caller may change what it
+// gets without changing anyone else's.
+func inactive() *Introspection { return &Introspection{} }
 
 // Introspect returns the RFC 7662 view of any token this server issued.
 // Unknown, expired, revoked or foreign tokens are inactive; the error is only
@@ -51,7 +53,7 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	claims, err := s.verifyAny(ctx, raw)
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
-			return inactive, nil
+			return inactive(), nil
 		}
 		return nil, AsError(err)
 	}
@@ -59,14 +61,14 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	// whose clocks differ from ours; the issuer's own answer has no skew to
 	// allow for (RFC 7662 §2.2: an expired token is inactive).
 	if !s.cfg.Now().Before(claims.ExpiresAt) {
-		return inactive, nil
+		return inactive(), nil
 	}
 	revoked, err := s.store.TokenRevoked(ctx, familyOf(claims.JTI), claims.JTI)
 	if err != nil {
 		return nil, AsError(err)
 	}
 	if revoked {
-		return inactive, nil
+		return inactive(), nil
 	}
 	return &Introspection{
 		Active:    true,
@@ -86,11 +88,11 @@ func (s *Server) introspectRefresh(ctx context.Context, family, raw string) (*In
 	rt, err := s.store.GetRefresh(ctx, family, token.Hash(raw))
 	switch {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
-		return inactive, nil
+		return inactive(), nil
 	case err != nil:
 		return nil, AsError(err)
 	case rt.Used:
-		return inactive, nil
+		return inactive(), nil
 	}
 	return &Introspection{
 		Active:    true,
