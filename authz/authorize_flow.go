@@ -201,7 +201,14 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 // first-party client calling an API that allows skipping it, unless the
 // client asked for prompt=consent.
 func skipsConsent(ar *storage.AuthRequest, client *storage.Client, api *storage.API) bool {
-	return !contains(ar.Prompt, "consent") && client.FirstParty && (api == nil || api.AllowSkipConsent)
+	return !contains(ar.Prompt, "consent") && !consentApplies(client, api)
+}
+
+// consentApplies reports whether the user's consent governs what the client
+// gets from the API: always, except for a first-party client of an API that
+// allows skipping consent (or a sign-in without an API).
+func consentApplies(client *storage.Client, api *storage.API) bool {
+	return !client.FirstParty || api != nil && !api.AllowSkipConsent
 }
 
 // approve ends a request with the granted scopes: it takes the pending
