@@ -47,8 +47,9 @@ type Explanation struct {
 	Denied string `json:"denied,omitempty"`
 }
 
-// Explain runs the decision an issuance would make — the client grant or the
-// user's RBAC, then the rule chain — without issuing or storing anything, and
+// Explain runs the decision an issuance would make — for client credentials
+// the grant decision Issue runs (client authentication aside), for a user
+// the user's RBAC; then the rule chain — without issuing or storing anything, and
 // returns the claims that would be minted with a trace of each rule's
 // changes. Consent is assumed given. A rule error is returned as an error,
 // with the explanation so far.

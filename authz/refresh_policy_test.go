@@ -125,3 +125,25 @@ func TestRefreshDecidesAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestRefreshRuleCannotRestoreWithdrawnConsent: on refresh, a rule cannot
+// add back a scope the user no longer consents to.
+func TestRefreshRuleCannotRestoreWithdrawnConsent(t *testing.T) {
+	f, _ := newRulesFixture(t, nil, rule("restore", func(_ context.Context, tx *authz.Transaction) error {
+		if tx.Trigger == authz.TriggerRefresh {
+			_ = tx.AddScope("transfer:funds")
+		}
+		return nil
+	}))
+	ctx := context.Background()
+	scopes := []string{"read:balance", "transfer:funds", "offline_access"}
+	tok := f.exchange(t, "bank-app", "alice", scopes, scopes...)
+	c, err := f.store.Consents().Get(ctx, storage.JoinKey("alice", "bank-app", bankUserAPI))
+	must(t, err)
+	c.Scopes = []string{"read:balance", "offline_access"}
+	must(t, f.store.Consents().Put(ctx, c))
+	status, body := f.refreshOver(t, "bank-app", tok.RefreshToken)
+	if status != 200 || body["scope"] != "read:balance offline_access" {
+		t.Fatalf("%d %v", status, body)
+	}
+}

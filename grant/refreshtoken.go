@@ -68,9 +68,12 @@ func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decis
 	}
 	// Decide again: what the API, the user's permissions and the consent
 	// still allow of the original grant.
-	allowed, err := x.Server.RefreshScopes(ctx, x.Client, d.API, d.User, rt.Scopes)
+	allowed, consented, err := x.Server.RefreshScopes(ctx, x.Client, d.API, d.User, rt.Scopes)
 	if err != nil {
 		return nil, err
+	}
+	if consented {
+		d.ConsentedScopes = append([]string{}, allowed...)
 	}
 	if !offline(x.Client, d.API, allowed) {
 		return nil, authz.ErrInvalidGrant.WithDescription("offline access is no longer granted")
