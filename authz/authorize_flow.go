@@ -154,7 +154,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		s.showConsent(w, r, ar, client, api, user, candidates)
 		return
 	}
-	s.approve(w, r, ar, client, api, user, sess, candidates)
+	s.approve(w, r, ar, client, api, user, sess, candidates, false)
 }
 
 // needsLogin reports whether the user must (re-)authenticate: nobody is
@@ -172,13 +172,19 @@ func (s *Server) needsLogin(ar *storage.AuthRequest, sess *Session) bool {
 
 // needsConsent decides whether the consent page is shown: always with
 // prompt=consent; never for a first-party client of an API that allows
-// skipping it; otherwise unless a stored consent covers every scope.
+// skipping it; always for any other public client, whose identity a
+// redirect URI does not prove (RFC 8252 §8.6: another program on the device
+// can claim the same loopback redirect); otherwise unless a stored consent
+// covers every scope.
 func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, candidates []string) (bool, error) {
 	if contains(ar.Prompt, "consent") {
 		return true, nil
 	}
 	if skipsConsent(ar, client, api) {
 		return false, nil
+	}
+	if client.Public {
+		return true, nil
 	}
 	c, err := s.store.Consents().Get(ctx, storage.JoinKey(user.ID, client.ID, s.consentAudience(ar.Audience)))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -199,13 +205,23 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 // first-party client calling an API that allows skipping it, unless the
 // client asked for prompt=consent.
 func skipsConsent(ar *storage.AuthRequest, client *storage.Client, api *storage.API) bool {
-	return !contains(ar.Prompt, "consent") && client.FirstParty && (api == nil || api.AllowSkipConsent)
+	return !contains(ar.Prompt, "consent") && !consentApplies(client, api)
+}
+
+// consentApplies reports whether the user's consent governs what the client
+// gets from the API: always, except for a first-party client of an API that
+// allows skipping consent (or a sign-in without an API).
+func consentApplies(client *storage.Client, api *storage.API) bool {
+	return !client.FirstParty || api != nil && !api.AllowSkipConsent
 }
 
 // approve ends a request with the granted scopes: it takes the pending
 // request (once: a second completion finds nothing), stores a single-use
 // code bound to the client, redirect URI and PKCE challenge, and redirects.
-func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, sess *Session, scopes []string) {
+// When consented is set the scopes were just allowed on the consent page:
+// they are recorded as the user's consent only once the rules have passed
+// and the request was taken, so a refused authorization stores nothing.
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, sess *Session, scopes []string, consented bool) {
 	ctx := r.Context()
 	d := &Decision{Trigger: TriggerLogin, GrantType: loginGrantType(ar.ResponseType), Subject: user.ID, User: user, API: api, RequestedScopes: ar.Scopes,
 		Scopes: scopes, AuthTime: sess.AuthTime, Nonce: ar.Nonce}
@@ -225,6 +241,12 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		}
 		s.redirectError(w, r, ar, err)
 		return
+	}
+	if consented {
+		if err := s.recordConsent(r, user.ID, client.ID, s.consentAudience(ar.Audience), scopes); err != nil {
+			s.redirectError(w, r, ar, err)
+			return
+		}
 	}
 	now := s.cfg.Now()
 	if implicit(ar.ResponseType) {

@@ -162,12 +162,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, ar, err)
 		return
 	}
-	granted := tickedScopes(form, offered)
-	if err := s.recordConsent(r, user.ID, client.ID, s.consentAudience(ar.Audience), granted); err != nil {
-		s.redirectError(w, r, ar, err)
-		return
-	}
-	s.approve(w, r, ar, client, api, user, sess, granted)
+	s.approve(w, r, ar, client, api, user, sess, tickedScopes(form, offered), true)
 }
 
 // tickedScopes keeps the offered scopes the form ticked, plus openid, which
@@ -216,9 +211,26 @@ func (s *Server) Consents(ctx context.Context, userID string) ([]*storage.Consen
 	return s.store.Consents().List(ctx, storage.JoinKey(userID, ""))
 }
 
-// RevokeConsent withdraws a user's consent to a client for an API: the next
-// authorization asks again. Tokens already issued stay valid until they
-// expire or are revoked.
+// RevokeConsent withdraws a user's consent to a client for an API (the
+// userinfo endpoint's URL, as Consents lists it, for a sign-in without an
+// API): the next authorization asks again, and the grant's token families
+// are revoked, so its refresh tokens fail with invalid_grant and its access
+// tokens stop at Authorize and introspection. The families are revoked even
+// when no consent is stored (the error is then storage.ErrNotFound), so a
+// call that failed half-way can be repeated.
 func (s *Server) RevokeConsent(ctx context.Context, userID, clientID, audience string) error {
-	return s.store.Consents().Delete(ctx, storage.JoinKey(userID, clientID, audience))
+	err := s.store.Consents().Delete(ctx, storage.JoinKey(userID, clientID, audience))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	familyAudience := audience
+	if audience == s.consentAudience("") {
+		familyAudience = ""
+	}
+	if rerr := s.revokeFamilies(ctx, userID, func(f *storage.Family) bool {
+		return f.ClientID == clientID && f.Audience == familyAudience
+	}); rerr != nil {
+		return rerr
+	}
+	return err
 }

@@ -47,8 +47,9 @@ type Explanation struct {
 	Denied string `json:"denied,omitempty"`
 }
 
-// Explain runs the decision an issuance would make — the client grant or the
-// user's RBAC, then the rule chain — without issuing or storing anything, and
+// Explain runs the decision an issuance would make — for client credentials
+// the grant decision Issue runs (client authentication aside), for a user
+// the user's RBAC; then the rule chain — without issuing or storing anything, and
 // returns the claims that would be minted with a trace of each rule's
 // changes. Consent is assumed given. A rule error is returned as an error,
 // with the explanation so far.
@@ -69,11 +70,15 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 	}
 	d := &Decision{API: res.API, RequestedScopes: req.Scopes, AuthTime: s.cfg.Now()}
 	if req.UserID == "" {
-		if res.Grant == nil {
-			return nil, ErrUnauthorizedClient.WithDescription("the client has no grant for this audience")
+		// The very decision Issue makes, client authentication aside.
+		g, ok := s.grants["client_credentials"]
+		if !ok {
+			return nil, ErrUnsupportedGrantType
 		}
-		d.Trigger, d.GrantType, d.Subject = TriggerClientCredentials, "client-credentials", storage.MachineSubject(res.Client.ID)
-		d.Scopes = Restrict(req.Scopes, res.Grant.Scopes, res.API)
+		tr := &TokenRequest{GrantType: "client_credentials", ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
+		if d, err = s.decide(ctx, g, tr, res, aud, s.cfg.Now()); err != nil {
+			return nil, err
+		}
 	} else {
 		user, err := s.store.Users().Get(ctx, req.UserID)
 		if errors.Is(err, storage.ErrNotFound) {

@@ -80,7 +80,7 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, ErrInvalidRequest.WithDescription("token is required"))
 		return
 	}
-	in, err := s.Introspect(r.Context(), tok)
+	in, err := s.introspectFor(r.Context(), c, tok)
 	if err != nil {
 		s.writeError(w, err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, ErrInvalidRequest.WithDescription("token is required"))
 		return
 	}
-	if err := s.Revoke(r.Context(), c.ID, tok); err != nil {
+	if err := s.revokeFor(r.Context(), c, tok); err != nil {
 		s.writeError(w, err)
 		return
 	}

@@ -39,7 +39,9 @@ type Introspection struct {
 	TokenType string `json:"token_type,omitempty"`
 }
 
-var inactive = &Introspection{}
+// inactive returns a fresh inactive answer: a caller may change what it
+// gets without changing anyone else's.
+func inactive() *Introspection { return &Introspection{} }
 
 // Introspect returns the RFC 7662 view of any token this server issued.
 // Unknown, expired, revoked or foreign tokens are inactive; the error is only
@@ -51,7 +53,7 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	claims, err := s.verifyAny(ctx, raw)
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
-			return inactive, nil
+			return inactive(), nil
 		}
 		return nil, AsError(err)
 	}
@@ -59,14 +61,14 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	// whose clocks differ from ours; the issuer's own answer has no skew to
 	// allow for (RFC 7662 §2.2: an expired token is inactive).
 	if !s.cfg.Now().Before(claims.ExpiresAt) {
-		return inactive, nil
+		return inactive(), nil
 	}
 	revoked, err := s.store.TokenRevoked(ctx, familyOf(claims.JTI), claims.JTI)
 	if err != nil {
 		return nil, AsError(err)
 	}
 	if revoked {
-		return inactive, nil
+		return inactive(), nil
 	}
 	return &Introspection{
 		Active:    true,
@@ -82,15 +84,45 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	}, nil
 }
 
+// introspectFor is the introspection endpoint's answer to the
+// authenticated client c: the token's own client learns about it, and so
+// does a resource server of the token's audience (Client.IntrospectAudiences)
+// for an access token; every other client is told {"active":false}, as for
+// an unknown token (RFC 7662 §4: the server decides which tokens a caller
+// may learn about). Refresh tokens are described to their own client only.
+func (s *Server) introspectFor(ctx context.Context, c *storage.Client, raw string) (*Introspection, error) {
+	in, err := s.Introspect(ctx, raw)
+	if err != nil || !in.Active || mayIntrospect(c, in) {
+		return in, err
+	}
+	return inactive(), nil
+}
+
+// mayIntrospect reports whether c may read the active token in.
+func mayIntrospect(c *storage.Client, in *Introspection) bool {
+	if in.ClientID == c.ID {
+		return true
+	}
+	if in.TokenType != "Bearer" {
+		return false
+	}
+	for _, aud := range in.Audience {
+		if contains(c.IntrospectAudiences, aud) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) introspectRefresh(ctx context.Context, family, raw string) (*Introspection, error) {
 	rt, err := s.store.GetRefresh(ctx, family, token.Hash(raw))
 	switch {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
-		return inactive, nil
+		return inactive(), nil
 	case err != nil:
 		return nil, AsError(err)
 	case rt.Used:
-		return inactive, nil
+		return inactive(), nil
 	}
 	return &Introspection{
 		Active:    true,
@@ -169,6 +201,19 @@ func refreshFamily(raw string) (string, bool) {
 
 // errForeignToken refuses revoking another client's token (RFC 7009 §2.1).
 var errForeignToken = ErrUnauthorizedClient.WithDescription("the token was not issued to this client")
+
+// revokeFor is the revocation endpoint's Revoke for the authenticated client
+// c. A public client proves no identity (anyone may send its client_id), so
+// another client's token is answered like an unknown one, success with
+// nothing done: the endpoint is no validity oracle. An authenticated
+// confidential client still gets unauthorized_client (RFC 7009 §2.1, §2.2).
+func (s *Server) revokeFor(ctx context.Context, c *storage.Client, raw string) error {
+	err := s.Revoke(ctx, c.ID, raw)
+	if c.Public && err == error(errForeignToken) {
+		return nil
+	}
+	return err
+}
 
 // Revoke revokes a token issued to clientID (RFC 7009 §2.1): an access
 // token's jti is recorded until the token expires; a refresh token revokes

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
@@ -110,14 +111,8 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	if err := authenticateClient(res.Client, req); err != nil {
 		return nil, err
 	}
-	if !contains(res.Client.GrantTypes, req.GrantType) {
-		return nil, ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
-	}
 	now := s.cfg.Now()
-	d, err := g.Decide(ctx, &Exchange{
-		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant,
-		Audience: aud, Now: now, Server: s,
-	})
+	d, err := s.decide(ctx, g, req, res, aud, now)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +123,19 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 		}
 	}
 	return s.mint(ctx, res.Client, d, now)
+}
+
+// decide is the grant decision of a token request from an authenticated
+// client, shared by Issue and Explain: the client must be allowed the grant
+// type, then the grant decides.
+func (s *Server) decide(ctx context.Context, g Grant, req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (*Decision, error) {
+	if !contains(res.Client.GrantTypes, req.GrantType) {
+		return nil, ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
+	}
+	return g.Decide(ctx, &Exchange{
+		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant,
+		Audience: aud, Now: now, Server: s,
+	})
 }
 
 // unknownClientHash is compared against when the client does not exist.

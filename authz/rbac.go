@@ -91,3 +91,37 @@ func (s *Server) userScopes(ctx context.Context, c *storage.Client, api *storage
 	}
 	return granted, perms, nil
 }
+
+// RefreshScopes decides again, at a refresh, what is left of a user's grant
+// to the client (RFC 9700 §4.14: a refresh token is no more than the grant
+// behind it). Of scopes (the refresh token's), it keeps what userScopes
+// would offer now (the API still defines the scope, the user still holds it
+// under EnforceRBAC, offline_access is still allowed) and, where consent
+// applies, what the user's stored consent still covers; consented reports
+// that it applies, so that rules may not add a scope outside the result
+// (Decision.ConsentedScopes). Without a stored consent where one applies
+// (RevokeConsent) it fails with invalid_grant.
+func (s *Server) RefreshScopes(ctx context.Context, c *storage.Client, api *storage.API, user *storage.User, scopes []string) (kept []string, consented bool, err error) {
+	kept, _, err = s.userScopes(ctx, c, api, user, scopes)
+	if err != nil || !consentApplies(c, api) {
+		return kept, false, err
+	}
+	aud := ""
+	if api != nil {
+		aud = api.Identifier
+	}
+	consent, err := s.store.Consents().Get(ctx, storage.JoinKey(user.ID, c.ID, s.consentAudience(aud)))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, ErrInvalidGrant.WithDescription("the user withdrew consent to this client")
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]string, 0, len(kept))
+	for _, sc := range kept {
+		if sc == ScopeOpenID || contains(consent.Scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, true, nil
+}

@@ -13,7 +13,10 @@ import (
 // RefreshToken is the refresh token grant (RFC 6749 §6). Refresh tokens are
 // rotated on every use; a rotated token used again revokes its whole family
 // (RFC 9700 §4.14.2). A token is bound to its client; the scope may be
-// narrowed, never widened.
+// narrowed, never widened. Every refresh decides again (Server.RefreshScopes):
+// scopes the API no longer defines, the user no longer holds or no longer
+// consents to are dropped; a deleted user or API, a withdrawn consent or
+// offline access no longer allowed is invalid_grant.
 type RefreshToken struct{}
 
 // GrantType implements authz.Grant.
@@ -47,14 +50,10 @@ func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decis
 		}
 		return nil, authz.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
 	}
-	scopes := rt.Scopes
-	if x.Request.Scopes != nil {
-		for _, s := range x.Request.Scopes {
-			if !contains(rt.Scopes, s) {
-				return nil, authz.ErrInvalidScope.WithDescription("scope " + s + " was not granted originally")
-			}
+	for _, s := range x.Request.Scopes {
+		if !contains(rt.Scopes, s) {
+			return nil, authz.ErrInvalidScope.WithDescription("scope " + s + " was not granted originally")
 		}
-		scopes = x.Request.Scopes
 	}
 	fam, err := store.GetFamily(ctx, family)
 	if err != nil {
@@ -67,16 +66,40 @@ func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decis
 	if err != nil {
 		return nil, err
 	}
+	// Decide again: what the API, the user's permissions and the consent
+	// still allow of the original grant.
+	allowed, consented, err := x.Server.RefreshScopes(ctx, x.Client, d.API, d.User, rt.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	if consented {
+		d.ConsentedScopes = append([]string{}, allowed...)
+	}
+	if !offline(x.Client, d.API, allowed) {
+		return nil, authz.ErrInvalidGrant.WithDescription("offline access is no longer granted")
+	}
+	scopes := allowed
+	if x.Request.Scopes != nil {
+		scopes = make([]string, 0, len(x.Request.Scopes))
+		for _, s := range x.Request.Scopes {
+			if contains(allowed, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
 	d.Trigger = authz.TriggerRefresh
 	d.GrantType = "refresh_token"
+	// Without a scope parameter the request is for the original grant, so
+	// the response names the scope when what is left differs from it
+	// (RFC 6749 §5.1).
 	d.RequestedScopes = x.Request.Scopes
 	if d.RequestedScopes == nil {
-		d.RequestedScopes = scopes
+		d.RequestedScopes = append([]string{}, rt.Scopes...)
 	}
 	d.Scopes = scopes
-	// Narrowing applies to the access token only: the new refresh token
-	// keeps the scope of the one it replaces (RFC 6749 §6).
-	d.RefreshScopes = append([]string{}, rt.Scopes...)
+	// Narrowing by the request applies to the access token only: the new
+	// refresh token keeps what is left of the one it replaces (RFC 6749 §6).
+	d.RefreshScopes = append([]string{}, allowed...)
 	d.Family = family
 	d.FamilyExpiresAt = fam.ExpiresAt
 	d.AuthTime = fam.AuthTime

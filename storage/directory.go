@@ -101,6 +101,10 @@ type Client struct {
 	AuthMethod string `json:"token_endpoint_auth_method,omitempty" bson:"token_endpoint_auth_method,omitempty"`
 	// IDTokenSigningAlg is the JWS algorithm of ID tokens; empty means RS256.
 	IDTokenSigningAlg string `json:"id_token_signed_response_alg,omitempty" bson:"id_token_signed_response_alg,omitempty"`
+	// IntrospectAudiences are the APIs this client serves as a resource
+	// server: it may introspect (RFC 7662 §4) access tokens issued for them
+	// to any client. Otherwise a client learns only about its own tokens.
+	IntrospectAudiences []string `json:"introspect_audiences,omitempty" bson:"introspect_audiences,omitempty"`
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time `json:"created_at,omitempty" bson:"created_at,omitempty"`
 }

@@ -101,6 +101,12 @@ type Families interface {
 	// ErrRevoked and TokenRevoked reports the family revoked. It never
 	// returns ErrNotFound.
 	RevokeFamily(ctx context.Context, id string) error
+	// ListFamilies returns the live families of the subject, revoked or not,
+	// in no particular order, so that a grant can be withdrawn from a user
+	// (consent revoked, user deleted). Every family CreateFamily stored is
+	// listed until it expires; a family CreateFamily refused is not listed,
+	// or is listed revoked.
+	ListFamilies(ctx context.Context, subject string) ([]*Family, error)
 }
 
 // Revocations keeps revoked access tokens.

@@ -57,6 +57,7 @@ func cloneClient(a *storage.Client) *storage.Client {
 	c.RedirectURIs = cloneStrings(a.RedirectURIs)
 	c.GrantTypes = cloneStrings(a.GrantTypes)
 	c.ResponseTypes = cloneStrings(a.ResponseTypes)
+	c.IntrospectAudiences = cloneStrings(a.IntrospectAudiences)
 	return &c
 }
 

@@ -26,6 +26,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 			return false, mapErr(err)
 		}
 	}
+	if err := s.ensureFamilySubjectIndex(ctx); err != nil {
+		return false, err
+	}
 	ttl = true
 	for _, c := range s.shortLived() {
 		_, err := c.Indexes().CreateOne(ctx, mongodriver.IndexModel{

@@ -177,6 +177,9 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 			return err
 		}
 	}
+	if err := s.indexFamily(ctx, f); err != nil {
+		return err
+	}
 	n, err := createFamily.Run(ctx, s.rdb, []string{s.famKey(f.ID), tokenKey}, fv, pxat(f.ExpiresAt), tv, texp, s.nowArg()).Int()
 	if err != nil {
 		return unavailable(err)
