@@ -45,7 +45,9 @@ type refuseAll struct{}
 
 func (refuseAll) GrantType() string { return "client_credentials" }
 
-func (refuseAll) Decide(context.Context, *Exchange) (*Decision, error) { return nil, ErrUnauthorizedClient }
+func (refuseAll) Decide(context.Context, *Exchange) (*Decision, error) {
+	return nil, ErrUnauthorizedClient
+}
 
 func newReviseServer(t *testing.T, store storage.Store) *Server {
 	t.Helper()
