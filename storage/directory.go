@@ -73,6 +73,7 @@ type Scope struct {
 // API is a resource server. Its Identifier is the "aud" of the access tokens
 // issued for it (RFC 9068 §3, RFC 8707).
 type API struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// Identifier is the API's unique id and the "aud" of its tokens.
@@ -112,6 +113,7 @@ func (a *API) HasScope(name string) bool {
 
 // Client is a registered application (RFC 6749 §2, RFC 7591 metadata names).
 type Client struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// ID is the client_id.
@@ -146,6 +148,7 @@ func (c *Client) Key() string { return c.ID }
 // ClientGrant authorizes a client to receive scopes of an API without a user
 // (client credentials).
 type ClientGrant struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// ClientID is the machine client.
@@ -178,6 +181,7 @@ type Address struct {
 // User is a person known to the issuer. scopekit never stores passwords: the
 // host application authenticates users (see authz.Login).
 type User struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// ID is the user id, the "sub" of the user's tokens.
@@ -243,6 +247,7 @@ type Permission struct {
 
 // Role is a named set of permissions.
 type Role struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// ID is the role id.
@@ -261,6 +266,7 @@ func (r *Role) Key() string { return r.ID }
 // Group is a set of users that share roles. Membership is recorded on the
 // user (User.Groups).
 type Group struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// ID is the group id.
@@ -278,6 +284,7 @@ func (g *Group) Key() string { return g.ID }
 
 // Consent records the scopes a user granted a client for an API.
 type Consent struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// UserID is the user who consented.
@@ -298,6 +305,7 @@ func (c *Consent) Key() string { return JoinKey(c.UserID, c.ClientID, c.Audience
 
 // SigningKey is a private signing key of the issuer, serialised as a JWK.
 type SigningKey struct {
+	// Revisioned is the stored revision (optimistic concurrency).
 	Revisioned `bson:",inline"`
 
 	// ID is the key id, the "kid" of the JWS header.
