@@ -43,18 +43,22 @@ func (s *Server) CreateClient(ctx context.Context, c *storage.Client) (secret st
 }
 
 // RotateClientSecret replaces a confidential client's secret and returns the
-// new one; the old one stops working at once.
+// new one; the old one stops working at once. The secret is set on the
+// client as stored at the time of the write (a compare-and-swap on its
+// revision), so a concurrent change of the client is kept, and a concurrent
+// write of a copy read before the rotation fails with storage.ErrConflict
+// instead of restoring the old secret.
 func (s *Server) RotateClientSecret(ctx context.Context, clientID string) (string, error) {
-	c, err := s.store.Clients().Get(ctx, clientID)
+	var secret string
+	err := revise(ctx, s.store.Clients(), clientID, nil, func(c *storage.Client) error {
+		if c.Public {
+			return fmt.Errorf("authz: client %q is public and has no secret", clientID)
+		}
+		secret = token.NewSecret()
+		c.SecretHash = token.SecretHash(secret)
+		return nil
+	})
 	if err != nil {
-		return "", err
-	}
-	if c.Public {
-		return "", fmt.Errorf("authz: client %q is public and has no secret", clientID)
-	}
-	secret := token.NewSecret()
-	c.SecretHash = token.SecretHash(secret)
-	if err := s.store.Clients().Update(ctx, c); err != nil {
 		return "", err
 	}
 	return secret, nil

@@ -179,22 +179,23 @@ func tickedScopes(form url.Values, offered []string) []string {
 }
 
 // recordConsent adds the scopes to the user's stored consent for the client
-// and audience.
+// and audience. The scopes are merged into the consent as stored at the
+// time of the write, so concurrent consents for other scopes all survive.
 func (s *Server) recordConsent(r *http.Request, userID, clientID, audience string, scopes []string) error {
-	ctx := r.Context()
-	c, err := s.store.Consents().Get(ctx, storage.JoinKey(userID, clientID, audience))
-	if errors.Is(err, storage.ErrNotFound) {
-		c = &storage.Consent{UserID: userID, ClientID: clientID, Audience: audience}
-	} else if err != nil {
-		return err
-	}
-	for _, sc := range scopes {
-		if sc != ScopeOpenID && !contains(c.Scopes, sc) {
-			c.Scopes = append(c.Scopes, sc)
-		}
-	}
-	c.GrantedAt = s.cfg.Now().UTC()
-	return s.store.Consents().Put(ctx, c)
+	now := s.cfg.Now().UTC()
+	return revise(r.Context(), s.store.Consents(), storage.JoinKey(userID, clientID, audience),
+		func() *storage.Consent {
+			return &storage.Consent{UserID: userID, ClientID: clientID, Audience: audience}
+		},
+		func(c *storage.Consent) error {
+			for _, sc := range scopes {
+				if sc != ScopeOpenID && !contains(c.Scopes, sc) {
+					c.Scopes = append(c.Scopes, sc)
+				}
+			}
+			c.GrantedAt = now
+			return nil
+		})
 }
 
 // consentAudience is the audience a consent is recorded for: the API, or

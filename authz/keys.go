@@ -134,12 +134,12 @@ func (s *Server) RotateKey(ctx context.Context, alg string) (kid string, err err
 
 // RetireKey stops signing with the key; it stays published for verification.
 func (s *Server) RetireKey(ctx context.Context, kid string) error {
-	rec, err := s.store.Keys().Get(ctx, kid)
+	now := s.cfg.Now().UTC()
+	err := revise(ctx, s.store.Keys(), kid, nil, func(rec *storage.SigningKey) error {
+		rec.RetiredAt = now
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	rec.RetiredAt = s.cfg.Now().UTC()
-	if err := s.store.Keys().Update(ctx, rec); err != nil {
 		return err
 	}
 	s.keys.set.Retire(kid)

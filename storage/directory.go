@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
 
 // Record is implemented by every long-lived record: its Key is unique within
 // a tenant and collection. Composite keys join their parts with KeySep so that
@@ -9,7 +12,35 @@ import "time"
 type Record interface {
 	// Key is the record's unique key within its tenant and collection.
 	Key() string
+	// Rev is the record's revision (see Revisioned).
+	Rev() int64
+	// SetRev sets the record's revision; drivers call it on every write.
+	SetRev(rev int64)
 }
+
+// Revisioned carries the revision of a long-lived record, for optimistic
+// concurrency (compare-and-swap updates). Create gives a record its first
+// revision and every Update a new one, written back into the caller's
+// record; Update succeeds only while the record's Revision is the stored
+// one, and fails with ErrConflict when another write came first. A revision
+// is an opaque number in [1, 2^53), drawn at random (NewRevision), so that a
+// key deleted and created again does not repeat a revision a stale copy
+// could hold. Zero means never stored (or stored before records had
+// revisions, which Update treats as revision zero).
+type Revisioned struct {
+	// Revision is the stored revision the record was read at.
+	Revision int64 `json:"revision" bson:"revision"`
+}
+
+// Rev implements Record.
+func (r *Revisioned) Rev() int64 { return r.Revision }
+
+// SetRev implements Record.
+func (r *Revisioned) SetRev(rev int64) { r.Revision = rev }
+
+// NewRevision returns a fresh revision for a write: random in [1, 2^53), so
+// that it is exact as a JSON number and in the Lua of a Redis script.
+func NewRevision() int64 { return rand.Int64N(1<<53-1) + 1 }
 
 // KeySep separates the parts of a composite key. It cannot occur in a client
 // id, user id or API identifier accepted by the issuer.
@@ -42,6 +73,9 @@ type Scope struct {
 // API is a resource server. Its Identifier is the "aud" of the access tokens
 // issued for it (RFC 9068 §3, RFC 8707).
 type API struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// Identifier is the API's unique id and the "aud" of its tokens.
 	Identifier string `json:"identifier" bson:"identifier"`
 	// Name is shown on consent pages and in management.
@@ -79,6 +113,9 @@ func (a *API) HasScope(name string) bool {
 
 // Client is a registered application (RFC 6749 §2, RFC 7591 metadata names).
 type Client struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// ID is the client_id.
 	ID string `json:"client_id" bson:"client_id"`
 	// Name is shown on consent pages.
@@ -115,6 +152,9 @@ func (c *Client) Key() string { return c.ID }
 // ClientGrant authorizes a client to receive scopes of an API without a user
 // (client credentials).
 type ClientGrant struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// ClientID is the machine client.
 	ClientID string `json:"client_id" bson:"client_id"`
 	// Audience is the API's Identifier.
@@ -145,6 +185,9 @@ type Address struct {
 // User is a person known to the issuer. scopekit never stores passwords: the
 // host application authenticates users (see authz.Login).
 type User struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// ID is the user id, the "sub" of the user's tokens.
 	ID string `json:"user_id" bson:"user_id"`
 	// Name is the full name (OIDC standard claims follow, OIDC Core §5.1).
@@ -208,6 +251,9 @@ type Permission struct {
 
 // Role is a named set of permissions.
 type Role struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// ID is the role id.
 	ID string `json:"id" bson:"id"`
 	// Name is the role's display name.
@@ -224,6 +270,9 @@ func (r *Role) Key() string { return r.ID }
 // Group is a set of users that share roles. Membership is recorded on the
 // user (User.Groups).
 type Group struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// ID is the group id.
 	ID string `json:"id" bson:"id"`
 	// Name is the group's display name.
@@ -239,6 +288,9 @@ func (g *Group) Key() string { return g.ID }
 
 // Consent records the scopes a user granted a client for an API.
 type Consent struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// UserID is the user who consented.
 	UserID string `json:"user_id" bson:"user_id"`
 	// ClientID is the client consented to.
@@ -257,6 +309,9 @@ func (c *Consent) Key() string { return JoinKey(c.UserID, c.ClientID, c.Audience
 
 // SigningKey is a private signing key of the issuer, serialised as a JWK.
 type SigningKey struct {
+	// Revisioned is the stored revision (optimistic concurrency).
+	Revisioned `bson:",inline"`
+
 	// ID is the key id, the "kid" of the JWS header.
 	ID string `json:"kid" bson:"kid"`
 	// Alg is the key's JWS algorithm (RS256, PS256, ES256, EdDSA).

@@ -12,6 +12,9 @@
 //   - Operations that must be atomic are single methods (ConsumeCode,
 //     RotateRefresh, RevokeFamily, TakeAuthRequest), never a read followed by
 //     a write.
+//   - Long-lived records carry a revision (Revisioned): Update is a
+//     compare-and-swap on it, and a stale revision is ErrConflict with
+//     nothing written.
 //   - A driver never returns an expired record, even when the backend has not
 //     evicted it yet.
 //   - Every record lives in a tenant. Store.Tenant returns a view of the same

@@ -25,6 +25,9 @@ var (
 	// which kind of record, never the backend's own message. Callers map it
 	// to 500.
 	ErrCorrupt = errors.New("storage: corrupt record")
+	// ErrConflict means an Update named a revision that is no longer the
+	// stored one: another write came first, and nothing was written.
+	ErrConflict = errors.New("storage: revision conflict")
 	// ErrInvalid means the record given to a write is malformed (empty key,
 	// missing expiry on a short-lived record).
 	ErrInvalid = errors.New("storage: invalid record")

@@ -7,19 +7,28 @@ import (
 
 // Collection stores one kind of long-lived record by its Key. Records are
 // copied in and out: a caller never shares memory with the store.
+//
+// Writes are optimistic (see Revisioned): a caller reads a record, changes
+// it and updates it naming the revision it read, and retries from a fresh
+// read (or gives up) on ErrConflict. There is no blind create-or-replace: it
+// would undo a concurrent write. Delete is unconditional: a deleted record
+// cannot be restored by a stale copy, whose Update fails with ErrNotFound.
 type Collection[T any] interface {
-	// Create stores a new record; ErrDuplicate if its key exists.
+	// Create stores a new record with a first revision, set in rec;
+	// ErrDuplicate if its key exists.
 	Create(ctx context.Context, rec *T) error
-	// Get returns the record with the key; ErrNotFound if none.
+	// Get returns the record with the key, with its stored revision;
+	// ErrNotFound if none.
 	Get(ctx context.Context, key string) (*T, error)
-	// Put creates or replaces the record.
-	Put(ctx context.Context, rec *T) error
-	// Update replaces an existing record; ErrNotFound if none.
+	// Update replaces an existing record if rec's revision is the stored
+	// one, and sets rec's revision to the new one. ErrNotFound if none;
+	// ErrConflict if the stored revision differs (nothing is written). Of
+	// concurrent updates of one revision exactly one succeeds.
 	Update(ctx context.Context, rec *T) error
-	// Delete removes the record; ErrNotFound if none.
+	// Delete removes the record, whatever its revision; ErrNotFound if none.
 	Delete(ctx context.Context, key string) error
 	// List returns the records whose key starts with prefix ("" for all),
-	// ordered by key.
+	// ordered by key, with their revisions.
 	List(ctx context.Context, prefix string) ([]*T, error)
 }
 

@@ -32,28 +32,34 @@ func (c collection[T, PT]) Create(ctx context.Context, rec *T) error {
 		if _, ok := m[k]; ok {
 			return storage.ErrDuplicate
 		}
-		m[k] = c.clone(rec)
+		c.store(m, k, rec)
 		return nil
 	})
 }
 
-// Put implements storage.Collection.
-func (c collection[T, PT]) Put(ctx context.Context, rec *T) error {
-	return c.write(ctx, rec, func(m map[string]*T, k string) error {
-		m[k] = c.clone(rec)
-		return nil
-	})
-}
-
-// Update implements storage.Collection.
+// Update implements storage.Collection: the revision is compared and the
+// record replaced under the write lock.
 func (c collection[T, PT]) Update(ctx context.Context, rec *T) error {
 	return c.write(ctx, rec, func(m map[string]*T, k string) error {
-		if _, ok := m[k]; !ok {
+		cur, ok := m[k]
+		if !ok {
 			return storage.ErrNotFound
 		}
-		m[k] = c.clone(rec)
+		if PT(cur).Rev() != PT(rec).Rev() {
+			return storage.ErrConflict
+		}
+		c.store(m, k, rec)
 		return nil
 	})
+}
+
+// store saves a copy of rec under a new revision and gives rec that
+// revision. The caller holds the write lock.
+func (c collection[T, PT]) store(m map[string]*T, k string, rec *T) {
+	v := c.clone(rec)
+	PT(v).SetRev(storage.NewRevision())
+	m[k] = v
+	PT(rec).SetRev(PT(v).Rev())
 }
 
 func (c collection[T, PT]) write(ctx context.Context, rec *T, f func(map[string]*T, string) error) error {

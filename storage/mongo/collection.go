@@ -37,64 +37,54 @@ func (c collection[T, PT]) doc(rec *T) (*doc[T], error) {
 	return &doc[T]{ID: c.s.id(key), Tenant: c.s.tenant, Rec: *rec}, nil
 }
 
-// Create implements storage.Collection: InsertOne.
+// Create implements storage.Collection: InsertOne at a first revision.
 func (c collection[T, PT]) Create(ctx context.Context, rec *T) error {
 	d, err := c.doc(rec)
 	if err != nil {
 		return err
 	}
+	rev := storage.NewRevision()
+	PT(&d.Rec).SetRev(rev)
 	ctx, cancel, err := c.s.ctx(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	_, err = c.c.InsertOne(ctx, d)
-	return mapErr(err)
-}
-
-// Put implements storage.Collection: ReplaceOne with upsert.
-func (c collection[T, PT]) Put(ctx context.Context, rec *T) error {
-	return c.replace(ctx, rec, true)
-}
-
-// Update implements storage.Collection: ReplaceOne, checking the match.
-func (c collection[T, PT]) Update(ctx context.Context, rec *T) error {
-	return c.replace(ctx, rec, false)
-}
-
-func (c collection[T, PT]) replace(ctx context.Context, rec *T, upsert bool) error {
-	d, err := c.doc(rec)
-	if err != nil {
-		return err
-	}
-	ctx, cancel, err := c.s.ctx(ctx)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	res, err := c.c.ReplaceOne(ctx, bson.M{"_id": d.ID}, d, options.Replace().SetUpsert(upsert))
-	if err != nil {
+	if _, err := c.c.InsertOne(ctx, d); err != nil {
 		return mapErr(err)
 	}
-	if res.MatchedCount == 0 && res.UpsertedCount == 0 {
-		return storage.ErrNotFound
-	}
+	PT(rec).SetRev(rev)
 	return nil
 }
 
-// Get implements storage.Collection: FindOne.
+// Update implements storage.Collection: a claim on the stored revision
+// decides (see revision.go).
+func (c collection[T, PT]) Update(ctx context.Context, rec *T) error {
+	ctx, cancel, err := c.s.ctx(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	return c.update(ctx, rec)
+}
+
+// Get implements storage.Collection: the document and the claims of its
+// updates, read together; a document found behind its claims is brought
+// forward.
 func (c collection[T, PT]) Get(ctx context.Context, key string) (*T, error) {
 	ctx, cancel, err := c.s.ctx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
-	var d doc[T]
-	if err := c.s.findOne(ctx, c.c, bson.M{"_id": c.s.id(key)}, &d); err != nil {
+	rec, docRev, passed, err := c.current(ctx, key)
+	if err != nil {
 		return nil, err
 	}
-	fix(&d.Rec)
-	return &d.Rec, nil
+	if len(passed) > 0 {
+		c.settle(ctx, docRev, rec, passed)
+	}
+	return rec, nil
 }
 
 // Delete implements storage.Collection: DeleteOne, checking the count.
@@ -111,17 +101,42 @@ func (c collection[T, PT]) Delete(ctx context.Context, key string) error {
 	if res.DeletedCount == 0 {
 		return storage.ErrNotFound
 	}
+	c.forgetClaims(ctx, key)
 	return nil
 }
 
 // List implements storage.Collection: an anchored prefix match on the id,
-// which the _id index serves, sorted by id.
+// which the _id index serves, sorted by id, and the claims of the records'
+// updates, read concurrently.
 func (c collection[T, PT]) List(ctx context.Context, prefix string) ([]*T, error) {
 	ctx, cancel, err := c.s.ctx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
+	var claims map[string]map[int64]*revClaim[T]
+	var cerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		claims, cerr = c.claimsOf(ctx, prefix)
+	}()
+	out, err := c.list(ctx, prefix)
+	<-done
+	if err != nil {
+		return nil, err
+	}
+	if cerr != nil {
+		return nil, cerr
+	}
+	for i, rec := range out {
+		out[i], _ = follow[T, PT](rec, claims[PT(rec).Key()])
+	}
+	return out, nil
+}
+
+// list reads the documents of the records whose key starts with prefix.
+func (c collection[T, PT]) list(ctx context.Context, prefix string) ([]*T, error) {
 	filter := bson.M{"_id": bson.M{"$regex": "^" + regexp.QuoteMeta(c.s.id(prefix))}, "tenant": c.s.tenant}
 	cur, err := c.c.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -19,43 +20,66 @@ type collection[T any, PT interface {
 	kind string
 }
 
-func (c collection[T, PT]) write(ctx context.Context, rec *T, mode string, fail error) error {
+// encodeNew serialises a copy of rec at a new revision; it returns the
+// record's key, the JSON and the revision.
+func (c collection[T, PT]) encodeNew(ctx context.Context, rec *T) (key, v string, rev int64, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", "", 0, err
 	}
-	key := PT(rec).Key()
+	key = PT(rec).Key()
 	if !storage.ValidKey(key) {
-		return storage.ErrInvalid
+		return "", "", 0, storage.ErrInvalid
 	}
-	v, err := encode(rec)
+	next := *rec
+	rev = storage.NewRevision()
+	PT(&next).SetRev(rev)
+	v, err = encode(&next)
+	return key, v, rev, err
+}
+
+// Create implements storage.Collection. One round trip.
+func (c collection[T, PT]) Create(ctx context.Context, rec *T) error {
+	key, v, rev, err := c.encodeNew(ctx, rec)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
-	n, err := writeRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, v, key, mode).Int()
+	n, err := createRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, v, key).Int()
 	if err != nil {
 		return unavailable(err)
 	}
 	if n == 0 {
-		return fail
+		return storage.ErrDuplicate
 	}
+	PT(rec).SetRev(rev)
 	return nil
 }
 
-// Create implements storage.Collection. One round trip.
-func (c collection[T, PT]) Create(ctx context.Context, rec *T) error {
-	return c.write(ctx, rec, "create", storage.ErrDuplicate)
-}
-
-// Put implements storage.Collection. One round trip.
-func (c collection[T, PT]) Put(ctx context.Context, rec *T) error {
-	return c.write(ctx, rec, "put", nil)
-}
-
-// Update implements storage.Collection. One round trip.
+// Update implements storage.Collection: one round trip, a Lua
+// compare-and-set on the revision.
 func (c collection[T, PT]) Update(ctx context.Context, rec *T) error {
-	return c.write(ctx, rec, "update", storage.ErrNotFound)
+	key, v, rev, err := c.encodeNew(ctx, rec)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.s.ctx(ctx)
+	defer cancel()
+	n, err := updateRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key)}, v, PT(rec).Rev()).Int()
+	if err != nil {
+		return unavailable(err)
+	}
+	switch n {
+	case 0:
+		return storage.ErrNotFound
+	case -1:
+		return storage.ErrConflict
+	case -2:
+		var zero T
+		return fmt.Errorf("%w: redis %T", storage.ErrCorrupt, zero)
+	}
+	PT(rec).SetRev(rev)
+	return nil
 }
 
 // Get implements storage.Collection. One round trip.

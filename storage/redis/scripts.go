@@ -5,14 +5,28 @@ import goredis "github.com/redis/go-redis/v9"
 // The Lua scripts of the atomic operations. Each touches only keys of one
 // hash tag, declared in KEYS.
 
-// writeRecord: KEYS = record, index; ARGV = json, key, mode (create, put,
-// update). Returns 1 when written, 0 when the mode's precondition failed.
-var writeRecord = goredis.NewScript(`
-local exists = redis.call('EXISTS', KEYS[1]) == 1
-if ARGV[3] == 'create' and exists then return 0 end
-if ARGV[3] == 'update' and not exists then return 0 end
+// createRecord: KEYS = record, index; ARGV = json, key. Returns 1 when
+// written, 0 when the record exists.
+var createRecord = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
+return 1`)
+
+// updateRecord: KEYS = record; ARGV = json, expected revision. A
+// compare-and-set on the stored record's "revision" (0 when absent). Returns
+// 1 when written, 0 when there is no record, -1 when the stored revision
+// differs, -2 when the stored record is not JSON. Revisions are below 2^53,
+// exact as Lua numbers.
+var updateRecord = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ok, rec = pcall(cjson.decode, cur)
+if not ok or type(rec) ~= 'table' then return -2 end
+local rev = rec['revision']
+if type(rev) ~= 'number' then rev = 0 end
+if rev ~= tonumber(ARGV[2]) then return -1 end
+redis.call('SET', KEYS[1], ARGV[1])
 return 1`)
 
 // deleteRecord: KEYS = record, index; ARGV = key. Returns 1 when deleted.

@@ -137,14 +137,20 @@ func fullUser(id string) *storage.User {
 }
 
 func testCollection[T any](t *testing.T, newStore NewStore, c collCase[T]) {
+	// made is c.make(o, i) at the revision rec was given.
+	made := func(o, i int, rec *T) *T {
+		m := c.make(o, i)
+		record(m).SetRev(record(rec).Rev())
+		return m
+	}
 	t.Run("RoundTrip", func(t *testing.T) {
 		s := newStore(t)
 		rec := c.make(1, 1)
 		Expect(t, c.coll(s).Create(bg, rec), nil, "Create")
 		got, err := c.coll(s).Get(bg, c.key(rec))
 		Expect(t, err, nil, "Get")
-		if !reflect.DeepEqual(got, c.make(1, 1)) {
-			t.Fatalf("round trip:\n got %#v\nwant %#v", got, c.make(1, 1))
+		if !reflect.DeepEqual(got, made(1, 1, rec)) {
+			t.Fatalf("round trip:\n got %#v\nwant %#v", got, made(1, 1, rec))
 		}
 	})
 	t.Run("Duplicate", func(t *testing.T) {
@@ -160,39 +166,35 @@ func testCollection[T any](t *testing.T, newStore NewStore, c collCase[T]) {
 		Expect(t, c.coll(s).Update(bg, rec), storage.ErrNotFound, "Update")
 		Expect(t, c.coll(s).Delete(bg, c.key(rec)), storage.ErrNotFound, "Delete")
 	})
-	t.Run("PutUpdateDelete", func(t *testing.T) {
+	t.Run("UpdateDelete", func(t *testing.T) {
 		s := newStore(t)
 		rec := c.make(1, 1)
-		Expect(t, c.coll(s).Put(bg, rec), nil, "Put new")
+		Expect(t, c.coll(s).Create(bg, rec), nil, "Create")
 		c.mutate(rec)
-		Expect(t, c.coll(s).Put(bg, rec), nil, "Put replace")
+		Expect(t, c.coll(s).Update(bg, rec), nil, "Update")
 		got, err := c.coll(s).Get(bg, c.key(rec))
 		Expect(t, err, nil, "Get")
 		if !reflect.DeepEqual(got, rec) {
-			t.Fatalf("after Put: got %#v want %#v", got, rec)
-		}
-		fresh := c.make(1, 1)
-		Expect(t, c.coll(s).Update(bg, fresh), nil, "Update")
-		got, _ = c.coll(s).Get(bg, c.key(rec))
-		if !reflect.DeepEqual(got, fresh) {
-			t.Fatalf("after Update: got %#v want %#v", got, fresh)
+			t.Fatalf("after Update: got %#v want %#v", got, rec)
 		}
 		Expect(t, c.coll(s).Delete(bg, c.key(rec)), nil, "Delete")
 		_, err = c.coll(s).Get(bg, c.key(rec))
 		Expect(t, err, storage.ErrNotFound, "Get after Delete")
+		Expect(t, c.coll(s).Update(bg, rec), storage.ErrNotFound, "Update after Delete")
 	})
+	t.Run("Revisions", func(t *testing.T) { testRevisions(t, newStore, c) })
 	t.Run("Copies", func(t *testing.T) {
 		s := newStore(t)
 		rec := c.make(1, 1)
 		Expect(t, c.coll(s).Create(bg, rec), nil, "Create")
 		c.mutate(rec)
 		got, _ := c.coll(s).Get(bg, c.key(rec))
-		if !reflect.DeepEqual(got, c.make(1, 1)) {
+		if !reflect.DeepEqual(got, made(1, 1, rec)) {
 			t.Fatal("changing the record after Create changed the store")
 		}
 		c.mutate(got)
 		again, _ := c.coll(s).Get(bg, c.key(rec))
-		if !reflect.DeepEqual(again, c.make(1, 1)) {
+		if !reflect.DeepEqual(again, made(1, 1, rec)) {
 			t.Fatal("changing a returned record changed the store")
 		}
 	})
