@@ -88,7 +88,7 @@ func TestRefreshDecidesAgain(t *testing.T) {
 		c, err := f.store.Consents().Get(ctx, storage.JoinKey("alice", "bank-app", bankUserAPI))
 		must(t, err)
 		c.Scopes = []string{"read:balance", "offline_access"}
-		must(t, f.store.Consents().Put(ctx, c))
+		must(t, f.store.Consents().Update(ctx, c))
 		status, body := f.refreshOver(t, "bank-app", rt)
 		if status != 200 || body["scope"] != "read:balance offline_access" {
 			t.Fatalf("narrowed consent: %d %v", status, body)
@@ -141,7 +141,7 @@ func TestRefreshRuleCannotRestoreWithdrawnConsent(t *testing.T) {
 	c, err := f.store.Consents().Get(ctx, storage.JoinKey("alice", "bank-app", bankUserAPI))
 	must(t, err)
 	c.Scopes = []string{"read:balance", "offline_access"}
-	must(t, f.store.Consents().Put(ctx, c))
+	must(t, f.store.Consents().Update(ctx, c))
 	status, body := f.refreshOver(t, "bank-app", tok.RefreshToken)
 	if status != 200 || body["scope"] != "read:balance offline_access" {
 		t.Fatalf("%d %v", status, body)
