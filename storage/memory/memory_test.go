@@ -21,10 +21,6 @@ func TestTokenRevokedDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func TestFlows(t *testing.T) {
-	storagetest.RunFlows(t, func(*testing.T) storage.Store { return memory.New() })
-}
-
 func TestTombstoneExpiry(t *testing.T) {
 	s := memory.New()
 	memory.SetTombstoneLifetime(s, time.Second)
