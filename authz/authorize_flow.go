@@ -132,6 +132,10 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		s.redirectError(w, r, ar, err)
 		return
 	}
+	if !storage.ValidUserID(user.ID) {
+		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("the user id is not a valid subject"))
+		return
+	}
 	candidates, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
 	if err != nil {
 		s.redirectError(w, r, ar, err)
@@ -245,6 +249,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		Claims:              codeClaims(d),
 		ExpiresAt:           now.Add(s.cfg.CodeLifetime).UTC(),
 	}
+	rec.RetainUntil = s.codeRetention(rec, api).UTC()
 	if err := s.store.CreateCode(ctx, rec); err != nil {
 		s.redirectError(w, r, ar, err)
 		return

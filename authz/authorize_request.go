@@ -14,7 +14,8 @@ import (
 
 // authorizeParams reads the parameters of an authorization request: the
 // query of a GET, the form body of a POST (OIDC Core §3.1.2.1). A parameter
-// sent twice is refused and one without a value is omitted (RFC 6749 §3.1).
+// sent twice is refused and one without a value is omitted (RFC 6749 §3.1);
+// more than Config.MaxParams parameters are refused.
 func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	var params url.Values
 	switch r.Method {
@@ -30,6 +31,9 @@ func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Va
 		return nil, ErrInvalidRequest.WithDescription("the endpoint accepts GET and POST only")
 	}
 	if err := normalizeParams(params); err != nil {
+		return nil, err
+	}
+	if err := s.checkParamCount(params); err != nil {
 		return nil, err
 	}
 	return params, nil
@@ -49,6 +53,9 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 	clientID := p.Get("client_id")
 	if clientID == "" {
 		return nil, nil, nil, &pageError{ErrInvalidRequest.WithDescription("client_id is required")}
+	}
+	if err := s.checkParamSizes(p, "client_id", "redirect_uri"); err != nil {
+		return nil, nil, nil, &pageError{AsError(err)}
 	}
 	client, err := s.store.Clients().Get(ctx, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -79,10 +86,16 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 		CreatedAt:           now.UTC(),
 		ExpiresAt:           now.Add(s.cfg.AuthRequestLifetime).UTC(),
 	}
+	if len(ar.State) > s.cfg.MaxStateBytes {
+		ar.State = "" // never echoed; checkParamSizes refuses it below
+	}
 	if err := s.checkResponseType(client, ar); err != nil {
 		return ar, client, nil, err
 	}
-	if ar.Scopes, err = ParseScope(p.Get("scope")); err != nil {
+	if err := s.checkParamSizes(p); err != nil {
+		return ar, client, nil, err
+	}
+	if ar.Scopes, err = s.parseScope(p.Get("scope")); err != nil {
 		return ar, client, nil, err
 	}
 	if err := checkPKCE(client, ar); err != nil {
@@ -112,6 +125,9 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 			return ar, client, nil, err
 		}
 		ar.Audience = aud
+	}
+	if err := s.checkStoredSize(ar); err != nil {
+		return ar, client, nil, err
 	}
 	return ar, client, api, nil
 }
@@ -195,18 +211,19 @@ func checkPKCE(c *storage.Client, ar *storage.AuthRequest) error {
 	if ar.CodeChallengeMethod != "S256" {
 		return ErrInvalidRequest.WithDescription("code_challenge_method must be S256")
 	}
-	if !validPKCEValue(ar.CodeChallenge) {
-		return ErrInvalidRequest.WithDescription("malformed code_challenge")
+	if !validS256Challenge(ar.CodeChallenge) {
+		return ErrInvalidRequest.WithDescription("malformed code_challenge: S256 needs 43 base64url characters")
 	}
 	return nil
 }
 
-// parsePrompt reads prompt and max_age (OIDC Core §3.1.2.1).
+// parsePrompt reads prompt and max_age (OIDC Core §3.1.2.1). A repeated
+// prompt value is kept once, so at most four are stored.
 func parsePrompt(p url.Values, ar *storage.AuthRequest) error {
 	for _, v := range strings.Fields(p.Get("prompt")) {
 		switch v {
 		case "none", "login", "consent", "select_account":
-			ar.Prompt = append(ar.Prompt, v)
+			ar.Prompt = appendPrompt(ar.Prompt, v)
 		default:
 			return ErrInvalidRequest.WithDescription("unsupported prompt value")
 		}
@@ -222,8 +239,17 @@ func parsePrompt(p url.Values, ar *storage.AuthRequest) error {
 		ar.MaxAge = n
 		if n == 0 {
 			// max_age=0 asks for a fresh sign-in, as prompt=login does.
-			ar.Prompt = append(ar.Prompt, "login")
+			ar.Prompt = appendPrompt(ar.Prompt, "login")
 		}
 	}
 	return nil
+}
+
+// appendPrompt adds v to prompt unless it is there already; prompt holds at
+// most the four known values, so the search is bounded.
+func appendPrompt(prompt []string, v string) []string {
+	if contains(prompt, v) {
+		return prompt
+	}
+	return append(prompt, v)
 }

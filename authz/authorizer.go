@@ -23,6 +23,17 @@ type Authorizer struct {
 	// cache remembers verified tokens; nil when disabled.
 	cache *verifiedCache
 	now   func() time.Time
+	// maxBody bounds how much of a form body the middleware reads to find
+	// a second access token; zero means 64 KiB.
+	maxBody int64
+}
+
+// bodyLimit is maxBody with its default.
+func (a *Authorizer) bodyLimit() int64 {
+	if a.maxBody > 0 {
+		return a.maxBody
+	}
+	return defaultMaxBody
 }
 
 // Authorizer returns an in-process Authorizer of this server's tokens for
@@ -39,6 +50,7 @@ func (s *Server) Authorizer(audience string) *Authorizer {
 		revoked:  s.store.TokenRevoked,
 		cache:    s.cache,
 		now:      s.cfg.Now,
+		maxBody:  s.cfg.MaxBodyBytes,
 	}
 }
 

@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/scopekit/scopekit/storage"
@@ -63,8 +62,8 @@ func (s *Server) RotateClientSecret(ctx context.Context, clientID string) (strin
 
 // validateClient checks a client's metadata (RFC 7591 §2).
 func validateClient(c *storage.Client) error {
-	if !validID(c.ID) {
-		return fmt.Errorf("authz: client id %q holds a control character or is too long", c.ID)
+	if !storage.ValidID(c.ID) {
+		return fmt.Errorf("authz: client id %q must be printable UTF-8 of at most %d bytes", c.ID, storage.MaxIDBytes)
 	}
 	switch c.AuthMethod {
 	case "", AuthBasic, AuthPost:
@@ -79,24 +78,38 @@ func validateClient(c *storage.Client) error {
 		return fmt.Errorf("authz: unsupported id_token_signed_response_alg %q: use one of %s", c.IDTokenSigningAlg, strings.Join(allAlgorithms, ", "))
 	}
 	for _, u := range c.RedirectURIs {
-		p, err := url.Parse(u)
-		if err != nil || !p.IsAbs() || p.Fragment != "" || p.Host == "" && p.Scheme != "" && p.Opaque == "" {
-			return fmt.Errorf("authz: redirect URI %q must be absolute without fragment (RFC 6749 §3.1.2)", u)
+		if err := checkRegisteredRedirectURI(u, c.Public); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// validID accepts identifiers of printable characters without the storage key
-// separator, at most 256 bytes.
-func validID(id string) bool {
-	if id == "" || len(id) > 256 {
-		return false
+// checkClientID refuses a presented client id that is empty or no valid
+// identifier (storage.ValidID) before any lookup, so that an id a driver
+// would rewrite (invalid UTF-8 becomes U+FFFD) never finds another client.
+func checkClientID(id, method string) error {
+	if id == "" {
+		return ErrInvalidClient.WithDescription("client authentication is required")
 	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < 0x20 || id[i] == 0x7f {
-			return false
-		}
+	if !storage.ValidID(id) {
+		e := ErrInvalidClient.WithDescription("malformed client_id")
+		e.Basic = method == AuthBasic
+		return e
 	}
-	return true
+	return nil
+}
+
+// checkSubject keeps user and machine subjects disjoint at every issuance:
+// a user's subject is its id, a valid user id that never ends with
+// storage.MachineSubjectSuffix; a subject that ends with it is a machine
+// subject, issued only without a user and only to that client itself.
+func checkSubject(c *storage.Client, d *Decision) error {
+	if d.User != nil && (d.Subject != d.User.ID || !storage.ValidUserID(d.User.ID)) {
+		return ErrInvalidGrant.WithDescription("the user id is not a valid subject")
+	}
+	if strings.HasSuffix(d.Subject, storage.MachineSubjectSuffix) && (d.User != nil || d.Subject != storage.MachineSubject(c.ID)) {
+		return ErrInvalidGrant.WithDescription("a machine subject is only issued to its own client")
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -26,6 +27,11 @@ type Config struct {
 	// Keys are the signing keys. Nil loads them from Store.Keys(), creating
 	// an RS256 key when the store has none.
 	Keys *token.KeySet
+	// KeyWrapper encrypts the private signing keys kept in Store
+	// (envelope encryption, see docs/KEYS.md): token.NewAESKeyWrapper with a
+	// key the host provides, or a KMS. Nil stores them in clear, with a
+	// warning logged once.
+	KeyWrapper token.KeyWrapper
 	// Login connects /authorize to the host application's sign-in. Required
 	// for user-facing grants (authorization code); nil disables /authorize.
 	Login Login
@@ -53,12 +59,19 @@ type Config struct {
 	Rules []Rule
 	// RuleTimeout bounds each rule's run. Zero means 2 seconds.
 	RuleTimeout time.Duration
+	// MaxOverrunningRules caps the rules still running after RuleTimeout
+	// (a rule that ignores its ctx cannot be stopped). While that many are
+	// running, issuances that run rules fail with server_error without
+	// starting them. Zero means 100.
+	MaxOverrunningRules int
 	// StrictClaims turns a custom claim that breaks the naming rules into an
 	// issuance error. By default such a claim is left out of the token and
 	// logged with the rule's name.
 	StrictClaims bool
 	// ReservedClaimHosts are hosts (and their subdomains) no custom claim may
-	// be namespaced under, besides the issuer's own host.
+	// be namespaced under, besides the issuer's own host. They are ASCII
+	// host names, internationalised ones in their A-label (xn--) form;
+	// compared without case or trailing dot.
 	ReservedClaimHosts []string
 	// MaxCustomClaimsBytes caps the total size of the custom claims of one
 	// issuance. Zero means 8 KiB.
@@ -83,12 +96,41 @@ type Config struct {
 	VerifiedTokenCache int
 	// MaxBodyBytes bounds request bodies at every endpoint. Zero means 64 KiB.
 	MaxBodyBytes int64
+	// MaxScopes bounds the scope tokens of one authorization or token
+	// request, repeats included. Zero means DefaultMaxScopes (100); beyond it
+	// the request fails with invalid_scope.
+	MaxScopes int
+	// MaxScopeLength bounds one scope token, in bytes. Zero means
+	// DefaultMaxScopeLength (128); beyond it: invalid_scope.
+	MaxScopeLength int
+	// MaxStateBytes bounds the state of an authorization request, which is
+	// stored and echoed in the redirect. Zero means 1 KiB; beyond it:
+	// invalid_request, and the state is not echoed.
+	MaxStateBytes int
+	// MaxNonceBytes bounds the nonce of an authorization request, which is
+	// stored and copied into the ID token. Zero means 1 KiB; beyond it:
+	// invalid_request.
+	MaxNonceBytes int
+	// MaxParamBytes bounds the name and value of every other authorization
+	// request parameter (client_id, redirect_uri, prompt, audience, ...;
+	// scope has its own bounds). Zero means 2 KiB; beyond it: invalid_request.
+	MaxParamBytes int
+	// MaxParams bounds the number of parameters of an authorization request.
+	// Zero means 50; beyond it: invalid_request.
+	MaxParams int
+	// MaxAuthRequestBytes bounds what one pending authorization request
+	// stores: its parameter values, scopes, prompt values and Extra names and
+	// values together. Zero means 16 KiB; beyond it: invalid_request, and
+	// nothing is stored.
+	MaxAuthRequestBytes int
 	// Realm is the realm of WWW-Authenticate challenges. Empty means the issuer.
 	Realm string
 	// Logger receives internal errors that responses never show. Nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// Now is the clock. Nil means time.Now.
+	// Now is the clock. Nil means time.Now. When set, New hands it to the
+	// store (storage.Store.WithClock), so that codes, requests, refresh
+	// tokens and revocations expire on this clock too.
 	Now func() time.Time
 }
 
@@ -97,6 +139,12 @@ const (
 	defaultLeeway   = 30 * time.Second
 	maxLeeway       = 5 * time.Minute
 	defaultMaxBody  = 64 << 10
+
+	defaultMaxStateBytes       = 1 << 10
+	defaultMaxNonceBytes       = 1 << 10
+	defaultMaxParamBytes       = 2 << 10
+	defaultMaxParams           = 50
+	defaultMaxAuthRequestBytes = 16 << 10
 )
 
 // withDefaults validates c and returns a copy with every zero value filled in.
@@ -128,12 +176,23 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxBodyBytes < 0 {
 		return c, errors.New("authz: negative body limit")
 	}
+	if err := c.requestLimitDefaults(); err != nil {
+		return c, err
+	}
 	c.RuleTimeout = orDefault(c.RuleTimeout, defaultRuleTimeout)
+	if c.MaxOverrunningRules <= 0 {
+		c.MaxOverrunningRules = defaultMaxOverrunningRules
+	}
 	if c.VerifiedTokenCache == 0 {
 		c.VerifiedTokenCache = 10000
 	}
 	if c.MaxCustomClaimsBytes <= 0 {
 		c.MaxCustomClaimsBytes = defaultMaxCustomClaimsBytes
+	}
+	for _, h := range c.ReservedClaimHosts {
+		if !dnsName(normalizeHost(strings.TrimSpace(h))) {
+			return c, fmt.Errorf("authz: Config.ReservedClaimHosts: %q is not an ASCII host name (write an internationalised name in its xn-- form)", h)
+		}
 	}
 	for i, r := range c.Rules {
 		if r.Name == "" || r.Run == nil {
@@ -167,6 +226,31 @@ func (c Config) withDefaults() (Config, error) {
 		c.Now = time.Now
 	}
 	return c, nil
+}
+
+// requestLimitDefaults fills in the request bounds (docs/LIMITS.md) and
+// refuses negative ones.
+func (c *Config) requestLimitDefaults() error {
+	for _, l := range []struct {
+		v   *int
+		def int
+	}{
+		{&c.MaxScopes, DefaultMaxScopes},
+		{&c.MaxScopeLength, DefaultMaxScopeLength},
+		{&c.MaxStateBytes, defaultMaxStateBytes},
+		{&c.MaxNonceBytes, defaultMaxNonceBytes},
+		{&c.MaxParamBytes, defaultMaxParamBytes},
+		{&c.MaxParams, defaultMaxParams},
+		{&c.MaxAuthRequestBytes, defaultMaxAuthRequestBytes},
+	} {
+		if *l.v < 0 {
+			return errors.New("authz: negative request limit")
+		}
+		if *l.v == 0 {
+			*l.v = l.def
+		}
+	}
+	return nil
 }
 
 func validIssuer(iss string) error {

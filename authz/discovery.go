@@ -2,6 +2,7 @@ package authz
 
 import (
 	"net/http"
+	"slices"
 )
 
 // Metadata is the authorization server metadata (RFC 8414 §2, OIDC
@@ -68,7 +69,8 @@ var standardClaims = []string{
 	"email", "email_verified", "address", "phone_number", "phone_number_verified",
 }
 
-// Metadata returns the server's discovery document.
+// Metadata returns the server's discovery document. It is the caller's:
+// every slice is a fresh copy, shared with nothing (not even another field).
 func (s *Server) Metadata() *Metadata {
 	e := s.endpoints
 	secretMethods := []string{AuthBasic, AuthPost}
@@ -80,9 +82,9 @@ func (s *Server) Metadata() *Metadata {
 		RevocationEndpoint:                e.url(e.revoke),
 		GrantTypesSupported:               s.GrantTypes(),
 		ResponseTypesSupported:            []string{},
-		TokenEndpointAuthMethodsSupported: secretMethods,
-		IntrospectionEndpointAuthMethodsSupported: secretMethods,
-		RevocationEndpointAuthMethodsSupported:    secretMethods,
+		TokenEndpointAuthMethodsSupported: slices.Clone(secretMethods),
+		IntrospectionEndpointAuthMethodsSupported: slices.Clone(secretMethods),
+		RevocationEndpointAuthMethodsSupported:    slices.Clone(secretMethods),
 	}
 	if s.interactive() {
 		m.AuthorizationEndpoint = e.url(e.authorize)
@@ -100,13 +102,13 @@ func (s *Server) Metadata() *Metadata {
 		if _, ok := s.grants["refresh_token"]; ok {
 			m.ScopesSupported = append(m.ScopesSupported, ScopeOfflineAccess)
 		}
-		m.ClaimsSupported = standardClaims
+		m.ClaimsSupported = slices.Clone(standardClaims)
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgValuesSupported = s.signingAlgorithms()
 		m.AuthorizationResponseIss = true
 		withNone := []string{AuthBasic, AuthPost, AuthNone}
 		m.TokenEndpointAuthMethodsSupported = withNone
-		m.RevocationEndpointAuthMethodsSupported = withNone
+		m.RevocationEndpointAuthMethodsSupported = slices.Clone(withNone)
 	}
 	return m
 }

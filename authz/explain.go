@@ -72,7 +72,7 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 		if res.Grant == nil {
 			return nil, ErrUnauthorizedClient.WithDescription("the client has no grant for this audience")
 		}
-		d.Trigger, d.GrantType, d.Subject = TriggerClientCredentials, "client-credentials", res.Client.ID+"@clients"
+		d.Trigger, d.GrantType, d.Subject = TriggerClientCredentials, "client-credentials", storage.MachineSubject(res.Client.ID)
 		d.Scopes = Restrict(req.Scopes, res.Grant.Scopes, res.API)
 	} else {
 		user, err := s.store.Users().Get(ctx, req.UserID)

@@ -46,8 +46,8 @@ func (s *Server) authenticateForm(ctx context.Context, r *http.Request, form map
 	if err := readClientCredentials(r, form, &req.ClientID, &req.ClientSecret, &req.AuthMethod); err != nil {
 		return nil, err
 	}
-	if req.ClientID == "" {
-		return nil, ErrInvalidClient.WithDescription("client authentication is required")
+	if err := checkClientID(req.ClientID, req.AuthMethod); err != nil {
+		return nil, err
 	}
 	c, err := s.store.Clients().Get(ctx, req.ClientID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/scopekit/scopekit/storage"
 )
 
 // serveToken is the token endpoint (RFC 6749 §3.2).
@@ -14,7 +16,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
-	req, err := parseTokenRequest(r, form)
+	req, err := s.parseTokenRequest(r, form)
 	if err != nil {
 		s.writeError(w, err)
 		return
@@ -33,7 +35,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseTokenRequest reads the token request and its client credentials.
-func parseTokenRequest(r *http.Request, form url.Values) (*TokenRequest, error) {
+func (s *Server) parseTokenRequest(r *http.Request, form url.Values) (*TokenRequest, error) {
 	req := &TokenRequest{
 		GrantType:    form.Get("grant_type"),
 		Code:         form.Get("code"),
@@ -51,7 +53,7 @@ func parseTokenRequest(r *http.Request, form url.Values) (*TokenRequest, error) 
 	}
 	req.Audience = aud
 	if form.Has("scope") {
-		req.Scopes, err = ParseScope(form.Get("scope"))
+		req.Scopes, err = s.parseScope(form.Get("scope"))
 		if err != nil {
 			return nil, err
 		}
@@ -75,6 +77,9 @@ func audienceParam(form url.Values) (string, error) {
 			return "", ErrInvalidTarget.WithDescription("audience and resource name different APIs")
 		}
 		aud = res
+	}
+	if aud != "" && !storage.ValidID(aud) {
+		return "", ErrInvalidTarget.WithDescription("malformed audience")
 	}
 	return aud, nil
 }

@@ -96,8 +96,8 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	if !ok {
 		return nil, ErrUnsupportedGrantType
 	}
-	if req.ClientID == "" {
-		return nil, ErrInvalidClient.WithDescription("client authentication is required")
+	if err := checkClientID(req.ClientID, req.AuthMethod); err != nil {
+		return nil, err
 	}
 	aud := req.Audience
 	if aud == "" {

@@ -22,6 +22,7 @@ const keyReloadInterval = 30 * time.Second
 type storeKeys struct {
 	set   *token.KeySet
 	store storage.Store // nil when Config.Keys was given
+	vault keyVault
 	now   func() time.Time
 
 	// mu serialises reloads from the store, key creation and removal.
@@ -46,25 +47,26 @@ func (k *storeKeys) VerificationKey(ctx context.Context, kid string) (jose.JSONW
 		return key, err
 	}
 	k.lastReload = k.now()
-	if lerr := loadKeys(ctx, k.store, k.set); lerr != nil {
+	if lerr := loadKeys(ctx, k.store, k.set, k.vault); lerr != nil {
 		return key, err
 	}
 	return k.set.VerificationKey(ctx, kid)
 }
 
-// loadKeys adds every key of the store to set.
-func loadKeys(ctx context.Context, store storage.Store, set *token.KeySet) error {
+// loadKeys adds every key of the store to set. A key that cannot be
+// unwrapped or parsed is an error naming its kid.
+func loadKeys(ctx context.Context, store storage.Store, set *token.KeySet, vault keyVault) error {
 	recs, err := store.Keys().List(ctx, "")
 	if err != nil {
 		return err
 	}
 	for _, r := range recs {
-		k, err := token.ParseJWK(r.JWK)
-		if err != nil {
-			return fmt.Errorf("authz: stored key %q: %w", r.ID, err)
-		}
-		if _, known := set.VerificationKey(ctx, k.ID()); known == nil {
+		if _, known := set.VerificationKey(ctx, r.ID); known == nil {
 			continue
+		}
+		k, err := vault.open(ctx, r)
+		if err != nil {
+			return err
 		}
 		set.Add(k)
 		if !r.RetiredAt.IsZero() {
@@ -76,32 +78,34 @@ func loadKeys(ctx context.Context, store storage.Store, set *token.KeySet) error
 
 // bootstrapKeys loads the store's keys and creates an RS256 key when there
 // is none, so a new deployment works with no key management at all.
-func bootstrapKeys(ctx context.Context, store storage.Store, now time.Time) (*token.KeySet, error) {
+func bootstrapKeys(ctx context.Context, store storage.Store, now time.Time, vault keyVault) (*token.KeySet, error) {
+	vault.warnClear()
 	set := token.NewKeySet()
-	if err := loadKeys(ctx, store, set); err != nil {
+	if err := loadKeys(ctx, store, set, vault); err != nil {
 		return nil, err
 	}
 	if _, err := set.Signer(token.RS256); err == nil {
 		return set, nil
 	}
-	if _, err := createKey(ctx, store, set, token.RS256, now); err != nil {
+	if _, err := createKey(ctx, store, set, token.RS256, now, vault); err != nil {
 		return nil, err
 	}
 	// Another replica may have created its own key at the same time: take it
 	// too so its tokens verify here.
-	if err := loadKeys(ctx, store, set); err != nil {
+	if err := loadKeys(ctx, store, set, vault); err != nil {
 		return nil, err
 	}
 	return set, nil
 }
 
-// createKey generates a key, stores it and adds it to set.
-func createKey(ctx context.Context, store storage.Store, set *token.KeySet, alg string, now time.Time) (*token.Key, error) {
+// createKey generates a key, stores it (wrapped when a KeyWrapper is
+// configured) and adds it to set.
+func createKey(ctx context.Context, store storage.Store, set *token.KeySet, alg string, now time.Time, vault keyVault) (*token.Key, error) {
 	k, err := token.GenerateKey(alg)
 	if err != nil {
 		return nil, err
 	}
-	jwk, err := k.MarshalJWK()
+	jwk, err := vault.seal(ctx, k)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +125,7 @@ func (s *Server) RotateKey(ctx context.Context, alg string) (kid string, err err
 	if !token.Supported(alg) {
 		return "", fmt.Errorf("authz: unsupported signing algorithm %q", alg)
 	}
-	k, err := createKey(ctx, s.store, s.keys.set, alg, s.cfg.Now())
+	k, err := createKey(ctx, s.store, s.keys.set, alg, s.cfg.Now(), s.keys.vault)
 	if err != nil {
 		return "", err
 	}
@@ -193,11 +197,11 @@ func (s *Server) signer(ctx context.Context, alg string) (*token.Key, error) {
 	if k, err := s.keys.set.Signer(alg); err == nil {
 		return k, nil
 	}
-	if err := loadKeys(ctx, s.store, s.keys.set); err != nil {
+	if err := loadKeys(ctx, s.store, s.keys.set, s.keys.vault); err != nil {
 		return nil, err
 	}
 	if k, err := s.keys.set.Signer(alg); err == nil {
 		return k, nil
 	}
-	return createKey(ctx, s.store, s.keys.set, alg, s.cfg.Now())
+	return createKey(ctx, s.store, s.keys.set, alg, s.cfg.Now(), s.keys.vault)
 }

@@ -21,13 +21,13 @@ func (a *Authorizer) RequireAnyScope(scopes ...string) func(http.Handler) http.H
 // Require returns middleware enforcing req. A request without a token gets
 // 401 with a bare Bearer challenge; a bad token 401 invalid_token; a missing
 // scope 403 insufficient_scope (RFC 6750 §3). The verified principal is in the
-// request context (PrincipalFrom).
+// request context (PrincipalFrom). A token sent in the header and also in
+// the query or a form body is 400 invalid_request (RFC 6750 §2).
 func (a *Authorizer) Require(req Requirement) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw, ok := BearerToken(r)
+			raw, ok := a.bearer(w, r)
 			if !ok {
-				a.challenge(w, nil)
 				return
 			}
 			p, err := a.Authorize(r.Context(), raw, req)
@@ -69,7 +69,7 @@ func (a *Authorizer) challenge(w http.ResponseWriter, e *Error) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	if e.Code == ErrInvalidToken.Code || e.Code == ErrInsufficientScope.Code {
+	if e.Code == ErrInvalidToken.Code || e.Code == ErrInsufficientScope.Code || e.Code == ErrInvalidRequest.Code {
 		b.WriteString(`, error="` + e.Code + `"`)
 		if e.Description != "" {
 			b.WriteString(", error_description=" + strconv.Quote(e.Description))

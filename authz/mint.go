@@ -17,6 +17,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // response. Tokens are signed first and persisted last, so a storage failure
 // returns an error and nothing signed ever leaves the server.
 func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now time.Time) (*TokenResponse, error) {
+	if err := checkSubject(c, d); err != nil {
+		return nil, err
+	}
 	at, alg, familyExp, err := s.accessClaims(ctx, c, d, now)
 	if err != nil {
 		return nil, err
@@ -95,6 +98,20 @@ func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decisio
 
 // accessTarget returns the audience, lifetime and algorithm of an access
 // token for the API; without an API the token is for /userinfo only.
+// codeRetention is how long the store keeps a consumed code as a used
+// marker: until the latest instant a token issued from it can still be
+// valid (the family's expiry when the code is exchanged at the last moment:
+// the refresh family's absolute lifetime with offline_access, else the
+// access token's lifetime, plus the leeway). A replay until then revokes
+// the family (RFC 6749 §4.1.2).
+func (s *Server) codeRetention(c *storage.AuthCode, api *storage.API) time.Time {
+	_, lifetime, _ := s.accessTarget(api)
+	if contains(c.Scopes, ScopeOfflineAccess) && s.cfg.RefreshAbsoluteLifetime > lifetime {
+		lifetime = s.cfg.RefreshAbsoluteLifetime
+	}
+	return c.ExpiresAt.Add(lifetime + s.cfg.Leeway)
+}
+
 func (s *Server) accessTarget(api *storage.API) (aud string, lifetime time.Duration, alg string) {
 	if api == nil {
 		return s.endpoints.url(s.endpoints.userinfo), s.cfg.AccessTokenLifetime, token.RS256

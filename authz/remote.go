@@ -47,8 +47,9 @@ const maxDiscoveryBytes = 1 << 20
 // NewRemoteAuthorizer reads the issuer's discovery document, checks that it
 // names the same issuer (RFC 8414 §3.3) and an https jwks_uri, and returns an
 // Authorizer that verifies JWT access tokens (typ at+jwt, RFC 9068 §4)
-// against the issuer's JWKS (cached; an unknown kid refetches at most once a
-// minute). Revocations of a remote issuer are not visible:
+// against the issuer's JWKS (cached; one fetch at a time, at most once a
+// minute and backing off while the JWKS fails; known kids never wait for a
+// refetch, see token.RemoteKeys). Revocations of a remote issuer are not visible:
 // tokens stay valid until they expire.
 func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {

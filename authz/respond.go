@@ -13,6 +13,10 @@ import (
 // URI in the request's response mode, with state echoed byte for byte and the
 // issuer identified (RFC 9207 §2).
 func (s *Server) redirectResult(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, params url.Values) {
+	if !safeRedirectTarget(ar.RedirectURI) {
+		s.errorPage(w, ErrInvalidRequest.WithDescription("the redirect URI is not a safe target"))
+		return
+	}
 	if ar.State != "" {
 		params.Set("state", ar.State)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -242,10 +243,15 @@ func copyMap(m map[string]any) map[string]any {
 
 // newTransaction builds a rule transaction for a decision, with copies of
 // the records and the server's private copies of the requested scopes and
-// of the API's scopes.
-func (s *Server) newTransaction(c *storage.Client, d *Decision) *Transaction {
+// of the API's scopes. A record that cannot be copied (metadata set through
+// the Go API that is not JSON: a func, a channel, NaN, a cycle) is an error.
+func (s *Server) newTransaction(c *storage.Client, d *Decision) (*Transaction, error) {
+	client, err := cloneJSON(c)
+	if err != nil {
+		return nil, fmt.Errorf("client %s: %w", c.ID, err)
+	}
 	t := &Transaction{
-		Trigger: d.Trigger, GrantType: d.GrantType, Client: *cloneJSON(c),
+		Trigger: d.Trigger, GrantType: d.GrantType, Client: *client,
 		reserved: s.reservedHosts, maxClaimBytes: s.cfg.MaxCustomClaimsBytes, strict: s.cfg.StrictClaims,
 		requested:    append([]string(nil), d.RequestedScopes...),
 		scopes:       append([]string(nil), d.Scopes...),
@@ -255,29 +261,33 @@ func (s *Server) newTransaction(c *storage.Client, d *Decision) *Transaction {
 		claimSizes:   map[string]int{},
 	}
 	if d.API != nil {
-		t.API = cloneJSON(d.API)
+		if t.API, err = cloneJSON(d.API); err != nil {
+			return nil, fmt.Errorf("API %s: %w", d.API.Identifier, err)
+		}
 		for _, sc := range d.API.Scopes {
 			t.apiScopes = append(t.apiScopes, sc.Name)
 		}
 	}
 	if d.User != nil {
-		t.User = cloneJSON(d.User)
+		if t.User, err = cloneJSON(d.User); err != nil {
+			return nil, fmt.Errorf("user %s: %w", d.User.ID, err)
+		}
 	}
-	return t
+	return t, nil
 }
 
 // cloneJSON deep-copies a record through its JSON form. Rules are not on the
-// hot path of a server without rules, and records always marshal.
-func cloneJSON[T any](v *T) *T {
+// hot path of a server without rules. A value JSON cannot carry is an error.
+func cloneJSON[T any](v *T) (*T, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(fmt.Sprintf("authz: record does not marshal: %v", err))
+		return nil, fmt.Errorf("record is not JSON: %w", err)
 	}
 	out := new(T)
 	if err := json.Unmarshal(b, out); err != nil {
-		panic(fmt.Sprintf("authz: record does not unmarshal: %v", err))
+		return nil, fmt.Errorf("record does not read back from JSON: %w", err)
 	}
-	return out
+	return out, nil
 }
 
 // ruleOutcome is what the chain decided.
@@ -292,7 +302,10 @@ type ruleOutcome struct {
 // its reason; a rule error, panic or overrun is server_error; with strict
 // claims, an invalid claim is server_error too, once its rule returns.
 func (s *Server) runRules(ctx context.Context, c *storage.Client, d *Decision) (*ruleOutcome, error) {
-	t := s.newTransaction(c, d)
+	t, err := s.newTransaction(c, d)
+	if err != nil {
+		return &ruleOutcome{}, ErrServerError.WithCause(fmt.Errorf("rules: %w", err))
+	}
 	for _, r := range s.cfg.Rules {
 		next, err := s.runRule(ctx, r, t)
 		if err != nil {
@@ -318,14 +331,32 @@ func (s *Server) runRules(ctx context.Context, c *storage.Client, d *Decision) (
 }
 
 // runRule runs one rule on a copy of t under the rule deadline, recovering
-// a panic.
+// a panic. A goroutine cannot be stopped: a rule that ignores ctx keeps
+// running after its deadline. Such rules are counted, and while
+// Config.MaxOverrunningRules of them are still running no rule starts: the
+// issuance fails with server_error instead of leaking one more goroutine.
 func (s *Server) runRule(ctx context.Context, r Rule, t *Transaction) (*Transaction, error) {
+	if n := s.overrunningRules.Load(); n >= int64(s.cfg.MaxOverrunningRules) {
+		s.cfg.Logger.Error("authz: rule not started: too many rules still running past their deadline (rules must honour ctx)",
+			"rule", r.Name, "overrunning", n, "max", s.cfg.MaxOverrunningRules)
+		return nil, fmt.Errorf("not started: %d rules are still running past their deadline", n)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RuleTimeout)
 	defer cancel()
 	work := t.clone()
 	work.rule = r.Name
 	done := make(chan error, 1)
+	// state is ruleRunning until the rule returns (ruleReturned) or the
+	// deadline passes first (ruleOverrunning); whoever moves it on decides
+	// who counts the overrun.
+	var state atomic.Int32
 	go func() {
+		defer func() {
+			if !state.CompareAndSwap(ruleRunning, ruleReturned) {
+				s.overrunningRules.Add(-1)
+				s.cfg.Logger.Warn("authz: rule returned after its deadline", "rule", r.Name)
+			}
+		}()
 		defer func() {
 			if p := recover(); p != nil {
 				done <- fmt.Errorf("panic: %v", p)
@@ -337,9 +368,26 @@ func (s *Server) runRule(ctx context.Context, r Rule, t *Transaction) (*Transact
 	case err := <-done:
 		return work, err
 	case <-ctx.Done():
+		s.overrunningRules.Add(1)
+		if !state.CompareAndSwap(ruleRunning, ruleOverrunning) {
+			s.overrunningRules.Add(-1) // it returned just now
+		} else {
+			s.cfg.Logger.Error("authz: rule still running past its deadline; it must honour ctx",
+				"rule", r.Name, "timeout", s.cfg.RuleTimeout)
+		}
 		return nil, fmt.Errorf("did not finish within %v: %w", s.cfg.RuleTimeout, ctx.Err())
 	}
 }
+
+// States of one rule run, for counting the rules that overrun.
+const (
+	ruleRunning int32 = iota
+	ruleReturned
+	ruleOverrunning
+)
+
+// defaultMaxOverrunningRules is the default of Config.MaxOverrunningRules.
+const defaultMaxOverrunningRules = 100
 
 // registeredClaims are the registered JWT claims and the OIDC standard
 // claims (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §2 and §5.1): the server
@@ -359,17 +407,68 @@ func claimNameProblem(name string, reserved []string) string {
 	if registeredClaims[name] || contains(standardClaims, name) {
 		return "registered claim: only the server sets it"
 	}
-	u, err := url.Parse(name)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	host, ok := claimNamespace(name)
+	if !ok {
 		return "not namespaced: a custom claim must be an http or https URL"
 	}
-	host := strings.ToLower(u.Hostname())
 	for _, r := range reserved {
 		if host == r || strings.HasSuffix(host, "."+r) {
 			return "namespace under the reserved host " + r
 		}
 	}
 	return ""
+}
+
+// claimNamespace returns the normalised host of a custom claim name. The
+// name must be an http or https URL written plainly: the authority is a DNS
+// name or IPv4 address exactly as parsed (no userinfo, port, percent-encoding
+// or IPv6 literal), with no query or fragment. Anything else is refused
+// rather than normalised, so no spelling of a reserved host slips past the
+// comparison; internationalised hosts count only in their A-label (xn--)
+// form, which the comparison sees as is.
+func claimNamespace(name string) (string, bool) {
+	u, err := url.Parse(name)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(name, "?#") {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(name, u.Scheme+"://"+u.Host)
+	if !ok || (rest != "" && rest[0] != '/') {
+		return "", false
+	}
+	host := normalizeHost(u.Host)
+	if !dnsName(host) {
+		return "", false
+	}
+	return host, true
+}
+
+// normalizeHost lower-cases a host name and drops the trailing dot of its
+// fully-qualified form (RFC 1034 §3.1): "Auth.Example.COM." is
+// "auth.example.com".
+func normalizeHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// dnsName reports whether h is a lower-case ASCII host name (RFC 1123
+// §2.1): dot-separated labels of 1 to 63 letters, digits and hyphens, not
+// starting or ending with a hyphen, 253 bytes at most. IPv4 addresses pass.
+func dnsName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // defaultRuleTimeout bounds one rule's run.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
@@ -27,6 +28,9 @@ type Server struct {
 	defaultAuthorizer *Authorizer
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
 	userinfoAuthorizer *Authorizer
+	// overrunningRules counts rule goroutines still running past their
+	// deadline (Config.MaxOverrunningRules).
+	overrunningRules atomic.Int64
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -37,15 +41,18 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Now != nil {
+		c.Store = c.Store.WithClock(c.Now)
+	}
 	s := &Server{cfg: c, store: c.Store, grants: make(map[string]Grant, len(c.Grants))}
 	for _, g := range c.Grants {
 		s.grants[g.GrantType()] = g
 	}
-	s.keys = &storeKeys{set: c.Keys, now: c.Now}
+	s.keys = &storeKeys{set: c.Keys, now: c.Now, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
 	if c.Keys == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		set, err := bootstrapKeys(ctx, c.Store, c.Now())
+		set, err := bootstrapKeys(ctx, c.Store, c.Now(), s.keys.vault)
 		if err != nil {
 			return nil, err
 		}
@@ -96,12 +103,12 @@ func (s *Server) verifier(audience string) *token.Verifier {
 var allAlgorithms = []string{token.RS256, token.PS256, token.ES256, token.EdDSA}
 
 // reservedHosts lists the issuer's host and the configured reserved hosts,
-// lower-cased.
+// normalised as claim namespaces are (normalizeHost).
 func reservedHosts(c Config) []string {
 	u, _ := url.Parse(c.Issuer) // validated
-	out := []string{strings.ToLower(u.Hostname())}
+	out := []string{normalizeHost(u.Hostname())}
 	for _, h := range c.ReservedClaimHosts {
-		out = append(out, strings.ToLower(strings.TrimSpace(h)))
+		out = append(out, normalizeHost(strings.TrimSpace(h)))
 	}
 	return out
 }

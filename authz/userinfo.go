@@ -18,9 +18,8 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	raw, ok := BearerToken(r)
+	raw, ok := a.bearer(w, r)
 	if !ok {
-		a.challenge(w, nil)
 		return
 	}
 	p, err := a.Authorize(r.Context(), raw, Requirement{AllOf: []string{ScopeOpenID}})

@@ -12,7 +12,8 @@ import (
 // AuthorizationCode is the authorization code grant (RFC 6749 §4.1.3) with
 // PKCE (RFC 7636). Registering it enables /authorize (with Config.Login).
 // A code is single use: a second exchange is invalid_grant and revokes every
-// token issued from the first (RFC 6749 §4.1.2). It is bound to the client,
+// token issued from the first (RFC 6749 §4.1.2), also after the code's
+// lifetime, as long as the store retains its used marker (RetainUntil). It is bound to the client,
 // the redirect URI and the PKCE challenge.
 type AuthorizationCode struct{}
 

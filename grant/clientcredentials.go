@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/storage"
 )
 
 // ClientCredentials is the client credentials grant (RFC 6749 §4.4): a
@@ -43,7 +44,7 @@ func (ClientCredentials) Decide(_ context.Context, x *authz.Exchange) (*authz.De
 	return &authz.Decision{
 		Trigger:         authz.TriggerClientCredentials,
 		GrantType:       "client-credentials",
-		Subject:         x.Client.ID + "@clients",
+		Subject:         storage.MachineSubject(x.Client.ID),
 		API:             x.API,
 		RequestedScopes: requested,
 		Scopes:          granted,

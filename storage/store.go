@@ -137,10 +137,59 @@ type Store interface {
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.
 	Tenant(id string) Store
+	// WithClock returns a view of the same backend (and tenant) that judges
+	// every expiry by now instead of the wall clock: the server hands the
+	// store its own clock, so that a record expires at the same instant for
+	// both. Backend TTLs remain garbage collection only; never the validity
+	// check.
+	WithClock(now func() time.Time) Store
 }
 
 // Expired reports whether a record with the given expiry is no longer live
 // at now. A zero expiry never expires.
 func Expired(expiresAt, now time.Time) bool {
 	return !expiresAt.IsZero() && !now.Before(expiresAt)
+}
+
+// Live reports whether a record with the given expiry is still live at now:
+// the negation of Expired.
+func Live(expiresAt, now time.Time) bool { return !Expired(expiresAt, now) }
+
+// CodeKeptUntil is the instant up to which a driver keeps a code: its
+// ExpiresAt, or its RetainUntil when later (a consumed code is kept that
+// long as a used marker, so that a late replay is still detected).
+func CodeKeptUntil(c *AuthCode) time.Time {
+	if c.RetainUntil.After(c.ExpiresAt) {
+		return c.RetainUntil
+	}
+	return c.ExpiresAt
+}
+
+// CodeState is what ConsumeCode answers for a stored code at now: nil when
+// it may be consumed (unused and live), ErrAlreadyUsed for a used code
+// still kept (CodeKeptUntil), ErrNotFound otherwise. An unconsumed code
+// past its ExpiresAt is ErrNotFound however long it would be retained.
+func CodeState(c *AuthCode, now time.Time) error {
+	switch {
+	case c.Used && Live(CodeKeptUntil(c), now):
+		return ErrAlreadyUsed
+	case !c.Used && Live(c.ExpiresAt, now):
+		return nil
+	}
+	return ErrNotFound
+}
+
+// UsedCodeMarker is what a driver keeps of a consumed code: enough to
+// detect a replay and revoke the family (hash, client, family, used and
+// the instants), none of the grant's scopes, claims or PKCE data.
+func UsedCodeMarker(c *AuthCode) *AuthCode {
+	return &AuthCode{Hash: c.Hash, ClientID: c.ClientID, Family: c.Family, Used: true, ExpiresAt: c.ExpiresAt, RetainUntil: c.RetainUntil}
+}
+
+// ClockOrDefault returns now, or time.Now when now is nil.
+func ClockOrDefault(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
 }

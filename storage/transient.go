@@ -49,7 +49,8 @@ type AuthRequest struct {
 
 // AuthCode is an issued authorization code (RFC 6749 §4.1.2), stored by the
 // hash of its value. It is single use: ConsumeCode marks it used atomically
-// and keeps it until it expires so that a replay can be detected.
+// and keeps a used marker until CodeKeptUntil so that a replay can be
+// detected while the tokens issued from it live.
 type AuthCode struct {
 	// Hash is the hash of the code value (token.Hash); the value is never stored.
 	Hash string `json:"hash" bson:"hash"`
@@ -86,6 +87,11 @@ type AuthCode struct {
 	Used bool `json:"used,omitempty" bson:"used,omitempty"`
 	// ExpiresAt is the end of the code's short life.
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
+	// RetainUntil, set by the server, is how long a consumed code is kept
+	// as a used marker (storage.UsedCodeMarker) so that a replay after
+	// ExpiresAt still revokes its family: the latest expiry of the tokens
+	// issued from it. Zero keeps it until ExpiresAt only.
+	RetainUntil time.Time `json:"retain_until,omitempty" bson:"retain_until,omitempty"`
 }
 
 // Family is one grant given to one client for one user: the access, ID and

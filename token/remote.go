@@ -18,10 +18,14 @@ import (
 const maxJWKSBytes = 1 << 20
 
 // RemoteKeys is a KeySource over another issuer's JWKS, fetched over HTTP
-// and cached. An unknown kid refetches at most once per MinRefresh, so a
-// flood of tokens with made-up kids cannot make it hammer the issuer, and
-// concurrent misses share one fetch. Keys without "alg" are ignored (the
-// algorithm is taken from the key, never from the token).
+// and cached. At most one fetch runs at a time and concurrent lookups share
+// it. Fetches are at least MinRefresh apart, after a failure too, and the
+// wait doubles with each consecutive failure up to MaxBackoff, so neither a
+// flood of tokens with made-up kids nor a failing or slow JWKS makes it
+// hammer the issuer. A stale set keeps serving the kids it knows while one
+// refetch runs in the background; the last good set keeps serving while the
+// JWKS fails. Keys without "alg" are ignored (the algorithm is taken from
+// the key, never from the token).
 type RemoteKeys struct {
 	// URL is the jwks_uri.
 	URL string
@@ -29,25 +33,35 @@ type RemoteKeys struct {
 	Client *http.Client
 	// MinRefresh is the least time between two fetches. Zero means 1 minute.
 	MinRefresh time.Duration
-	// MaxAge is how long a fetched set is trusted before it is refetched on
-	// the next lookup; a Cache-Control max-age of the response shortens it,
-	// down to MinRefresh at least. A kid that is gone from the refetched set
-	// stops verifying. Zero means 1 hour.
+	// MaxBackoff caps the time between fetches after consecutive failures
+	// (MinRefresh, doubled per failure). Zero means 10 minutes; it is never
+	// below MinRefresh.
+	MaxBackoff time.Duration
+	// MaxAge is how long a fetched set is trusted before a lookup refetches
+	// it (in the background: known kids keep verifying meanwhile); a
+	// Cache-Control max-age of the response shortens it, down to MinRefresh
+	// at least. A kid that is gone from the refetched set stops verifying.
+	// Zero means 1 hour.
 	MaxAge time.Duration
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
 
-	mu        sync.Mutex
-	keys      map[string]jose.JSONWebKey
-	fetchedAt time.Time
-	expires   time.Time
-	inflight  *fetchCall
+	mu       sync.Mutex
+	keys     map[string]jose.JSONWebKey
+	expires  time.Time // the set is stale from then on
+	next     time.Time // no fetch starts before then
+	failures int       // consecutive failed fetches
+	lastErr  error     // the last fetch's error, nil after a success
+	inflight *fetchCall
 }
 
 type fetchCall struct {
 	done chan struct{}
 	err  error
 }
+
+// fetchTimeout bounds one JWKS fetch, whatever the client's own timeout.
+const fetchTimeout = time.Minute
 
 // NewRemoteKeys returns a RemoteKeys for url with the default intervals.
 func NewRemoteKeys(url string, client *http.Client) *RemoteKeys {
@@ -61,6 +75,20 @@ func (r *RemoteKeys) minRefresh() time.Duration {
 	return r.MinRefresh
 }
 
+// backoff is the wait after the current run of failures.
+func (r *RemoteKeys) backoff() time.Duration {
+	limit := r.MaxBackoff
+	if limit <= 0 {
+		limit = 10 * time.Minute
+	}
+	limit = max(limit, r.minRefresh())
+	d := r.minRefresh()
+	for i := 1; i < r.failures && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
 func (r *RemoteKeys) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
@@ -68,60 +96,85 @@ func (r *RemoteKeys) now() time.Time {
 	return time.Now()
 }
 
-// VerificationKey implements KeySource.
+// VerificationKey implements KeySource. A known kid is answered from the
+// cache at once, even from a stale set (whose refetch then starts in the
+// background). An unknown kid waits for the running fetch, or starts one
+// when the interval allows, and is ErrUnknownKey otherwise; while no set was
+// ever fetched, it is the last fetch's error.
 func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 	r.mu.Lock()
-	k, ok := r.keys[kid]
-	fresh := r.now().Before(r.expires)
-	r.mu.Unlock()
-	if ok && fresh {
+	if k, ok := r.keys[kid]; ok {
+		if !r.now().Before(r.expires) {
+			r.startLocked()
+		}
+		r.mu.Unlock()
 		return k, nil
 	}
-	if err := r.refresh(ctx, !fresh); err != nil && !ok {
+	call := r.startLocked()
+	if call == nil {
+		err := r.lastErr
+		if r.keys != nil || err == nil {
+			err = ErrUnknownKey
+		}
+		r.mu.Unlock()
 		return jose.JSONWebKey{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if k, ok := r.keys[kid]; ok {
-		return k, nil
+	r.mu.Unlock()
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return jose.JSONWebKey{}, ctx.Err()
 	}
-	return jose.JSONWebKey{}, ErrUnknownKey
+	r.mu.Lock()
+	k, ok := r.keys[kid]
+	r.mu.Unlock()
+	switch {
+	case ok:
+		return k, nil
+	case call.err != nil:
+		return jose.JSONWebKey{}, call.err
+	default:
+		return jose.JSONWebKey{}, ErrUnknownKey
+	}
 }
 
-// refresh fetches the set unless one was fetched within MinRefresh (a
-// stale set is always refetched); concurrent callers share one fetch.
-func (r *RemoteKeys) refresh(ctx context.Context, stale bool) error {
-	minRefresh := r.minRefresh()
-	r.mu.Lock()
-	if call := r.inflight; call != nil {
-		r.mu.Unlock()
-		select {
-		case <-call.done:
-			return call.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// startLocked returns the running fetch, or starts one in the background
+// when the interval allows; nil when none may start yet. r.mu is held.
+func (r *RemoteKeys) startLocked() *fetchCall {
+	if r.inflight != nil {
+		return r.inflight
 	}
-	if !stale && !r.fetchedAt.IsZero() && r.now().Sub(r.fetchedAt) < minRefresh {
-		r.mu.Unlock()
-		return ErrUnknownKey
+	if r.now().Before(r.next) {
+		return nil
 	}
 	call := &fetchCall{done: make(chan struct{})}
 	r.inflight = call
-	r.mu.Unlock()
+	go r.run(call)
+	return call
+}
 
+// run performs one fetch, detached from any caller's context (callers stop
+// waiting on their own ctx), and records its outcome: a new set and the
+// plain interval, or the error and the backed-off interval with the last
+// good set kept.
+func (r *RemoteKeys) run(call *fetchCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
 	keys, maxAge, err := r.fetch(ctx)
 	r.mu.Lock()
-	r.fetchedAt = r.now()
+	now := r.now()
 	if err == nil {
-		r.keys = keys
-		r.expires = r.fetchedAt.Add(maxAge)
+		r.keys, r.expires, r.failures, r.lastErr = keys, now.Add(maxAge), 0, nil
+		r.next = now.Add(r.minRefresh())
+	} else {
+		r.failures++
+		r.lastErr = err
+		r.next = now.Add(r.backoff())
 	}
 	r.inflight = nil
 	call.err = err
 	r.mu.Unlock()
 	close(call.done)
-	return err
 }
 
 func (r *RemoteKeys) fetch(ctx context.Context) (map[string]jose.JSONWebKey, time.Duration, error) {

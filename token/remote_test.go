@@ -128,7 +128,11 @@ func TestRemoteKeysMaxAgeFloor(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	now := time.Now()
-	rk := &token.RemoteKeys{URL: srv.URL, Client: srv.Client(), Now: func() time.Time { return now }}
+	rk := &token.RemoteKeys{URL: srv.URL, Client: srv.Client(), Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}}
 	raw, _ := k.Sign(token.TypeAccessToken, claims(nil))
 	v := verifier(rk, token.ES256)
 	for i := 0; i < 10; i++ {
@@ -143,8 +147,16 @@ func TestRemoteKeysMaxAgeFloor(t *testing.T) {
 	mu.Lock()
 	body = set.JWKS()
 	mu.Unlock()
+	mu.Lock()
 	now = now.Add(2 * time.Minute)
-	if _, err := v.Verify(ctx, raw); !errors.Is(err, token.ErrUnknownKey) {
-		t.Fatalf("kid gone from the refetched set: %v", err)
+	mu.Unlock()
+	// The stale set serves its kid while the refetch runs in the background;
+	// once it lands, the kid is gone.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, err := v.Verify(ctx, raw); !errors.Is(err, token.ErrUnknownKey); _, err = v.Verify(ctx, raw) {
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("kid gone from the refetched set: %v", err)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -16,6 +17,10 @@ type KeySource interface {
 	// VerificationKey returns the public key for kid, or ErrUnknownKey.
 	VerificationKey(ctx context.Context, kid string) (jose.JSONWebKey, error)
 }
+
+// ErrMissingClaim: an access token (typ at+jwt) lacks one of the claims
+// RFC 9068 §2.2 requires. It matches ErrInvalid.
+var ErrMissingClaim = invalid("token: required claim missing")
 
 const (
 	defaultLeeway  = 30 * time.Second
@@ -152,10 +157,16 @@ func split(raw string) (h, p, s string, ok bool) {
 	return raw[:i], raw[i+1 : j], raw[j+1:], true
 }
 
+// decodeJSON decodes a base64url JSON part. Invalid UTF-8 is refused: the
+// JSON decoder would replace it silently (RFC 8259 §8.1 requires UTF-8, and
+// RFC 8725 §3.4 asks for the same validation as any other input).
 func decodeJSON(part string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(part)
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(b) {
+		return ErrMalformed
 	}
 	return json.Unmarshal(b, v)
 }
@@ -176,20 +187,26 @@ func (v *Verifier) typeAllowed(typ string) bool {
 	if len(v.Types) == 0 {
 		return true
 	}
-	t := strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "application/"))
+	t := mediaType(typ)
 	for _, want := range v.Types {
-		if strings.ToLower(strings.TrimPrefix(strings.ToLower(want), "application/")) == t {
+		if mediaType(want) == t {
 			return true
 		}
 	}
 	return false
 }
 
+// mediaType normalises a typ value: lower-case, without the optional
+// "application/" prefix (RFC 7515 §4.1.9).
+func mediaType(typ string) string {
+	return strings.TrimPrefix(strings.ToLower(typ), "application/")
+}
+
 // parseClaims decodes the payload once into Raw and reads the registered
 // claims out of it.
 func parseClaims(p string) (*Claims, error) {
 	b, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil {
+	if err != nil || !utf8.Valid(b) {
 		return nil, ErrMalformed
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -272,6 +289,12 @@ func (v *Verifier) checkClaims(c *Claims) error {
 	}
 	if c.Issuer != v.Issuer {
 		return ErrIssuer
+	}
+	// RFC 9068 §2.2: a JWT access token carries sub, client_id, iat and jti
+	// (iss, exp and aud are checked above and below).
+	if mediaType(c.Type) == TypeAccessToken &&
+		(c.Subject == "" || c.ClientID == "" || c.IssuedAt.IsZero() || c.JTI == "") {
+		return ErrMissingClaim
 	}
 	for _, a := range c.Audience {
 		if a == v.Audience {

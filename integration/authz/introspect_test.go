@@ -174,6 +174,12 @@ type recordingStore struct {
 	last *storage.Revocation
 }
 
+// WithClock keeps the recorder in front of the view the server clocks.
+func (r *recordingStore) WithClock(now func() time.Time) storage.Store {
+	r.Store = r.Store.WithClock(now)
+	return r
+}
+
 func (r *recordingStore) RevokeToken(ctx context.Context, rev *storage.Revocation) error {
 	r.mu.Lock()
 	c := *rev

@@ -19,12 +19,13 @@ import (
 
 func TestTombstoneExpiry(t *testing.T) {
 	srv := mongoserver.StartMongo(t)
-	s, err := mongo.New(srv.Database(t), nil)
+	clk := storagetest.NewClock()
+	s, err := mongo.New(srv.Database(t), &mongo.Options{Now: clk.Now})
 	must(t, err)
 	_, err = s.EnsureIndexes(context.Background())
 	must(t, err)
 	mongo.SetTombstoneLifetime(s, time.Second)
-	storagetest.TombstoneExpiry(t, s, time.Second)
+	storagetest.TombstoneExpiry(t, s, clk, time.Second)
 	n, err := s.Purge(context.Background())
 	must(t, err)
 	if n != 1 {

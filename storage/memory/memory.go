@@ -1,7 +1,20 @@
 // Package memory is the in-process storage driver: maps behind one
-// read-write mutex, deep copies in and out, expiry checked on every read and
-// swept opportunistically on writes. It backs tests, examples and
-// single-process deployments; its records do not survive a restart.
+// read-write mutex, deep copies in and out, expiry checked on every read
+// against the store's clock (Clock, Store.WithClock) and swept on writes.
+// It backs tests, examples and single-process deployments; its records do
+// not survive a restart.
+//
+// The sweep: every short-lived entry (pending request, code, family, access
+// token revocation, family tombstone) is scheduled on an expiry queue of its
+// kind, a min-heap by instant, when it is written or its expiry moves later.
+// Every 256 schedules in a tenant, a sweep pops, from each kind's queue, up
+// to 1,024 entries whose instant has passed and deletes those still expired.
+// No kind can starve another (each has its own queue and budget), a sweep
+// examines only entries due, and as it can reclaim more of each kind than
+// all the writes between two sweeps add, every expired entry is gone within
+// a bounded number of sweeps. A sweep judges expiry by the clock of the
+// view that wrote; views with different clocks over one backend should not
+// be mixed.
 package memory
 
 import (
@@ -13,8 +26,9 @@ import (
 
 // Store is a storage.Store in memory. The zero value is not usable: call New.
 type Store struct {
-	b  *backend
-	id string // tenant
+	b   *backend
+	id  string           // tenant
+	now func() time.Time // the clock expiries are judged by
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -22,8 +36,6 @@ var _ storage.Store = (*Store)(nil)
 type backend struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenant
-	now     func() time.Time
-	writes  int // short-lived writes since the last sweep
 	// tombstoneTTL is storage.FamilyTombstoneLifetime; tests shorten it.
 	tombstoneTTL time.Duration
 }
@@ -46,6 +58,9 @@ type tenant struct {
 	// tombstones are revocations of families that did not exist when
 	// revoked: id -> expiry.
 	tombstones map[string]time.Time
+
+	queues [kinds]expiryQueue // expiries to look at, by kind
+	writes int                // schedules since the last sweep
 }
 
 type familyEntry struct {
@@ -65,13 +80,31 @@ func newTenant() *tenant {
 	}
 }
 
+// Option configures New.
+type Option func(*Store)
+
+// Clock makes the store judge expiries by now instead of time.Now.
+func Clock(now func() time.Time) Option {
+	return func(s *Store) { s.now = storage.ClockOrDefault(now) }
+}
+
 // New returns an empty store of the default tenant "".
-func New() *Store {
-	return &Store{b: &backend{tenants: map[string]*tenant{}, now: time.Now, tombstoneTTL: storage.FamilyTombstoneLifetime}}
+func New(opts ...Option) *Store {
+	s := &Store{b: &backend{tenants: map[string]*tenant{}, tombstoneTTL: storage.FamilyTombstoneLifetime}, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Tenant implements storage.Store: a view of the same maps for tenant id.
-func (s *Store) Tenant(id string) storage.Store { return &Store{b: s.b, id: id} }
+func (s *Store) Tenant(id string) storage.Store { return &Store{b: s.b, id: id, now: s.now} }
+
+// WithClock implements storage.Store: a view of the same maps judging
+// expiries by now.
+func (s *Store) WithClock(now func() time.Time) storage.Store {
+	return &Store{b: s.b, id: s.id, now: storage.ClockOrDefault(now)}
+}
 
 // tenant returns the tenant's data; with create it is made on first use.
 // The caller holds the backend lock (the write lock when create is true).

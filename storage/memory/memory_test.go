@@ -22,9 +22,10 @@ func TestTokenRevokedDoesNotAllocate(t *testing.T) {
 }
 
 func TestTombstoneExpiry(t *testing.T) {
-	s := memory.New()
+	clk := storagetest.NewClock()
+	s := memory.New(memory.Clock(clk.Now))
 	memory.SetTombstoneLifetime(s, time.Second)
-	storagetest.TombstoneExpiry(t, s, time.Second)
+	storagetest.TombstoneExpiry(t, s, clk, time.Second)
 }
 
 func TestTombstoneLifetimeDefault(t *testing.T) {

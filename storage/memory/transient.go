@@ -2,16 +2,10 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/scopekit/scopekit/storage"
-)
-
-// sweepEvery is how many short-lived writes trigger a sweep, and sweepMax
-// bounds the entries one sweep examines, so no write pays for a full scan.
-const (
-	sweepEvery = 256
-	sweepMax   = 1024
 )
 
 // Resolve implements storage.Directory with three map reads under one lock.
@@ -41,24 +35,16 @@ func (s *Store) Resolve(ctx context.Context, clientID, audience string) (*storag
 	return res, nil
 }
 
-// lockShortLived takes the write lock for a short-lived write, checks the
-// context and the record's expiry, and sweeps now and then.
+// lockShortLived takes the write lock for a short-lived write after
+// checking the context and the record's key and expiry.
 func (s *Store) lockShortLived(ctx context.Context, key string, expiresAt time.Time) (*tenant, time.Time, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, time.Time{}, err
-	}
 	if key == "" || expiresAt.IsZero() {
+		if err := ctx.Err(); err != nil {
+			return nil, time.Time{}, err
+		}
 		return nil, time.Time{}, storage.ErrInvalid
 	}
-	s.b.mu.Lock()
-	now := s.b.now()
-	t := s.tenant(true)
-	s.b.writes++
-	if s.b.writes >= sweepEvery {
-		s.b.writes = 0
-		t.sweep(now)
-	}
-	return t, now, nil
+	return s.lockRead(ctx)
 }
 
 // lockRead takes the write lock for an operation that reads and may mutate.
@@ -67,66 +53,28 @@ func (s *Store) lockRead(ctx context.Context) (*tenant, time.Time, error) {
 		return nil, time.Time{}, err
 	}
 	s.b.mu.Lock()
-	return s.tenant(true), s.b.now(), nil
-}
-
-// sweep drops up to sweepMax expired short-lived records.
-func (t *tenant) sweep(now time.Time) {
-	n := 0
-	for k, r := range t.requests {
-		if n++; n > sweepMax {
-			return
-		}
-		if storage.Expired(r.ExpiresAt, now) {
-			delete(t.requests, k)
-		}
-	}
-	for k, c := range t.codes {
-		if n++; n > sweepMax {
-			return
-		}
-		if storage.Expired(c.ExpiresAt, now) {
-			delete(t.codes, k)
-		}
-	}
-	for k, f := range t.families {
-		if n++; n > sweepMax {
-			return
-		}
-		if storage.Expired(f.f.ExpiresAt, now) {
-			delete(t.families, k)
-		}
-	}
-	for _, m := range []map[string]time.Time{t.revoked, t.tombstones} {
-		for k, exp := range m {
-			if n++; n > sweepMax {
-				return
-			}
-			if storage.Expired(exp, now) {
-				delete(m, k)
-			}
-		}
-	}
+	return s.tenant(true), s.now(), nil
 }
 
 // tombstoned reports whether a family id was revoked before it existed.
 // The caller holds the lock.
 func (t *tenant) tombstoned(id string, now time.Time) bool {
 	exp, ok := t.tombstones[id]
-	return ok && !storage.Expired(exp, now)
+	return ok && storage.Live(exp, now)
 }
 
 // CreateAuthRequest implements storage.AuthRequests.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *storage.AuthRequest) error {
-	t, _, err := s.lockShortLived(ctx, r.ID, r.ExpiresAt)
+	t, now, err := s.lockShortLived(ctx, r.ID, r.ExpiresAt)
 	if err != nil {
 		return err
 	}
 	defer s.b.mu.Unlock()
-	if _, ok := t.requests[r.ID]; ok {
+	if old, ok := t.requests[r.ID]; ok && storage.Live(old.ExpiresAt, now) {
 		return storage.ErrDuplicate
 	}
 	t.requests[r.ID] = cloneAuthRequest(r)
+	t.schedule(kindRequest, r.ID, r.ExpiresAt, now)
 	return nil
 }
 
@@ -166,10 +114,11 @@ func (s *Store) CreateCode(ctx context.Context, c *storage.AuthCode) error {
 		return err
 	}
 	defer s.b.mu.Unlock()
-	if old, ok := t.codes[c.Hash]; ok && !storage.Expired(old.ExpiresAt, now) {
+	if old, ok := t.codes[c.Hash]; ok && storage.Live(storage.CodeKeptUntil(old), now) {
 		return storage.ErrDuplicate
 	}
 	t.codes[c.Hash] = cloneCode(c)
+	t.schedule(kindCode, c.Hash, c.ExpiresAt, now)
 	return nil
 }
 
@@ -181,14 +130,24 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 	}
 	defer s.b.mu.Unlock()
 	c, ok := t.codes[hash]
-	if !ok || storage.Expired(c.ExpiresAt, now) {
+	if !ok {
 		return nil, storage.ErrNotFound
 	}
-	if c.Used {
-		return cloneCode(c), storage.ErrAlreadyUsed
+	if err := storage.CodeState(c, now); err != nil {
+		if errors.Is(err, storage.ErrAlreadyUsed) {
+			return cloneCode(c), err
+		}
+		return nil, err
 	}
-	c.Used = true
-	return cloneCode(c), nil
+	// The grant is handed out once; what stays is the used marker, kept
+	// while the tokens issued from the code may live.
+	out := cloneCode(c)
+	out.Used = true
+	t.codes[hash] = storage.UsedCodeMarker(c)
+	if kept := storage.CodeKeptUntil(c); kept.After(c.ExpiresAt) {
+		t.schedule(kindCode, hash, kept, now)
+	}
+	return out, nil
 }
 
 // CreateFamily implements storage.Families.
@@ -201,7 +160,7 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 		return err
 	}
 	defer s.b.mu.Unlock()
-	if old, ok := t.families[f.ID]; ok && !storage.Expired(old.f.ExpiresAt, now) {
+	if old, ok := t.families[f.ID]; ok && storage.Live(old.f.ExpiresAt, now) {
 		return storage.ErrDuplicate
 	}
 	if t.tombstoned(f.ID, now) {
@@ -212,6 +171,7 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 		e.tokens[first.Hash] = cloneRefresh(first)
 	}
 	t.families[f.ID] = e
+	t.schedule(kindFamily, f.ID, f.ExpiresAt, now)
 	return nil
 }
 
@@ -306,20 +266,23 @@ func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 		return nil
 	}
 	if !t.tombstoned(id, now) {
-		t.tombstones[id] = now.Add(s.b.tombstoneTTL)
+		until := now.Add(s.b.tombstoneTTL)
+		t.tombstones[id] = until
+		t.schedule(kindTombstone, id, until, now)
 	}
 	return nil
 }
 
 // RevokeToken implements storage.Revocations.
 func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
-	t, _, err := s.lockShortLived(ctx, r.JTI, r.ExpiresAt)
+	t, now, err := s.lockShortLived(ctx, r.JTI, r.ExpiresAt)
 	if err != nil {
 		return err
 	}
 	defer s.b.mu.Unlock()
 	if old, ok := t.revoked[r.JTI]; !ok || old.Before(r.ExpiresAt) {
 		t.revoked[r.JTI] = r.ExpiresAt
+		t.schedule(kindRevoked, r.JTI, r.ExpiresAt, now)
 	}
 	return nil
 }
@@ -335,12 +298,12 @@ func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, err
 	if t == nil {
 		return false, nil
 	}
-	now := s.b.now()
-	if exp, ok := t.revoked[jti]; ok && !storage.Expired(exp, now) {
+	now := s.now()
+	if exp, ok := t.revoked[jti]; ok && storage.Live(exp, now) {
 		return true, nil
 	}
 	if family != "" {
-		if e := t.families[family]; e != nil && e.f.Revoked && !storage.Expired(e.f.ExpiresAt, now) {
+		if e := t.families[family]; e != nil && e.f.Revoked && storage.Live(e.f.ExpiresAt, now) {
 			return true, nil
 		}
 		if t.tombstoned(family, now) {

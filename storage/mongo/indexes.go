@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"errors"
-	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	mongodriver "go.mongodb.org/mongo-driver/mongo"
@@ -64,8 +63,8 @@ func (s *Store) shortLived() []*mongodriver.Collection {
 	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims}
 }
 
-// Purge deletes the expired short-lived records of every tenant and returns
-// how many it deleted. Servers with TTL indexes do this themselves; run it
+// Purge deletes the short-lived records of every tenant expired on the
+// store's clock and returns how many it deleted. Servers with TTL indexes do this themselves; run it
 // periodically on those without.
 func (s *Store) Purge(ctx context.Context) (int64, error) {
 	ctx, cancel, err := s.ctx(ctx)
@@ -75,7 +74,7 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 	defer cancel()
 	var n int64
 	for _, c := range s.shortLived() {
-		res, err := c.DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": time.Now()}})
+		res, err := c.DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": s.now()}})
 		if err != nil {
 			return n, mapErr(err)
 		}

@@ -41,6 +41,10 @@ type Options struct {
 	// Timeout bounds each operation when the context has no earlier
 	// deadline. Zero means 5 seconds.
 	Timeout time.Duration
+	// Now is the clock every expiry is judged by (Store.WithClock gives
+	// views on another). Nil means time.Now. TTL indexes only collect
+	// garbage.
+	Now func() time.Time
 }
 
 // Store is a storage.Store on MongoDB. The caller owns the client.
@@ -80,6 +84,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
+	o.Now = storage.ClockOrDefault(o.Now)
 	copts := options.Collection().SetWriteConcern(o.WriteConcern)
 	coll := func(name string) *mongodriver.Collection { return db.Collection(o.CollectionPrefix+name, copts) }
 	s := &Store{db: db, opts: o, tenant: escapeTenant(o.Tenant), tombstoneTTL: storage.FamilyTombstoneLifetime, c: collections{
@@ -97,6 +102,17 @@ func (s *Store) Tenant(id string) storage.Store {
 	c.tenant = escapeTenant(id)
 	return &c
 }
+
+// WithClock implements storage.Store: a view of the same collections
+// judging expiries by now.
+func (s *Store) WithClock(now func() time.Time) storage.Store {
+	c := *s
+	c.opts.Now = storage.ClockOrDefault(now)
+	return &c
+}
+
+// now is the store's clock.
+func (s *Store) now() time.Time { return s.opts.Now() }
 
 // escapeTenant makes a tenant id safe to start document ids with: the
 // escaped form never holds storage.KeySep, and distinct ids stay distinct

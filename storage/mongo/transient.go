@@ -24,7 +24,9 @@ import (
 // Claim kinds (the first part of the claim's key):
 //
 //	ar   a taken authorization request (GetAuthRequest treats it as gone)
-//	code a consumed authorization code
+//	code a consumed authorization code, holding its used marker
+//	     (storage.UsedCodeMarker) until storage.CodeKeptUntil, so that a
+//	     replay after the code's expiry still finds its family
 //	rt   a rotated refresh token, holding the old token and its successor
 //	fam  a revoked token family (also a tombstone for a family not stored yet)
 const (
@@ -77,6 +79,7 @@ type claimDoc struct {
 	ExpiresAt time.Time             `bson:"expires_at"`
 	Old       *storage.RefreshToken `bson:"old,omitempty"`
 	Next      *storage.RefreshToken `bson:"next,omitempty"`
+	Code      *storage.AuthCode     `bson:"code,omitempty"`
 }
 
 func (s *Store) claimID(kind string, key ...string) string {
@@ -106,7 +109,7 @@ func (s *Store) afterClaim(kind string) error {
 // findClaim reads a live claim; nil when there is none.
 func (s *Store) findClaim(ctx context.Context, id string) (*claimDoc, error) {
 	var d claimDoc
-	err := s.findOne(ctx, s.c.claims, bson.M{"_id": id, "expires_at": live(time.Now())}, &d)
+	err := s.findOne(ctx, s.c.claims, bson.M{"_id": id, "expires_at": live(s.now())}, &d)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -118,7 +121,7 @@ func (s *Store) findClaim(ctx context.Context, id string) (*claimDoc, error) {
 
 // claimed reports whether a live claim exists.
 func (s *Store) claimed(ctx context.Context, id string) (bool, error) {
-	n, err := s.c.claims.CountDocuments(ctx, bson.M{"_id": id, "expires_at": live(time.Now())}, options.Count().SetLimit(1))
+	n, err := s.c.claims.CountDocuments(ctx, bson.M{"_id": id, "expires_at": live(s.now())}, options.Count().SetLimit(1))
 	return n > 0, mapErr(err)
 }
 
@@ -132,7 +135,7 @@ func (s *Store) insertFresh(ctx context.Context, c *mongodriver.Collection, id s
 	if !mongodriver.IsDuplicateKeyError(err) {
 		return mapErr(err)
 	}
-	res, err := c.ReplaceOne(ctx, bson.M{"_id": id, "expires_at": bson.M{"$lte": time.Now()}}, d)
+	res, err := c.ReplaceOne(ctx, bson.M{"_id": id, "expires_at": bson.M{"$lte": s.now()}}, d)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -180,7 +183,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, id string) (*storage.AuthReq
 
 func (s *Store) request(ctx context.Context, id string) (*storage.AuthRequest, error) {
 	var d requestDoc
-	if err := s.findOne(ctx, s.c.requests, bson.M{"_id": s.id(id), "expires_at": live(time.Now())}, &d); err != nil {
+	if err := s.findOne(ctx, s.c.requests, bson.M{"_id": s.id(id), "expires_at": live(s.now())}, &d); err != nil {
 		return nil, err
 	}
 	return &d.AuthRequest, nil
@@ -237,13 +240,18 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 	}
 	defer cancel()
 	var d codeDoc
-	if err := s.findOne(ctx, s.c.codes, bson.M{"_id": s.id(hash), "expires_at": live(time.Now())}, &d); err != nil {
+	err = s.findOne(ctx, s.c.codes, bson.M{"_id": s.id(hash), "expires_at": live(s.now())}, &d)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.usedCode(ctx, hash)
+	}
+	if err != nil {
 		return nil, err
 	}
 	fix(&d.AuthCode)
 	c := &d.AuthCode
 	c.Used = true
-	won, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimCode, hash), ExpiresAt: c.ExpiresAt})
+	marker := storage.UsedCodeMarker(c)
+	won, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimCode, hash), ExpiresAt: storage.CodeKeptUntil(c), Code: marker})
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +262,20 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 		return nil, err
 	}
 	return c, nil
+}
+
+// usedCode answers ConsumeCode for a code no longer live: the used marker
+// of its claim with ErrAlreadyUsed while it is retained, else ErrNotFound.
+func (s *Store) usedCode(ctx context.Context, hash string) (*storage.AuthCode, error) {
+	d, err := s.findClaim(ctx, s.claimID(claimCode, hash))
+	if err != nil {
+		return nil, err
+	}
+	if d == nil || d.Code == nil {
+		return nil, storage.ErrNotFound
+	}
+	fix(d.Code)
+	return d.Code, storage.ErrAlreadyUsed
 }
 
 // CreateFamily implements storage.Families: one document holds the family
@@ -291,7 +313,7 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 
 func (s *Store) family(ctx context.Context, id string) (*familyDoc, error) {
 	var d familyDoc
-	if err := s.findOne(ctx, s.c.families, bson.M{"_id": s.id(id), "expires_at": live(time.Now())}, &d); err != nil {
+	if err := s.findOne(ctx, s.c.families, bson.M{"_id": s.id(id), "expires_at": live(s.now())}, &d); err != nil {
 		return nil, err
 	}
 	fix(&d.Family)
@@ -319,7 +341,7 @@ func (s *Store) GetFamily(ctx context.Context, id string) (*storage.Family, erro
 // it was rotated (returned with Used set), else as the current token or a
 // successor of it named by a rotation claim.
 func (s *Store) lookup(ctx context.Context, family, hash string) (*storage.RefreshToken, *familyDoc, error) {
-	now := time.Now()
+	now := s.now()
 	d, err := s.family(ctx, family)
 	if errors.Is(err, storage.ErrNotFound) {
 		if revoked, rerr := s.claimed(ctx, s.claimID(claimFamily, family)); rerr != nil || revoked {
@@ -452,7 +474,7 @@ func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 		return err
 	}
 	defer cancel()
-	if _, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimFamily, id), ExpiresAt: time.Now().Add(s.tombstoneTTL)}); err != nil {
+	if _, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimFamily, id), ExpiresAt: s.now().Add(s.tombstoneTTL)}); err != nil {
 		return err
 	}
 	d, err := s.family(ctx, id)
@@ -502,7 +524,7 @@ func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, err
 		return false, err
 	}
 	defer cancel()
-	now := time.Now()
+	now := s.now()
 	n, err := s.c.revocations.CountDocuments(ctx, bson.M{"_id": s.revocationID(family, jti), "expires_at": live(now)}, options.Count().SetLimit(1))
 	if err != nil {
 		return false, mapErr(err)

@@ -44,6 +44,9 @@ type Options struct {
 	// the store's keys, a client that ignores context deadlines. Nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Now is the clock every expiry is judged by (Store.WithClock gives
+	// views on another). Nil means time.Now. Key TTLs only collect garbage.
+	Now func() time.Time
 }
 
 // Store is a storage.Store on Redis. The caller owns the client.
@@ -84,6 +87,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.Now = storage.ClockOrDefault(o.Now)
 	if enabled, known := contextTimeouts(client); known && !enabled {
 		o.Logger.Warn("redis: the client was built without ContextTimeoutEnabled, so go-redis ignores context deadlines and Options.Timeout: " +
 			"a hung Redis holds each operation for the client's ReadTimeout; set ContextTimeoutEnabled: true (docs/REDIS.md)")
@@ -110,6 +114,17 @@ func (s *Store) Tenant(id string) storage.Store {
 	t.tombstoneTTL = s.tombstoneTTL
 	return t
 }
+
+// WithClock implements storage.Store: a view of the same keys judging
+// expiries by now.
+func (s *Store) WithClock(now func() time.Time) storage.Store {
+	t := *s
+	t.opts.Now = storage.ClockOrDefault(now)
+	return &t
+}
+
+// now is the store's clock.
+func (s *Store) now() time.Time { return s.opts.Now() }
 
 // contextTimeouts reports whether the client honours context deadlines,
 // and whether its type lets the driver know.

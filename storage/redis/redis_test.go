@@ -125,7 +125,8 @@ func TestTombstoneTTL(t *testing.T) {
 		t.Fatalf("tombstone TTL %v, want about %v", ttl, storage.FamilyTombstoneLifetime)
 	}
 	redis.SetTombstoneLifetime(s, time.Second)
-	storagetest.TombstoneExpiry(t, s, time.Second)
+	clk := storagetest.NewClock()
+	storagetest.TombstoneExpiry(t, s.WithClock(clk.Now), clk, time.Second)
 }
 
 // TestHungServer: with the server stopped by SIGSTOP (connections open, no

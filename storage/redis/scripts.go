@@ -21,77 +21,119 @@ if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1`)
 
-// createCode: KEYS = code hash; ARGV = json, expiry ms. Returns 0 when the
-// code exists.
+// createCode: KEYS = code hash; ARGV = json, expiry ms, kept-until ms
+// (storage.CodeKeptUntil), now ms. Returns 0 when a code still kept at now
+// holds the hash. The hash keeps the expiry in 'x' and the retention in
+// 'k', so that every read judges them by the store's clock.
 var createCode = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'd', ARGV[1], 'u', 0)
+local k = redis.call('HGET', KEYS[1], 'k')
+if k and tonumber(k) > tonumber(ARGV[4]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'd', ARGV[1], 'u', 0, 'x', ARGV[2], 'k', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1`)
 
-// consumeCode: KEYS = code hash. Returns {uses, json} or false. The first
-// caller sees uses == 1; the hash keeps its TTL.
+// consumeCode: KEYS = code hash; ARGV = now ms. Returns {state, json} or
+// false (unknown, expired unused, or a used marker past its retention).
+// state 'ok' is the first consumption: the hash then keeps only a used
+// marker (storage.UsedCodeMarker) until its retention. 'used' is a replay
+// and returns the marker.
 var consumeCode = goredis.NewScript(`
-local d = redis.call('HGET', KEYS[1], 'd')
-if not d then return false end
-return {redis.call('HINCRBY', KEYS[1], 'u', 1), d}`)
+local h = redis.call('HMGET', KEYS[1], 'd', 'u', 'x', 'k')
+if not h[1] then return false end
+local now = tonumber(ARGV[1])
+local x = tonumber(h[3]) or math.huge
+local k = math.max(x, tonumber(h[4]) or 0)
+if h[2] ~= '0' then
+  if k > now then return {'used', h[1]} end
+  return false
+end
+if x <= now then return false end
+local c = cjson.decode(h[1])
+local m = {hash = c.hash, client_id = c.client_id, family = c.family, used = true,
+  expires_at = c.expires_at, retain_until = c.retain_until}
+redis.call('HSET', KEYS[1], 'u', 1, 'd', cjson.encode(m))
+if k > x then redis.call('PEXPIREAT', KEYS[1], k) end
+return {'ok', h[1]}`)
+
+// familyLive is the Lua test of a family hash (or tombstone) being live at
+// now (ARGV index n): it exists and its expiry 'x' has not passed. A hash
+// written before 'x' existed is judged by its TTL alone.
+const familyLive = `
+local function live(key, n)
+  if redis.call('EXISTS', key) == 0 then return false end
+  local x = redis.call('HGET', key, 'x')
+  return not x or tonumber(x) > tonumber(ARGV[n])
+end
+`
 
 // createFamily: KEYS = family, first token (may be unused); ARGV = family
-// json, family expiry ms, token json or ”, token expiry ms. Returns 0 when
-// the family exists, -1 when its id carries a revocation tombstone (a
-// family hash without 'd').
-var createFamily = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
+// json, family expiry ms, token json or empty, token expiry ms, now ms.
+// Returns 0 when a live family has the id, -1 when its id carries a live
+// revocation tombstone (a family hash without 'd').
+var createFamily = goredis.NewScript(familyLive + `
+if live(KEYS[1], 5) then
   if redis.call('HEXISTS', KEYS[1], 'd') == 0 then return -1 end
   return 0
 end
-redis.call('HSET', KEYS[1], 'd', ARGV[1], 'r', 0)
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'd', ARGV[1], 'r', 0, 'x', ARGV[2])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 if ARGV[3] ~= '' then
-  redis.call('HSET', KEYS[2], 'd', ARGV[3], 'u', 0)
+  redis.call('HSET', KEYS[2], 'd', ARGV[3], 'u', 0, 'x', ARGV[4])
   redis.call('PEXPIREAT', KEYS[2], ARGV[4])
 end
 return 1`)
 
-// getRefresh: KEYS = family, token. Returns {state, json, used} where state
-// is 'missing', 'revoked' or 'ok'.
-var getRefresh = goredis.NewScript(`
-local r = redis.call('HGET', KEYS[1], 'r')
-if not r then return {'missing'} end
-if r == '1' then return {'revoked'} end
-local t = redis.call('HMGET', KEYS[2], 'd', 'u')
-if not t[1] then return {'missing'} end
-return {'ok', t[1], t[2]}`)
+// tokenState is the Lua lookup of a refresh token (KEYS[2]) of a family
+// (KEYS[1]) at now (ARGV[1]): {state, json, used} with state 'missing',
+// 'revoked' or 'ok'.
+const tokenState = familyLive + `
+local function token()
+  if not live(KEYS[1], 1) then return {'missing'} end
+  local r = redis.call('HGET', KEYS[1], 'r')
+  if not r then return {'missing'} end
+  if r == '1' then return {'revoked'} end
+  local t = redis.call('HMGET', KEYS[2], 'd', 'u', 'x')
+  if not t[1] or t[3] and tonumber(t[3]) <= tonumber(ARGV[1]) then return {'missing'} end
+  return {'ok', t[1], t[2]}
+end
+`
 
-// rotateRefresh: KEYS = family, old token, next token; ARGV = next json,
-// next expiry ms. Returns {state, old json} with state 'missing',
+// getRefresh: KEYS = family, token; ARGV = now ms. Returns tokenState.
+var getRefresh = goredis.NewScript(tokenState + `return token()`)
+
+// rotateRefresh: KEYS = family, old token, next token; ARGV = now ms, next
+// json, next expiry ms. Returns {state, old json} with state 'missing',
 // 'revoked', 'used' or 'ok'; only 'ok' stores next.
-var rotateRefresh = goredis.NewScript(`
-local r = redis.call('HGET', KEYS[1], 'r')
-if not r then return {'missing'} end
-if r == '1' then return {'revoked'} end
-local t = redis.call('HMGET', KEYS[2], 'd', 'u')
-if not t[1] then return {'missing'} end
-if t[2] ~= '0' then return {'used', t[1]} end
+var rotateRefresh = goredis.NewScript(tokenState + `
+local t = token()
+if t[1] ~= 'ok' then return t end
+if t[3] ~= '0' then return {'used', t[2]} end
 redis.call('HSET', KEYS[2], 'u', 1)
-redis.call('HSET', KEYS[3], 'd', ARGV[1], 'u', 0)
-redis.call('PEXPIREAT', KEYS[3], ARGV[2])
-return {'ok', t[1]}`)
+redis.call('HSET', KEYS[3], 'd', ARGV[2], 'u', 0, 'x', ARGV[3])
+redis.call('PEXPIREAT', KEYS[3], ARGV[3])
+return {'ok', t[2]}`)
 
-// revokeFamily: KEYS = family; ARGV = tombstone expiry ms. Flags a family
-// revoked; with no family, writes a tombstone (the hash with only 'r') that
-// expires at ARGV[1]. Returns 1 for a family, 0 for a tombstone.
-var revokeFamily = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
+// revokeFamily: KEYS = family; ARGV = now ms, tombstone expiry ms. Flags a
+// live family revoked; with no live family, writes a tombstone (the hash
+// with only 'r' and 'x') that expires at ARGV[2]. Returns 1 for a family,
+// 0 for a tombstone.
+var revokeFamily = goredis.NewScript(familyLive + `
+if live(KEYS[1], 1) then
   redis.call('HSET', KEYS[1], 'r', 1)
   return 1
 end
-redis.call('HSET', KEYS[1], 'r', 1)
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'r', 1, 'x', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 0`)
 
-// tokenRevoked: KEYS = family, jti revocation (same tag). Returns 1 when the
-// family is revoked or the jti is.
-var tokenRevoked = goredis.NewScript(`
-if redis.call('HGET', KEYS[1], 'r') == '1' then return 1 end
-return redis.call('EXISTS', KEYS[2])`)
+// tokenRevoked: KEYS = family, jti revocation (same tag); ARGV = now ms.
+// Returns 1 when the live family is revoked or the jti's revocation (its
+// expiry ms, or '1' as written before expiries were kept) is live.
+var tokenRevoked = goredis.NewScript(familyLive + `
+if live(KEYS[1], 1) and redis.call('HGET', KEYS[1], 'r') == '1' then return 1 end
+local v = redis.call('GET', KEYS[2])
+if v and (v == '1' or tonumber(v) > tonumber(ARGV[1])) then return 1 end
+return 0`)

@@ -32,15 +32,18 @@ func (s *Store) revKey(fam, jti string) string {
 	return s.famTag(fam) + ":rev:" + jti
 }
 
-// live fails with ErrNotFound for a record past its expiry (a key Redis has
-// not evicted yet is never reported: Redis checks TTLs on access, and this
-// check covers clock skew between Redis and the process).
-func live(expiresAt time.Time) error {
-	if storage.Expired(expiresAt, time.Now()) {
+// live fails with ErrNotFound for a record past its expiry on the store's
+// clock: key TTLs only collect garbage, and a key Redis has not evicted yet
+// is never reported.
+func (s *Store) live(expiresAt time.Time) error {
+	if storage.Expired(expiresAt, s.now()) {
 		return storage.ErrNotFound
 	}
 	return nil
 }
+
+// nowArg is the store's clock as a script argument, in Unix milliseconds.
+func (s *Store) nowArg() int64 { return pxat(s.now()) }
 
 // CreateAuthRequest implements storage.AuthRequests: SET NX PXAT, one round trip.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *storage.AuthRequest) error {
@@ -91,7 +94,7 @@ func (s *Store) readRequest(ctx context.Context, id string, take bool) (*storage
 	if err != nil {
 		return nil, err
 	}
-	return r, live(r.ExpiresAt)
+	return r, s.live(r.ExpiresAt)
 }
 
 // GetAuthRequest implements storage.AuthRequests: one round trip.
@@ -118,7 +121,7 @@ func (s *Store) CreateCode(ctx context.Context, c *storage.AuthCode) error {
 	if err != nil {
 		return err
 	}
-	n, err := createCode.Run(ctx, s.rdb, []string{s.codeKey(c.Hash)}, v, pxat(c.ExpiresAt)).Int()
+	n, err := createCode.Run(ctx, s.rdb, []string{s.codeKey(c.Hash)}, v, pxat(c.ExpiresAt), pxat(storage.CodeKeptUntil(c)), s.nowArg()).Int()
 	if err != nil {
 		return unavailable(err)
 	}
@@ -135,26 +138,21 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 		return nil, err
 	}
 	defer cancel()
-	res, err := consumeCode.Run(ctx, s.rdb, []string{s.codeKey(hash)}).Slice()
+	res, err := consumeCode.Run(ctx, s.rdb, []string{s.codeKey(hash)}, s.nowArg()).Slice()
 	if errors.Is(err, goredis.Nil) {
 		return nil, storage.ErrNotFound
 	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	uses, _ := res[0].(int64)
 	c, err := decode[storage.AuthCode](res[1].(string))
 	if err != nil {
 		return nil, err
 	}
-	if err := live(c.ExpiresAt); err != nil {
-		return nil, err
-	}
-	if uses > 1 {
-		c.Used = true
+	c.Used = true
+	if res[0] == "used" {
 		return c, storage.ErrAlreadyUsed
 	}
-	c.Used = true
 	return c, nil
 }
 
@@ -179,7 +177,7 @@ func (s *Store) CreateFamily(ctx context.Context, f *storage.Family, first *stor
 			return err
 		}
 	}
-	n, err := createFamily.Run(ctx, s.rdb, []string{s.famKey(f.ID), tokenKey}, fv, pxat(f.ExpiresAt), tv, texp).Int()
+	n, err := createFamily.Run(ctx, s.rdb, []string{s.famKey(f.ID), tokenKey}, fv, pxat(f.ExpiresAt), tv, texp, s.nowArg()).Int()
 	if err != nil {
 		return unavailable(err)
 	}
@@ -212,7 +210,7 @@ func (s *Store) GetFamily(ctx context.Context, id string) (*storage.Family, erro
 		return nil, err
 	}
 	f.Revoked = vals[1] == "1"
-	return f, live(f.ExpiresAt)
+	return f, s.live(f.ExpiresAt)
 }
 
 // refreshState maps a family script's state to the contract's errors.
@@ -233,7 +231,7 @@ func (s *Store) GetRefresh(ctx context.Context, family, hash string) (*storage.R
 		return nil, err
 	}
 	defer cancel()
-	res, err := getRefresh.Run(ctx, s.rdb, []string{s.famKey(family), s.rtKey(family, hash)}).Slice()
+	res, err := getRefresh.Run(ctx, s.rdb, []string{s.famKey(family), s.rtKey(family, hash)}, s.nowArg()).Slice()
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -245,7 +243,7 @@ func (s *Store) GetRefresh(ctx context.Context, family, hash string) (*storage.R
 		return nil, err
 	}
 	rt.Used = res[2] != "0"
-	return rt, live(rt.ExpiresAt)
+	return rt, s.live(rt.ExpiresAt)
 }
 
 // RotateRefresh implements storage.Families: one script, one round trip.
@@ -263,7 +261,7 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 		return nil, err
 	}
 	keys := []string{s.famKey(family), s.rtKey(family, oldHash), s.rtKey(family, next.Hash)}
-	res, err := rotateRefresh.Run(ctx, s.rdb, keys, nv, pxat(next.ExpiresAt)).Slice()
+	res, err := rotateRefresh.Run(ctx, s.rdb, keys, s.nowArg(), nv, pxat(next.ExpiresAt)).Slice()
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -294,8 +292,9 @@ func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 		return err
 	}
 	defer cancel()
-	until := time.Now().Add(s.tombstoneTTL)
-	if err := revokeFamily.Run(ctx, s.rdb, []string{s.famKey(id)}, pxat(until)).Err(); err != nil {
+	now := s.now()
+	until := now.Add(s.tombstoneTTL)
+	if err := revokeFamily.Run(ctx, s.rdb, []string{s.famKey(id)}, pxat(now), pxat(until)).Err(); err != nil {
 		return unavailable(err)
 	}
 	return nil
@@ -311,26 +310,33 @@ func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
 		return err
 	}
 	defer cancel()
-	if err := s.rdb.SetArgs(ctx, s.revKey(r.Family, r.JTI), "1", goredis.SetArgs{ExpireAt: r.ExpiresAt}).Err(); err != nil {
+	if err := s.rdb.SetArgs(ctx, s.revKey(r.Family, r.JTI), pxat(r.ExpiresAt), goredis.SetArgs{ExpireAt: r.ExpiresAt}).Err(); err != nil {
 		return unavailable(err)
 	}
 	return nil
 }
 
-// TokenRevoked implements storage.Revocations: one round trip (EXISTS, or
-// one script checking the family and the jti together).
+// TokenRevoked implements storage.Revocations: one round trip (GET, or one
+// script checking the family and the jti together), judged by the store's
+// clock.
 func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, error) {
 	ctx, cancel, err := s.begin(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer cancel()
-	var n int64
 	if family == "" {
-		n, err = s.rdb.Exists(ctx, s.revKey("", jti)).Result()
-	} else {
-		n, err = tokenRevoked.Run(ctx, s.rdb, []string{s.famKey(family), s.revKey(family, jti)}).Int64()
+		v, err := s.rdb.Get(ctx, s.revKey("", jti)).Int64()
+		switch {
+		case errors.Is(err, goredis.Nil):
+			return false, nil
+		case err != nil:
+			return false, unavailable(err)
+		}
+		// "1" is a revocation written before expiries were kept: its TTL judges it.
+		return v == 1 || storage.Live(time.UnixMilli(v), s.now()), nil
 	}
+	n, err := tokenRevoked.Run(ctx, s.rdb, []string{s.famKey(family), s.revKey(family, jti)}, s.nowArg()).Int64()
 	if err != nil {
 		return false, unavailable(err)
 	}

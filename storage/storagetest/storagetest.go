@@ -4,12 +4,14 @@
 // cancelled contexts and single-use records under concurrency).
 //
 // Drivers keep times to the millisecond in UTC; the suite compares times at
-// that precision.
+// that precision. Expiry tests never sleep: they view the store through
+// Store.WithClock on a Clock and move it.
 package storagetest
 
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,3 +53,27 @@ func Expect(t testing.TB, err, want error, what string) {
 func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 var bg = context.Background()
+
+// Clock is a controllable clock for expiry tests: it starts at the wall
+// clock's current millisecond and moves only when Advance is called. It is
+// safe for concurrent use.
+type Clock struct{ ns atomic.Int64 }
+
+// NewClock returns a clock at the wall clock's current millisecond.
+func NewClock() *Clock {
+	c := &Clock{}
+	c.ns.Store(ms(time.Now()).UnixNano())
+	return c
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// clocked returns a fresh store of newStore viewed through a new Clock.
+func clocked(t *testing.T, newStore NewStore) (storage.Store, *Clock) {
+	clk := NewClock()
+	return newStore(t).WithClock(clk.Now), clk
+}

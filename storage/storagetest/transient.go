@@ -10,9 +10,6 @@ import (
 	"github.com/scopekit/scopekit/storage"
 )
 
-// waitPast sleeps until t has passed, for expiry checks against real clocks.
-func waitPast(t time.Time) { time.Sleep(time.Until(t) + 50*time.Millisecond) }
-
 func testResolve(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	client := &storage.Client{ID: "svc", Name: "svc", SecretHash: []byte{9}, GrantTypes: []string{"client_credentials"}}
@@ -77,11 +74,14 @@ func testAuthRequests(t *testing.T, newStore NewStore) {
 		Expect(t, err, storage.ErrNotFound, "Get after Take")
 	})
 	t.Run("Expiry", func(t *testing.T) {
-		s := newStore(t)
-		exp := time.Now().Add(1200 * time.Millisecond)
+		s, clk := clocked(t, newStore)
+		exp := clk.Now().Add(time.Minute)
 		Expect(t, s.CreateAuthRequest(bg, authRequest("r2", exp)), nil, "Create")
-		waitPast(exp)
+		clk.Advance(time.Minute - time.Millisecond)
 		_, err := s.GetAuthRequest(bg, "r2")
+		Expect(t, err, nil, "Get just before the expiry on the store's clock")
+		clk.Advance(time.Millisecond)
+		_, err = s.GetAuthRequest(bg, "r2")
 		Expect(t, err, storage.ErrNotFound, "Get expired")
 		_, err = s.TakeAuthRequest(bg, "r2")
 		Expect(t, err, storage.ErrNotFound, "Take expired")
@@ -122,12 +122,51 @@ func testCodes(t *testing.T, newStore NewStore) {
 		Expect(t, err, storage.ErrNotFound, "Consume unknown")
 	})
 	t.Run("Expiry", func(t *testing.T) {
-		s := newStore(t)
-		exp := time.Now().Add(1200 * time.Millisecond)
-		Expect(t, s.CreateCode(bg, code("h2", exp)), nil, "Create")
-		waitPast(exp)
+		// The store's clock, not the wall clock, decides: a code created
+		// for 60 s is dead once the clock is 61 s on.
+		s, clk := clocked(t, newStore)
+		Expect(t, s.CreateCode(bg, code("h2", clk.Now().Add(time.Minute))), nil, "Create")
+		clk.Advance(61 * time.Second)
 		_, err := s.ConsumeCode(bg, "h2")
 		Expect(t, err, storage.ErrNotFound, "Consume expired")
+		c := code("h2", clk.Now().Add(time.Minute))
+		Expect(t, s.CreateCode(bg, c), nil, "Create again over the expired code")
+	})
+	t.Run("LateReplay", func(t *testing.T) {
+		// A consumed code is kept as a used marker until RetainUntil: a
+		// replay after its expiry still returns its family.
+		s, clk := clocked(t, newStore)
+		c := code("h4", clk.Now().Add(time.Minute))
+		c.RetainUntil = ms(clk.Now().Add(time.Hour))
+		Expect(t, s.CreateCode(bg, c), nil, "Create")
+		_, err := s.ConsumeCode(bg, "h4")
+		Expect(t, err, nil, "Consume")
+		Expect(t, s.CreateCode(bg, code("h4", clk.Now().Add(2*time.Minute))), storage.ErrDuplicate, "Create over a used marker")
+		clk.Advance(10 * time.Minute)
+		m, err := s.ConsumeCode(bg, "h4")
+		Expect(t, err, storage.ErrAlreadyUsed, "replay after the code's expiry")
+		if m == nil || m.Family != "fam-h4" || m.ClientID != "app" || m.Hash != "h4" || !m.Used {
+			t.Fatalf("a late replay must return the marker with the family, got %#v", m)
+		}
+		if m.Claims != nil || m.Scopes != nil || m.CodeChallenge != "" || m.Subject != "" {
+			t.Fatalf("the used marker keeps the grant: %#v", m)
+		}
+		clk.Advance(time.Hour)
+		_, err = s.ConsumeCode(bg, "h4")
+		Expect(t, err, storage.ErrNotFound, "replay after the retention")
+	})
+	t.Run("RetentionNeedsConsumption", func(t *testing.T) {
+		// Retention keeps used markers only: an unconsumed code is dead at
+		// its ExpiresAt, and consuming it then does not mark it.
+		s, clk := clocked(t, newStore)
+		c := code("h5", clk.Now().Add(time.Minute))
+		c.RetainUntil = ms(clk.Now().Add(time.Hour))
+		Expect(t, s.CreateCode(bg, c), nil, "Create")
+		clk.Advance(time.Minute)
+		for i := range 2 {
+			_, err := s.ConsumeCode(bg, "h5")
+			Expect(t, err, storage.ErrNotFound, fmt.Sprint("Consume expired unused code, try ", i))
+		}
 	})
 	t.Run("Invalid", func(t *testing.T) {
 		s := newStore(t)
@@ -280,17 +319,37 @@ func testFamilies(t *testing.T, newStore NewStore) {
 		Expect(t, err, storage.ErrRevoked, "current token after the revocation")
 	})
 	t.Run("Expiry", func(t *testing.T) {
-		s := newStore(t)
-		short := time.Now().Add(1200 * time.Millisecond)
+		s, clk := clocked(t, newStore)
+		hour, short := clk.Now().Add(time.Hour), clk.Now().Add(time.Minute)
 		Expect(t, s.CreateFamily(bg, family("f1", hour), refresh("f1", "t1", short)), nil, "Create")
-		Expect(t, s.CreateFamily(bg, family("f2", short), nil), nil, "Create short family")
-		waitPast(short)
+		Expect(t, s.CreateFamily(bg, family("f2", short), refresh("f2", "t1", short)), nil, "Create short family")
+		clk.Advance(time.Minute)
 		_, err := s.GetRefresh(bg, "f1", "t1")
 		Expect(t, err, storage.ErrNotFound, "expired refresh token")
 		_, err = s.RotateRefresh(bg, "f1", "t1", refresh("f1", "t2", hour))
 		Expect(t, err, storage.ErrNotFound, "rotate expired token")
+		_, err = s.GetRefresh(bg, "f1", "t2")
+		Expect(t, err, storage.ErrNotFound, "successor of a refused rotation")
 		_, err = s.GetFamily(bg, "f2")
 		Expect(t, err, storage.ErrNotFound, "expired family")
+		Expect(t, s.CreateFamily(bg, family("f2", hour), nil), nil, "Create over the expired family")
+	})
+	t.Run("TombstoneLifetime", func(t *testing.T) {
+		// A tombstone lives storage.FamilyTombstoneLifetime on the store's clock.
+		s, clk := clocked(t, newStore)
+		Expect(t, s.RevokeFamily(bg, "f1"), nil, "RevokeFamily")
+		clk.Advance(storage.FamilyTombstoneLifetime - time.Second)
+		if revoked, err := s.TokenRevoked(bg, "f1", "f1.j"); err != nil || !revoked {
+			t.Fatalf("tombstone lost before its lifetime: %v %v", revoked, err)
+		}
+		clk.Advance(time.Second)
+		if revoked, err := s.TokenRevoked(bg, "f1", "f1.j"); err != nil || revoked {
+			t.Fatalf("tombstone seen after its lifetime: %v %v", revoked, err)
+		}
+		hour := clk.Now().Add(time.Hour)
+		Expect(t, s.CreateFamily(bg, family("f1", hour), refresh("f1", "t1", hour)), nil, "CreateFamily after the tombstone expired")
+		_, err := s.GetRefresh(bg, "f1", "t1")
+		Expect(t, err, nil, "GetRefresh of the new family")
 	})
 	t.Run("Invalid", func(t *testing.T) {
 		s := newStore(t)
@@ -315,29 +374,32 @@ func testRevocations(t *testing.T, newStore NewStore) {
 		}
 	}
 	Expect(t, s.RevokeToken(bg, &storage.Revocation{JTI: "j4"}), storage.ErrInvalid, "no expiry")
-	exp := time.Now().Add(1200 * time.Millisecond)
-	Expect(t, s.RevokeToken(bg, &storage.Revocation{JTI: "j5", ExpiresAt: ms(exp)}), nil, "short revocation")
-	waitPast(exp)
-	if got, err := s.TokenRevoked(bg, "", "j5"); err != nil || got {
-		t.Fatalf("expired revocation: %v %v", got, err)
+	cs, clk := clocked(t, newStore)
+	exp := clk.Now().Add(time.Minute)
+	Expect(t, cs.RevokeToken(bg, &storage.Revocation{JTI: "j5", ExpiresAt: ms(exp)}), nil, "short revocation")
+	Expect(t, cs.RevokeToken(bg, &storage.Revocation{JTI: "f9.j6", Family: "f9", ExpiresAt: ms(exp)}), nil, "short revocation in family")
+	clk.Advance(time.Minute)
+	for _, tc := range [][2]string{{"", "j5"}, {"f9", "f9.j6"}} {
+		if got, err := cs.TokenRevoked(bg, tc[0], tc[1]); err != nil || got {
+			t.Fatalf("expired revocation %v: %v %v", tc, got, err)
+		}
 	}
 }
 
 // TombstoneExpiry checks that the revocation of a family that was never
-// stored expires: s must be a store whose tombstone lifetime the driver's
-// test shortened to lifetime. Once it has passed, the id is free again and
-// nothing reports it revoked.
-func TombstoneExpiry(t *testing.T, s storage.Store, lifetime time.Duration) {
+// stored expires: s must be a store judging expiries by clk whose tombstone
+// lifetime the driver's test shortened to lifetime. Once clk has moved past
+// it, the id is free again and nothing reports it revoked.
+func TombstoneExpiry(t *testing.T, s storage.Store, clk *Clock, lifetime time.Duration) {
 	t.Helper()
-	start := time.Now()
 	Expect(t, s.RevokeFamily(bg, "tomb"), nil, "RevokeFamily")
 	if revoked, err := s.TokenRevoked(bg, "tomb", "tomb.j"); err != nil || !revoked {
 		t.Fatalf("tombstone not seen: %v %v", revoked, err)
 	}
-	waitPast(start.Add(lifetime))
+	clk.Advance(lifetime)
 	if revoked, err := s.TokenRevoked(bg, "tomb", "tomb.j"); err != nil || revoked {
 		t.Fatalf("tombstone still seen after its lifetime: %v %v", revoked, err)
 	}
-	hour := time.Now().Add(time.Hour)
+	hour := clk.Now().Add(time.Hour)
 	Expect(t, s.CreateFamily(bg, family("tomb", hour), refresh("tomb", "t1", hour)), nil, "CreateFamily after the tombstone expired")
 }
