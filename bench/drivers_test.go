@@ -12,6 +12,7 @@ import (
 	mongodriver "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/scopekit/scopekit/integration/mongoserver"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage"
 	smongo "github.com/scopekit/scopekit/storage/mongo"
@@ -52,7 +53,7 @@ func startBackends(tb testing.TB) *backends {
 	r := testserver.StartRedis(tb)
 	bk.rdb = r.Client()
 	bk.rdb.AddHook(countHook{&bk.redisRT})
-	m := testserver.StartMongo(tb)
+	m := mongoserver.StartMongo(tb)
 	mon := &event.CommandMonitor{Started: func(context.Context, *event.CommandStartedEvent) { bk.mongoRT.Add(1) }}
 	c, err := mongodriver.Connect(context.Background(), options.Client().ApplyURI(m.URI).SetMonitor(mon).
 		SetServerSelectionTimeout(5*time.Second))

@@ -10,6 +10,7 @@ require (
 	github.com/ory/fosite v0.49.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/scopekit/scopekit v0.0.0
+	github.com/scopekit/scopekit/integration v0.0.0
 	go.mongodb.org/mongo-driver v1.17.10
 	golang.org/x/crypto v0.58.0
 )
@@ -133,6 +134,9 @@ require (
 	modernc.org/token v1.1.0 // indirect
 )
 
-replace github.com/scopekit/scopekit => ../
+replace (
+	github.com/scopekit/scopekit => ../
+	github.com/scopekit/scopekit/integration => ../integration
+)
 
 tool golang.org/x/perf/cmd/benchstat

@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need (a real
-# redis-server; headless Chromium for the browser tests) when missing, then
-# runs every test of the module under the race detector.
+# redis-server; headless Chromium for the browser tests) when missing,
+# checks that the SDK module requires only its allowed dependencies, then
+# vets and tests every module of the repository under the race detector:
+#
+#   .            the SDK (github.com/scopekit/scopekit)
+#   integration/ black-box tests of authz, the MongoDB driver on embedded
+#                FerretDB, whole flows and outages on every driver, the
+#                browser test (built with the tag scopekit_testhooks)
+#   examples/    the example programs and their tests
+#   bench/       vetted only: its benchmarks run with bench/run.sh
+#
+# Two lanes run side by side (the machine has two cores): the integration
+# module in one, the others in turn in the other. Each module's output goes
+# to a file, printed when all are done; the run fails if any module failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +31,55 @@ if [ ${#need[@]} -gt 0 ]; then
 	fi
 fi
 
-go vet ./...
-go test -race -count=1 -timeout 20m ./...
+bash scripts/check-deps.sh
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+# module NAME DIR [TAGS]: vet and test one module, output to $logs/NAME.log,
+# exit status to $logs/NAME.rc.
+module() {
+	local name=$1 dir=$2 tags=${3:-}
+	(
+		cd "$dir"
+		start=$SECONDS
+		rc=0
+		{
+			echo "== $name ($dir)"
+			go vet ${tags:+-tags "$tags"} ./... &&
+				go test ${tags:+-tags "$tags"} -race -count=1 -timeout 20m ./...
+		} >"$logs/$name.log" 2>&1 || rc=$?
+		echo "== $name: exit $rc in $((SECONDS - start))s" >>"$logs/$name.log"
+		echo "$rc" >"$logs/$name.rc"
+	)
+}
+
+# vetonly NAME DIR: go vet of a module whose tests the suite does not run.
+vetonly() {
+	local name=$1 dir=$2
+	(
+		cd "$dir"
+		rc=0
+		{ echo "== $name ($dir): go vet"; go vet ./...; } >"$logs/$name.log" 2>&1 || rc=$?
+		echo "== $name: exit $rc" >>"$logs/$name.log"
+		echo "$rc" >"$logs/$name.rc"
+	)
+}
+
+module integration integration scopekit_testhooks &
+lane=$!
+module sdk .
+module examples examples
+vetonly bench bench
+wait "$lane"
+
+failed=()
+for name in sdk integration examples bench; do
+	cat "$logs/$name.log"
+	[ "$(cat "$logs/$name.rc")" = 0 ] || failed+=("$name")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "FAILED modules: ${failed[*]}" >&2
+	exit 1
+fi
+echo "all modules passed"

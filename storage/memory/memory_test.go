@@ -21,10 +21,6 @@ func TestTokenRevokedDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func TestFlows(t *testing.T) {
-	storagetest.RunFlows(t, func(*testing.T) storage.Store { return memory.New() })
-}
-
 func TestTombstoneExpiry(t *testing.T) {
 	clk := storagetest.NewClock()
 	s := memory.New(memory.Clock(clk.Now))

@@ -350,21 +350,3 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
-
-func TestFlowsSingleNode(t *testing.T) {
-	srv := testserver.StartRedis(t)
-	storagetest.RunFlows(t, newStoreOn(srv.Client()))
-}
-
-func TestFlowsCluster(t *testing.T) {
-	rc := testserver.StartRedisCluster(t, 3)
-	storagetest.RunFlows(t, newStoreOn(rc.Client(t)))
-}
-
-// TestIssuerOutage stops Redis under a running issuer and starts it again.
-func TestIssuerOutage(t *testing.T) {
-	srv := testserver.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
-	s, err := redis.New(srv.Client(), &redis.Options{Timeout: 500 * time.Millisecond})
-	must(t, err)
-	storagetest.RunOutage(t, s, srv.Stop, srv.Start)
-}

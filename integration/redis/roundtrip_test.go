@@ -8,9 +8,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/integration/flows"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage/redis"
-	"github.com/scopekit/scopekit/storage/storagetest"
 )
 
 // roundTrips counts what a go-redis client sends: one per command, one per
@@ -45,7 +45,7 @@ func TestOneRoundTripPerOperation(t *testing.T) {
 	rdb.AddHook(hook)
 	s, err := redis.New(rdb, &redis.Options{Prefix: "rt"})
 	must(t, err)
-	is := storagetest.NewIssuer(t, s)
+	is := flows.NewIssuer(t, s)
 	ctx := context.Background()
 	req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: is.Secret,
 		AuthMethod: authz.AuthBasic, Audience: "https://flows.example.com"}

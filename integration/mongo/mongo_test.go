@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 
-	"github.com/scopekit/scopekit/internal/testserver"
+	"github.com/scopekit/scopekit/integration/flows"
+	"github.com/scopekit/scopekit/integration/mongoserver"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/mongo"
 	"github.com/scopekit/scopekit/storage/storagetest"
 )
 
-func newStoreOn(srv *testserver.Mongo) storagetest.NewStore {
+func newStoreOn(srv *mongoserver.Mongo) storagetest.NewStore {
 	return func(t *testing.T) storage.Store {
 		s, err := mongo.New(srv.Database(t), nil)
 		if err != nil {
@@ -32,40 +32,26 @@ func newStoreOn(srv *testserver.Mongo) storagetest.NewStore {
 }
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, newStoreOn(testserver.StartMongo(t)))
+	storagetest.Run(t, newStoreOn(mongoserver.StartMongo(t)))
 }
 
 func TestFlows(t *testing.T) {
-	storagetest.RunFlows(t, newStoreOn(testserver.StartMongo(t)))
+	flows.RunFlows(t, newStoreOn(mongoserver.StartMongo(t)))
 }
 
 // TestConformanceExternal runs the suite against a real MongoDB too when
 // MONGODB_URI names one; the embedded server runs it in every case.
 func TestConformanceExternal(t *testing.T) {
-	srv := testserver.ExternalMongo(t)
+	srv := mongoserver.ExternalMongo(t)
 	if srv == nil {
 		t.Skip("MONGODB_URI is not set: the suite ran on the embedded FerretDB (TestConformance)")
 	}
 	t.Run("Conformance", func(t *testing.T) { storagetest.Run(t, newStoreOn(srv)) })
-	t.Run("Flows", func(t *testing.T) { storagetest.RunFlows(t, newStoreOn(srv)) })
-}
-
-func TestDefaultWriteConcernIsMajority(t *testing.T) {
-	srv := testserver.StartMongo(t)
-	s, err := mongo.New(srv.Database(t), nil)
-	must(t, err)
-	if wc := mongo.WriteConcern(s); wc == nil || wc.W != "majority" {
-		t.Fatalf("default write concern %+v, want majority", wc)
-	}
-	s, err = mongo.New(srv.Database(t), &mongo.Options{WriteConcern: writeconcern.W1()})
-	must(t, err)
-	if wc := mongo.WriteConcern(s); wc.W != 1 {
-		t.Fatalf("write concern option ignored: %+v", wc)
-	}
+	t.Run("Flows", func(t *testing.T) { flows.RunFlows(t, newStoreOn(srv)) })
 }
 
 func TestIndexesAndPurge(t *testing.T) {
-	srv := testserver.StartMongo(t)
+	srv := mongoserver.StartMongo(t)
 	db := srv.Database(t)
 	s, err := mongo.New(db, nil)
 	if err != nil {
@@ -118,27 +104,11 @@ func TestIndexesAndPurge(t *testing.T) {
 	}
 }
 
-func TestTombstoneExpiry(t *testing.T) {
-	srv := testserver.StartMongo(t)
-	clk := storagetest.NewClock()
-	s, err := mongo.New(srv.Database(t), &mongo.Options{Now: clk.Now})
-	must(t, err)
-	_, err = s.EnsureIndexes(context.Background())
-	must(t, err)
-	mongo.SetTombstoneLifetime(s, time.Second)
-	storagetest.TombstoneExpiry(t, s, clk, time.Second)
-	n, err := s.Purge(context.Background())
-	must(t, err)
-	if n != 1 {
-		t.Fatalf("Purge deleted %d records, want the expired tombstone", n)
-	}
-}
-
 // TestRevokeRacingCreate: whichever of RevokeFamily and CreateFamily runs
 // first, the family ends up revoked, and its revocation lasts as long as
 // the family does, not only as long as a tombstone.
 func TestRevokeRacingCreate(t *testing.T) {
-	srv := testserver.StartMongo(t)
+	srv := mongoserver.StartMongo(t)
 	db := srv.Database(t)
 	s, err := mongo.New(db, nil)
 	must(t, err)
@@ -174,83 +144,10 @@ func TestRevokeRacingCreate(t *testing.T) {
 	}
 }
 
-// TestFailureAfterClaim makes the write that follows each claim fail, as a
-// server going away between two steps would: nothing is half-written.
-func TestFailureAfterClaim(t *testing.T) {
-	srv := testserver.StartMongo(t)
-	ctx := context.Background()
-	hour := time.Now().Add(time.Hour)
-	newStore := func(t *testing.T) *mongo.Store {
-		s, err := mongo.New(srv.Database(t), nil)
-		must(t, err)
-		return s
-	}
-	t.Run("TakeAuthRequest", func(t *testing.T) {
-		s := newStore(t)
-		mongo.FailAfterClaim(s, "ar", storage.ErrUnavailable)
-		must(t, s.CreateAuthRequest(ctx, &storage.AuthRequest{ID: "r", ClientID: "app", ExpiresAt: hour}))
-		r, err := s.TakeAuthRequest(ctx, "r")
-		if err != nil || r.ClientID != "app" {
-			t.Fatalf("Take: %+v %v", r, err)
-		}
-		if _, err := s.GetAuthRequest(ctx, "r"); !errors.Is(err, storage.ErrNotFound) {
-			t.Fatalf("a taken request is still returned: %v", err)
-		}
-		if _, err := s.TakeAuthRequest(ctx, "r"); !errors.Is(err, storage.ErrNotFound) {
-			t.Fatalf("a taken request is taken twice: %v", err)
-		}
-	})
-	t.Run("ConsumeCode", func(t *testing.T) {
-		s := newStore(t)
-		must(t, s.CreateCode(ctx, &storage.AuthCode{Hash: "h", Family: "fam", ExpiresAt: hour}))
-		mongo.FailAfterClaim(s, "code", storage.ErrUnavailable)
-		if _, err := s.ConsumeCode(ctx, "h"); !errors.Is(err, storage.ErrUnavailable) {
-			t.Fatalf("Consume with the connection lost: %v", err)
-		}
-		mongo.FailAfterClaim(s, "", nil)
-		c, err := s.ConsumeCode(ctx, "h")
-		if !errors.Is(err, storage.ErrAlreadyUsed) || c == nil || c.Family != "fam" {
-			t.Fatalf("the claimed code is not used: %+v %v", c, err)
-		}
-	})
-	t.Run("RotateRefresh", func(t *testing.T) {
-		s := newStore(t)
-		rt := func(h string) *storage.RefreshToken {
-			return &storage.RefreshToken{Hash: h, Family: "f", ClientID: "app", ExpiresAt: hour}
-		}
-		must(t, s.CreateFamily(ctx, &storage.Family{ID: "f", ExpiresAt: hour}, rt("t1")))
-		mongo.FailAfterClaim(s, "rt", storage.ErrUnavailable)
-		for _, step := range [][2]string{{"t1", "t2"}, {"t2", "t3"}} {
-			if _, err := s.RotateRefresh(ctx, "f", step[0], rt(step[1])); err != nil {
-				t.Fatalf("rotation %s -> %s with the tidy-up failing: %v", step[0], step[1], err)
-			}
-		}
-		mongo.FailAfterClaim(s, "", nil)
-		for _, h := range []string{"t1", "t2"} {
-			got, err := s.GetRefresh(ctx, "f", h)
-			if err != nil || !got.Used {
-				t.Fatalf("rotated token %s: %+v %v", h, got, err)
-			}
-		}
-		if got, err := s.GetRefresh(ctx, "f", "t3"); err != nil || got.Used {
-			t.Fatalf("the current token is not current: %+v %v", got, err)
-		}
-		if _, err := s.RotateRefresh(ctx, "f", "t3", rt("t4")); err != nil {
-			t.Fatalf("rotating the current token: %v", err)
-		}
-		if _, err := s.RotateRefresh(ctx, "f", "t1", rt("x")); !errors.Is(err, storage.ErrAlreadyUsed) {
-			t.Fatalf("reuse after failed tidy-ups: %v", err)
-		}
-		if got, err := s.GetRefresh(ctx, "f", "t4"); err != nil || got.Used {
-			t.Fatalf("t4: %+v %v", got, err)
-		}
-	})
-}
-
 // TestCorruptRecord: a document that does not decode is ErrCorrupt, and
 // the error carries nothing of the decoder's message.
 func TestCorruptRecord(t *testing.T) {
-	srv := testserver.StartMongo(t)
+	srv := mongoserver.StartMongo(t)
 	db := srv.Database(t)
 	s, err := mongo.New(db, nil)
 	must(t, err)
@@ -280,7 +177,7 @@ func TestCorruptRecord(t *testing.T) {
 // fail with ErrUnavailable, then work again with the same store once it is
 // back.
 func TestServerDownFailsClosed(t *testing.T) {
-	srv := testserver.StartMongo(t)
+	srv := mongoserver.StartMongo(t)
 	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -324,12 +221,12 @@ func TestServerDownFailsClosed(t *testing.T) {
 
 // TestIssuerOutage stops the embedded server under a running issuer.
 func TestIssuerOutage(t *testing.T) {
-	srv := testserver.StartMongo(t)
+	srv := mongoserver.StartMongo(t)
 	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: time.Second})
 	must(t, err)
 	_, err = s.EnsureIndexes(context.Background())
 	must(t, err)
-	storagetest.RunOutage(t, s, srv.Stop, srv.Start)
+	flows.RunOutage(t, s, srv.Stop, srv.Start)
 }
 
 func must(t testing.TB, err error) {

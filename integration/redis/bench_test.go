@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/integration/flows"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
 	"github.com/scopekit/scopekit/storage/redis"
-	"github.com/scopekit/scopekit/storage/storagetest"
 	"github.com/scopekit/scopekit/token"
 )
 
@@ -86,7 +86,7 @@ func BenchmarkStoreOps(b *testing.B) {
 func BenchmarkIssuer(b *testing.B) {
 	ctx := context.Background()
 	for name, s := range drivers(b) {
-		is := storagetest.NewIssuer(b, s)
+		is := flows.NewIssuer(b, s)
 		req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: is.Secret,
 			AuthMethod: authz.AuthBasic, Audience: "https://flows.example.com"}
 		b.Run(name+"/Issue", func(b *testing.B) {

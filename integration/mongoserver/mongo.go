@@ -1,4 +1,7 @@
-package testserver
+// Package mongoserver starts a MongoDB-wire server for tests: FerretDB
+// embedded in the test process, or the deployment MONGODB_URI names. A
+// server that cannot start fails the test loudly, never skips it.
+package mongoserver
 
 import (
 	"context"
@@ -15,6 +18,8 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 	mongodriver "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/scopekit/scopekit/internal/testserver"
 )
 
 // Mongo is a MongoDB-wire server for tests: FerretDB embedded in the test
@@ -49,7 +54,7 @@ func ExternalMongo(t testing.TB) *Mongo {
 // always embeds FerretDB, whether or not MONGODB_URI is set.
 func StartMongo(t testing.TB) *Mongo {
 	t.Helper()
-	m := &Mongo{t: t, Embedded: true, dir: t.TempDir(), addr: "127.0.0.1:" + strconv.Itoa(FreePort(t))}
+	m := &Mongo{t: t, Embedded: true, dir: t.TempDir(), addr: "127.0.0.1:" + strconv.Itoa(testserver.FreePort(t))}
 	m.Start()
 	t.Cleanup(m.Stop)
 	return m
@@ -96,7 +101,7 @@ func (m *Mongo) Start() {
 // Stop stops the embedded server; Start brings it back.
 func (m *Mongo) Stop() {
 	if !m.Embedded {
-		m.t.Fatal("testserver: the external MongoDB cannot be stopped")
+		m.t.Fatal("mongoserver: the external MongoDB cannot be stopped")
 	}
 	if m.cancel == nil {
 		return

@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
-	"github.com/scopekit/scopekit/internal/testserver"
+	"github.com/scopekit/scopekit/integration/flows"
+	"github.com/scopekit/scopekit/integration/mongoserver"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
 	"github.com/scopekit/scopekit/storage/mongo"
-	"github.com/scopekit/scopekit/storage/storagetest"
 )
 
 func drivers(b *testing.B) map[string]storage.Store {
-	srv := testserver.StartMongo(b)
+	srv := mongoserver.StartMongo(b)
 	ms, err := mongo.New(srv.Database(b), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -84,7 +84,7 @@ func BenchmarkStoreOps(b *testing.B) {
 func BenchmarkIssuer(b *testing.B) {
 	ctx := context.Background()
 	for name, s := range drivers(b) {
-		is := storagetest.NewIssuer(b, s)
+		is := flows.NewIssuer(b, s)
 		req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: is.Secret,
 			AuthMethod: authz.AuthBasic, Audience: "https://flows.example.com"}
 		b.Run(name+"/Issue", func(b *testing.B) {

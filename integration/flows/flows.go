@@ -1,4 +1,8 @@
-package storagetest
+// Package flows runs whole OAuth flows of an issuer over a storage driver:
+// client credentials, authorization code with PKCE, refresh rotation and
+// reuse detection, through golang.org/x/oauth2 as a relying party, and the
+// fail-closed behaviour of the issuer while the backend is down.
+package flows
 
 import (
 	"context"
@@ -18,6 +22,7 @@ import (
 	"github.com/scopekit/scopekit/authz"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/storage/storagetest"
 )
 
 // flowAPI and flowCallback are the API and redirect URI of the flows.
@@ -59,15 +64,15 @@ func NewIssuer(t testing.TB, store storage.Store) *Issuer {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = srv.Handler()
-	Expect(t, store.APIs().Create(ctx, &storage.API{Identifier: flowAPI, Name: "flows", AllowSkipConsent: true,
+	storagetest.Expect(t, store.APIs().Create(ctx, &storage.API{Identifier: flowAPI, Name: "flows", AllowSkipConsent: true,
 		AllowOfflineAccess: true, Scopes: []storage.Scope{{Name: "read"}, {Name: "write"}}}), nil, "API")
-	Expect(t, store.Users().Create(ctx, &storage.User{ID: "u1", Email: "u1@example.com"}), nil, "user")
+	storagetest.Expect(t, store.Users().Create(ctx, &storage.User{ID: "u1", Email: "u1@example.com"}), nil, "user")
 	secret, err := srv.CreateClient(ctx, &storage.Client{ID: "svc", GrantTypes: []string{"client_credentials"}})
-	Expect(t, err, nil, "machine client")
-	Expect(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "svc", Audience: flowAPI, Scopes: []string{"read"}}), nil, "grant")
+	storagetest.Expect(t, err, nil, "machine client")
+	storagetest.Expect(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "svc", Audience: flowAPI, Scopes: []string{"read"}}), nil, "grant")
 	_, err = srv.CreateClient(ctx, &storage.Client{ID: "app", Public: true, FirstParty: true, RedirectURIs: []string{flowCallback},
 		GrantTypes: []string{"authorization_code", "refresh_token"}})
-	Expect(t, err, nil, "app")
+	storagetest.Expect(t, err, nil, "app")
 	return &Issuer{Server: srv, HTTP: ts, Secret: secret}
 }
 
@@ -114,7 +119,7 @@ func (is *Issuer) Code(t testing.TB) (code, verifier string) {
 
 // RunFlows runs the client-credentials, authorization-code and refresh
 // flows of the issuer over a fresh store of the driver.
-func RunFlows(t *testing.T, newStore NewStore) {
+func RunFlows(t *testing.T, newStore storagetest.NewStore) {
 	ctx := context.Background()
 	t.Run("ClientCredentials", func(t *testing.T) {
 		is := NewIssuer(t, newStore(t))
@@ -127,7 +132,7 @@ func RunFlows(t *testing.T, newStore NewStore) {
 		if err != nil || !in.Active {
 			t.Fatalf("introspection %+v %v", in, err)
 		}
-		Expect(t, is.Server.Revoke(ctx, "svc", tok.AccessToken), nil, "Revoke")
+		storagetest.Expect(t, is.Server.Revoke(ctx, "svc", tok.AccessToken), nil, "Revoke")
 		if _, err := rs.Authorize(ctx, tok.AccessToken, authz.Requirement{}); !errors.Is(err, authz.ErrInvalidToken) {
 			t.Fatalf("revoked token accepted: %v", err)
 		}
