@@ -183,7 +183,7 @@ func (s *Server) responseTypeEnabled(rt string) bool {
 	}
 	switch rt {
 	case "code":
-		_, ok := s.grants["authorization_code"]
+		_, ok := s.grants[oauth.GrantAuthorizationCode]
 		return ok
 	case "id_token", "id_token token":
 		return s.cfg.ImplicitFlow

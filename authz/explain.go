@@ -72,11 +72,11 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 	d := &Decision{API: res.API, RequestedScopes: req.Scopes, AuthTime: s.cfg.Now()}
 	if req.UserID == "" {
 		// The very decision Issue makes, client authentication aside.
-		g, ok := s.grants["client_credentials"]
+		g, ok := s.grants[oauth.GrantClientCredentials]
 		if !ok {
 			return nil, oauth.ErrUnsupportedGrantType
 		}
-		tr := &TokenRequest{GrantType: "client_credentials", ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
+		tr := &TokenRequest{GrantType: oauth.GrantClientCredentials, ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
 		if d, err = s.decide(ctx, g, tr, res, aud, s.cfg.Now()); err != nil {
 			return nil, err
 		}
@@ -90,12 +90,12 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 		}
 		d.Subject, d.User = user.ID, user
 		switch req.GrantType {
-		case "", "authorization_code":
-			d.Trigger, d.GrantType = TriggerLogin, "authorization_code"
+		case "", oauth.GrantAuthorizationCode:
+			d.Trigger, d.GrantType = TriggerLogin, oauth.GrantAuthorizationCode
 		case "implicit":
-			d.Trigger, d.GrantType = TriggerLogin, "implicit"
-		case "refresh_token":
-			d.Trigger, d.GrantType = TriggerRefresh, "refresh_token"
+			d.Trigger, d.GrantType = TriggerLogin, oauth.GrantImplicit
+		case oauth.GrantRefreshToken:
+			d.Trigger, d.GrantType = TriggerRefresh, oauth.GrantRefreshToken
 		default:
 			return nil, oauth.ErrInvalidRequest.WithDescription("GrantType must be authorization_code, implicit or refresh_token")
 		}
