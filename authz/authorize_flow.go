@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -55,21 +56,21 @@ func (s *Server) bindingCookie(ar *storage.AuthRequest) *http.Cookie {
 // it and, when csrf is not empty, that the form carries its CSRF token.
 func (s *Server) boundRequest(r *http.Request, id, csrf string) (*storage.AuthRequest, error) {
 	if len(id) < 12 {
-		return nil, ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
 	}
 	ar, err := s.store.GetAuthRequest(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
 	}
 	if err != nil {
 		return nil, err
 	}
 	c, err := r.Cookie("sk_" + id[:12])
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(ar.CSRF)) != 1 {
-		return nil, ErrAccessDenied.WithDescription("the authorization request was started in another browser")
+		return nil, oauth.ErrAccessDenied.WithDescription("the authorization request was started in another browser")
 	}
 	if csrf != "" && subtle.ConstantTimeCompare([]byte(csrf), []byte(ar.CSRF)) != 1 {
-		return nil, ErrAccessDenied.WithDescription("invalid form token")
+		return nil, oauth.ErrAccessDenied.WithDescription("invalid form token")
 	}
 	return ar, nil
 }
@@ -117,7 +118,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	if s.needsLogin(ar, sess) {
 		if none {
-			s.redirectError(w, r, ar, ErrLoginRequired)
+			s.redirectError(w, r, ar, oauth.ErrLoginRequired)
 			return
 		}
 		s.cfg.Login.Challenge(w, r, s.endpoints.url(s.endpoints.resume)+"?id="+url.QueryEscape(ar.ID))
@@ -125,7 +126,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	user, err := s.store.Users().Get(ctx, sess.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("unknown user"))
+		s.redirectError(w, r, ar, oauth.ErrAccessDenied.WithDescription("unknown user"))
 		return
 	}
 	if err != nil {
@@ -133,7 +134,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		return
 	}
 	if !storage.ValidUserID(user.ID) {
-		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("the user id is not a valid subject"))
+		s.redirectError(w, r, ar, oauth.ErrAccessDenied.WithDescription("the user id is not a valid subject"))
 		return
 	}
 	candidates, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
@@ -148,7 +149,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	if ask {
 		if none {
-			s.redirectError(w, r, ar, ErrConsentRequired)
+			s.redirectError(w, r, ar, oauth.ErrConsentRequired)
 			return
 		}
 		s.showConsent(w, r, ar, client, api, user, candidates)
@@ -194,7 +195,7 @@ func (s *Server) needsConsent(ctx context.Context, ar *storage.AuthRequest, clie
 		return false, err
 	}
 	for _, sc := range candidates {
-		if sc != ScopeOpenID && !contains(c.Scopes, sc) {
+		if sc != oauth.ScopeOpenID && !contains(c.Scopes, sc) {
 			return true, nil
 		}
 	}
@@ -236,7 +237,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	if _, err := s.store.TakeAuthRequest(ctx, ar.ID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			s.errorPage(w, ErrInvalidRequest.WithDescription("the authorization request was already completed"))
+			s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the authorization request was already completed"))
 			return
 		}
 		s.redirectError(w, r, ar, err)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -28,7 +29,7 @@ func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Va
 		}
 		params = form
 	default:
-		return nil, ErrInvalidRequest.WithDescription("the endpoint accepts GET and POST only")
+		return nil, oauth.ErrInvalidRequest.WithDescription("the endpoint accepts GET and POST only")
 	}
 	if err := normalizeParams(params); err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (s *Server) authorizeParams(w http.ResponseWriter, r *http.Request) (url.Va
 
 // pageError is an authorization error that must not redirect: the client or
 // its redirect URI cannot be trusted (RFC 6749 §4.1.2.1).
-type pageError struct{ err *Error }
+type pageError struct{ err *oauth.Error }
 
 // Error implements error.
 func (p *pageError) Error() string { return p.err.Error() }
@@ -52,14 +53,14 @@ func (p *pageError) Error() string { return p.err.Error() }
 func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.AuthRequest, *storage.Client, *storage.API, error) {
 	clientID := p.Get("client_id")
 	if clientID == "" {
-		return nil, nil, nil, &pageError{ErrInvalidRequest.WithDescription("client_id is required")}
+		return nil, nil, nil, &pageError{oauth.ErrInvalidRequest.WithDescription("client_id is required")}
 	}
 	if err := s.checkParamSizes(p, "client_id", "redirect_uri"); err != nil {
 		return nil, nil, nil, &pageError{AsError(err)}
 	}
 	client, err := s.store.Clients().Get(ctx, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, nil, &pageError{ErrInvalidClient.WithDescription("unknown client")}
+		return nil, nil, nil, &pageError{oauth.ErrInvalidClient.WithDescription("unknown client")}
 	}
 	if err != nil {
 		return nil, nil, nil, &pageError{AsError(err)}
@@ -68,7 +69,7 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 	if redirectURI == "" && len(client.RedirectURIs) == 1 {
 		redirectURI = client.RedirectURIs[0]
 	} else if redirectURI, _ = matchRedirectURI(client.RedirectURIs, redirectURI); redirectURI == "" {
-		return nil, nil, nil, &pageError{ErrInvalidRequest.WithDescription("redirect_uri does not match a registered one")}
+		return nil, nil, nil, &pageError{oauth.ErrInvalidRequest.WithDescription("redirect_uri does not match a registered one")}
 	}
 	now := s.cfg.Now()
 	ar := &storage.AuthRequest{
@@ -101,9 +102,9 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 	if err := checkPKCE(client, ar); err != nil {
 		return ar, client, nil, err
 	}
-	if implicit(ar.ResponseType) && (ar.Nonce == "" || !contains(ar.Scopes, ScopeOpenID)) {
+	if implicit(ar.ResponseType) && (ar.Nonce == "" || !contains(ar.Scopes, oauth.ScopeOpenID)) {
 		// OIDC Core §3.2.2.1: nonce is required; the flow is OpenID only.
-		return ar, client, nil, ErrInvalidRequest.WithDescription("the implicit flow needs the openid scope and a nonce")
+		return ar, client, nil, oauth.ErrInvalidRequest.WithDescription("the implicit flow needs the openid scope and a nonce")
 	}
 	if err := parsePrompt(p, ar); err != nil {
 		return ar, client, nil, err
@@ -119,7 +120,7 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 	if aud != "" {
 		api, err = s.store.APIs().Get(ctx, aud)
 		if errors.Is(err, storage.ErrNotFound) {
-			return ar, client, nil, ErrInvalidTarget.WithDescription("unknown audience")
+			return ar, client, nil, oauth.ErrInvalidTarget.WithDescription("unknown audience")
 		}
 		if err != nil {
 			return ar, client, nil, err
@@ -137,7 +138,7 @@ func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.Aut
 func (s *Server) checkResponseType(c *storage.Client, ar *storage.AuthRequest) error {
 	rt := normaliseResponseType(ar.ResponseType)
 	if rt == "" {
-		return ErrInvalidRequest.WithDescription("response_type is required")
+		return oauth.ErrInvalidRequest.WithDescription("response_type is required")
 	}
 	ar.ResponseType = rt
 	allowed := c.ResponseTypes
@@ -145,15 +146,15 @@ func (s *Server) checkResponseType(c *storage.Client, ar *storage.AuthRequest) e
 		allowed = []string{"code"}
 	}
 	if !s.responseTypeEnabled(rt) || !contains(allowed, rt) {
-		return ErrUnsupportedResponseType
+		return oauth.ErrUnsupportedResponseType
 	}
 	switch ar.ResponseMode {
 	case "", "query", "fragment", "form_post":
 	default:
-		return ErrInvalidRequest.WithDescription("unsupported response_mode")
+		return oauth.ErrInvalidRequest.WithDescription("unsupported response_mode")
 	}
 	if ar.ResponseMode == "query" && rt != "code" {
-		return ErrInvalidRequest.WithDescription("response_mode=query cannot carry tokens (OAuth 2.0 Multiple Response Types §5)")
+		return oauth.ErrInvalidRequest.WithDescription("response_mode=query cannot carry tokens (OAuth 2.0 Multiple Response Types §5)")
 	}
 	return nil
 }
@@ -182,7 +183,7 @@ func (s *Server) responseTypeEnabled(rt string) bool {
 	}
 	switch rt {
 	case "code":
-		_, ok := s.grants["authorization_code"]
+		_, ok := s.grants[oauth.GrantAuthorizationCode]
 		return ok
 	case "id_token", "id_token token":
 		return s.cfg.ImplicitFlow
@@ -201,18 +202,18 @@ func checkPKCE(c *storage.Client, ar *storage.AuthRequest) error {
 	}
 	if ar.CodeChallenge == "" {
 		if ar.CodeChallengeMethod != "" {
-			return ErrInvalidRequest.WithDescription("code_challenge_method without code_challenge")
+			return oauth.ErrInvalidRequest.WithDescription("code_challenge_method without code_challenge")
 		}
 		if c.Public {
-			return ErrInvalidRequest.WithDescription("public clients must use PKCE (code_challenge with S256)")
+			return oauth.ErrInvalidRequest.WithDescription("public clients must use PKCE (code_challenge with S256)")
 		}
 		return nil
 	}
 	if ar.CodeChallengeMethod != "S256" {
-		return ErrInvalidRequest.WithDescription("code_challenge_method must be S256")
+		return oauth.ErrInvalidRequest.WithDescription("code_challenge_method must be S256")
 	}
-	if !validS256Challenge(ar.CodeChallenge) {
-		return ErrInvalidRequest.WithDescription("malformed code_challenge: S256 needs 43 base64url characters")
+	if !oauth.ValidS256Challenge(ar.CodeChallenge) {
+		return oauth.ErrInvalidRequest.WithDescription("malformed code_challenge: S256 needs 43 base64url characters")
 	}
 	return nil
 }
@@ -225,16 +226,16 @@ func parsePrompt(p url.Values, ar *storage.AuthRequest) error {
 		case "none", "login", "consent", "select_account":
 			ar.Prompt = appendPrompt(ar.Prompt, v)
 		default:
-			return ErrInvalidRequest.WithDescription("unsupported prompt value")
+			return oauth.ErrInvalidRequest.WithDescription("unsupported prompt value")
 		}
 	}
 	if contains(ar.Prompt, "none") && len(ar.Prompt) > 1 {
-		return ErrInvalidRequest.WithDescription("prompt=none cannot be combined with other values")
+		return oauth.ErrInvalidRequest.WithDescription("prompt=none cannot be combined with other values")
 	}
 	if ma := p.Get("max_age"); ma != "" {
 		n, err := strconv.ParseInt(ma, 10, 64)
 		if err != nil || n < 0 {
-			return ErrInvalidRequest.WithDescription("max_age must be a non-negative integer")
+			return oauth.ErrInvalidRequest.WithDescription("max_age must be a non-negative integer")
 		}
 		ar.MaxAge = n
 		if n == 0 {

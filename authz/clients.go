@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -30,7 +31,7 @@ func (s *Server) CreateClient(ctx context.Context, c *storage.Client) (secret st
 		rec.SecretHash = token.SecretHash(secret)
 	} else {
 		rec.SecretHash = nil
-		rec.AuthMethod = AuthNone
+		rec.AuthMethod = oauth.AuthNone
 	}
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.cfg.Now().UTC()
@@ -70,8 +71,8 @@ func validateClient(c *storage.Client) error {
 		return fmt.Errorf("authz: client id %q must be printable UTF-8 of at most %d bytes", c.ID, storage.MaxIDBytes)
 	}
 	switch c.AuthMethod {
-	case "", AuthBasic, AuthPost:
-	case AuthNone:
+	case "", oauth.AuthBasic, oauth.AuthPost:
+	case oauth.AuthNone:
 		if !c.Public {
 			return fmt.Errorf("authz: confidential client %q cannot use auth method none", c.ID)
 		}
@@ -94,11 +95,11 @@ func validateClient(c *storage.Client) error {
 // would rewrite (invalid UTF-8 becomes U+FFFD) never finds another client.
 func checkClientID(id, method string) error {
 	if id == "" {
-		return ErrInvalidClient.WithDescription("client authentication is required")
+		return oauth.ErrInvalidClient.WithDescription("client authentication is required")
 	}
 	if !storage.ValidID(id) {
-		e := ErrInvalidClient.WithDescription("malformed client_id")
-		e.Basic = method == AuthBasic
+		e := oauth.ErrInvalidClient.WithDescription("malformed client_id")
+		e.Basic = method == oauth.AuthBasic
 		return e
 	}
 	return nil
@@ -110,10 +111,10 @@ func checkClientID(id, method string) error {
 // subject, issued only without a user and only to that client itself.
 func checkSubject(c *storage.Client, d *Decision) error {
 	if d.User != nil && (d.Subject != d.User.ID || !storage.ValidUserID(d.User.ID)) {
-		return ErrInvalidGrant.WithDescription("the user id is not a valid subject")
+		return oauth.ErrInvalidGrant.WithDescription("the user id is not a valid subject")
 	}
 	if strings.HasSuffix(d.Subject, storage.MachineSubjectSuffix) && (d.User != nil || d.Subject != storage.MachineSubject(c.ID)) {
-		return ErrInvalidGrant.WithDescription("a machine subject is only issued to its own client")
+		return oauth.ErrInvalidGrant.WithDescription("a machine subject is only issued to its own client")
 	}
 	return nil
 }

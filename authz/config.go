@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -235,8 +235,8 @@ func (c *Config) requestLimitDefaults() error {
 		v   *int
 		def int
 	}{
-		{&c.MaxScopes, DefaultMaxScopes},
-		{&c.MaxScopeLength, DefaultMaxScopeLength},
+		{&c.MaxScopes, oauth.DefaultMaxScopes},
+		{&c.MaxScopeLength, oauth.DefaultMaxScopeLength},
 		{&c.MaxStateBytes, defaultMaxStateBytes},
 		{&c.MaxNonceBytes, defaultMaxNonceBytes},
 		{&c.MaxParamBytes, defaultMaxParamBytes},
@@ -253,40 +253,12 @@ func (c *Config) requestLimitDefaults() error {
 	return nil
 }
 
+// validIssuer checks Config.Issuer (oauth.ValidIssuer).
 func validIssuer(iss string) error {
-	if iss == "" {
-		return errors.New("authz: Config.Issuer is required")
-	}
-	u, err := secureURL(iss)
-	if err != nil {
+	if err := oauth.ValidIssuer(iss); err != nil {
 		return fmt.Errorf("authz: Config.Issuer: %w", err)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("authz: Config.Issuer %q must have no query or fragment (RFC 8414 §2)", iss)
-	}
 	return nil
-}
-
-// secureURL parses an absolute URL that uses https, or http on a loopback
-// host (development): anything reached over plain HTTP elsewhere could be
-// swapped by anyone on the path (RFC 8414 §2, RFC 9700 §2.6).
-func secureURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("%q is not an absolute URL", raw)
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
-	default:
-		return nil, fmt.Errorf("%q must use https (http only on a loopback host)", raw)
-	}
-	return u, nil
-}
-
-// isLoopbackHost reports whether host is localhost or a loopback IP.
-func isLoopbackHost(host string) bool {
-	return host == "localhost" || loopbackIP(host)
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -78,7 +79,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage
 		p.APIName = api.Name
 	}
 	for _, sc := range candidates {
-		cs := ConsentScope{Name: sc, Description: identityScopes[sc], Required: sc == ScopeOpenID}
+		cs := ConsentScope{Name: sc, Description: identityScopes[sc], Required: sc == oauth.ScopeOpenID}
 		if api != nil {
 			for _, d := range api.Scopes {
 				if d.Name == sc && cs.Description == "" {
@@ -113,12 +114,12 @@ func consentToken(ar *storage.AuthRequest, userID string) string {
 // (never more than were offered) or denies.
 func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		s.errorPage(w, ErrInvalidRequest.WithDescription("the consent form is posted"))
+		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the consent form is posted"))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, ErrInvalidRequest.WithDescription("malformed form"))
+		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("malformed form"))
 		return
 	}
 	form := r.PostForm
@@ -130,13 +131,13 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sess, err := s.cfg.Login.Session(r)
 	if err != nil || sess == nil || sess.UserID == "" {
-		s.errorPage(w, ErrAccessDenied.WithDescription("not signed in"))
+		s.errorPage(w, oauth.ErrAccessDenied.WithDescription("not signed in"))
 		return
 	}
 	// The token was made for the user shown the page: another user signed
 	// in since (or a forged form) does not match.
 	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(consentToken(ar, sess.UserID))) != 1 {
-		s.errorPage(w, ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
+		s.errorPage(w, oauth.ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
 		return
 	}
 	if form.Get("decision") != "allow" {
@@ -144,7 +145,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 			s.redirectError(w, r, ar, err)
 			return
 		}
-		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("the user denied the request"))
+		s.redirectError(w, r, ar, oauth.ErrAccessDenied.WithDescription("the user denied the request"))
 		return
 	}
 	client, api, err := s.requestParties(ctx, ar)
@@ -154,7 +155,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	user, err := s.store.Users().Get(ctx, sess.UserID)
 	if err != nil {
-		s.redirectError(w, r, ar, ErrAccessDenied.WithDescription("unknown user"))
+		s.redirectError(w, r, ar, oauth.ErrAccessDenied.WithDescription("unknown user"))
 		return
 	}
 	offered, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
@@ -171,7 +172,7 @@ func tickedScopes(form url.Values, offered []string) []string {
 	ticked := form["scope"]
 	out := make([]string, 0, len(offered))
 	for _, sc := range offered {
-		if sc == ScopeOpenID || contains(ticked, sc) {
+		if sc == oauth.ScopeOpenID || contains(ticked, sc) {
 			out = append(out, sc)
 		}
 	}
@@ -189,7 +190,7 @@ func (s *Server) recordConsent(r *http.Request, userID, clientID, audience strin
 		},
 		func(c *storage.Consent) error {
 			for _, sc := range scopes {
-				if sc != ScopeOpenID && !contains(c.Scopes, sc) {
+				if sc != oauth.ScopeOpenID && !contains(c.Scopes, sc) {
 					c.Scopes = append(c.Scopes, sc)
 				}
 			}

@@ -3,6 +3,8 @@ package authz
 import (
 	"net/http"
 	"slices"
+
+	"github.com/scopekit/scopekit/authz/oauth"
 )
 
 // Metadata is the authorization server metadata (RFC 8414 §2, OIDC
@@ -73,7 +75,7 @@ var standardClaims = []string{
 // every slice is a fresh copy, shared with nothing (not even another field).
 func (s *Server) Metadata() *Metadata {
 	e := s.endpoints
-	secretMethods := []string{AuthBasic, AuthPost}
+	secretMethods := []string{oauth.AuthBasic, oauth.AuthPost}
 	m := &Metadata{
 		Issuer:                            s.cfg.Issuer,
 		TokenEndpoint:                     e.url(e.token),
@@ -98,15 +100,15 @@ func (s *Server) Metadata() *Metadata {
 		m.ResponseModesSupported = []string{"query", "fragment", "form_post"}
 		m.CodeChallengeMethodsSupported = []string{"S256"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
-		m.ScopesSupported = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeAddress, ScopePhone}
+		m.ScopesSupported = []string{oauth.ScopeOpenID, oauth.ScopeProfile, oauth.ScopeEmail, oauth.ScopeAddress, oauth.ScopePhone}
 		if _, ok := s.grants["refresh_token"]; ok {
-			m.ScopesSupported = append(m.ScopesSupported, ScopeOfflineAccess)
+			m.ScopesSupported = append(m.ScopesSupported, oauth.ScopeOfflineAccess)
 		}
 		m.ClaimsSupported = slices.Clone(standardClaims)
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgValuesSupported = s.signingAlgorithms()
 		m.AuthorizationResponseIss = true
-		withNone := []string{AuthBasic, AuthPost, AuthNone}
+		withNone := []string{oauth.AuthBasic, oauth.AuthPost, oauth.AuthNone}
 		m.TokenEndpointAuthMethodsSupported = withNone
 		m.RevocationEndpointAuthMethodsSupported = slices.Clone(withNone)
 	}

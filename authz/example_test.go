@@ -6,6 +6,8 @@ import (
 	"log"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
@@ -42,7 +44,7 @@ func ExampleServer_Issue() {
 	srv, secret := exampleServer()
 	resp, err := srv.Issue(context.Background(), &authz.TokenRequest{
 		GrantType: "client_credentials", ClientID: "reporting", ClientSecret: secret,
-		AuthMethod: authz.AuthPost, Audience: "https://users.example.com",
+		AuthMethod: oauth.AuthPost, Audience: "https://users.example.com",
 		Scopes: []string{"read:users", "write:users"},
 	})
 	if err != nil {
@@ -58,7 +60,7 @@ func ExampleServer_Introspect() {
 	ctx := context.Background()
 	resp, _ := srv.Issue(ctx, &authz.TokenRequest{
 		GrantType: "client_credentials", ClientID: "reporting", ClientSecret: secret,
-		AuthMethod: authz.AuthBasic, Audience: "https://users.example.com",
+		AuthMethod: oauth.AuthBasic, Audience: "https://users.example.com",
 	})
 	in, err := srv.Introspect(ctx, resp.AccessToken)
 	if err != nil {
@@ -78,17 +80,17 @@ func ExampleServer_Authorize() {
 	ctx := context.Background()
 	resp, _ := srv.Issue(ctx, &authz.TokenRequest{
 		GrantType: "client_credentials", ClientID: "reporting", ClientSecret: secret,
-		AuthMethod: authz.AuthBasic, Audience: "https://users.example.com",
+		AuthMethod: oauth.AuthBasic, Audience: "https://users.example.com",
 	})
-	p, err := srv.Authorize(ctx, resp.AccessToken, authz.Requirement{
+	p, err := srv.Authorize(ctx, resp.AccessToken, resource.Requirement{
 		Audience: "https://users.example.com", AllOf: []string{"read:users"},
 	})
 	fmt.Println(p.Subject, err)
-	_, err = srv.Authorize(ctx, resp.AccessToken, authz.Requirement{
+	_, err = srv.Authorize(ctx, resp.AccessToken, resource.Requirement{
 		Audience: "https://users.example.com", AllOf: []string{"write:users"},
 	})
 	fmt.Println(err)
 	// Output:
 	// reporting@clients <nil>
-	// authz: insufficient_scope: the token lacks a required scope
+	// oauth: insufficient_scope: the token lacks a required scope
 }

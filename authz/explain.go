@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -63,40 +64,40 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 		return nil, err
 	}
 	if res.Client == nil {
-		return nil, ErrInvalidClient.WithDescription("unknown client")
+		return nil, oauth.ErrInvalidClient.WithDescription("unknown client")
 	}
 	if aud != "" && res.API == nil {
-		return nil, ErrInvalidTarget.WithDescription("unknown audience")
+		return nil, oauth.ErrInvalidTarget.WithDescription("unknown audience")
 	}
 	d := &Decision{API: res.API, RequestedScopes: req.Scopes, AuthTime: s.cfg.Now()}
 	if req.UserID == "" {
 		// The very decision Issue makes, client authentication aside.
-		g, ok := s.grants["client_credentials"]
+		g, ok := s.grants[oauth.GrantClientCredentials]
 		if !ok {
-			return nil, ErrUnsupportedGrantType
+			return nil, oauth.ErrUnsupportedGrantType
 		}
-		tr := &TokenRequest{GrantType: "client_credentials", ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
+		tr := &TokenRequest{GrantType: oauth.GrantClientCredentials, ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
 		if d, err = s.decide(ctx, g, tr, res, aud, s.cfg.Now()); err != nil {
 			return nil, err
 		}
 	} else {
 		user, err := s.store.Users().Get(ctx, req.UserID)
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, ErrInvalidRequest.WithDescription("unknown user")
+			return nil, oauth.ErrInvalidRequest.WithDescription("unknown user")
 		}
 		if err != nil {
 			return nil, err
 		}
 		d.Subject, d.User = user.ID, user
 		switch req.GrantType {
-		case "", "authorization_code":
-			d.Trigger, d.GrantType = TriggerLogin, "authorization_code"
+		case "", oauth.GrantAuthorizationCode:
+			d.Trigger, d.GrantType = TriggerLogin, oauth.GrantAuthorizationCode
 		case "implicit":
-			d.Trigger, d.GrantType = TriggerLogin, "implicit"
-		case "refresh_token":
-			d.Trigger, d.GrantType = TriggerRefresh, "refresh_token"
+			d.Trigger, d.GrantType = TriggerLogin, oauth.GrantImplicit
+		case oauth.GrantRefreshToken:
+			d.Trigger, d.GrantType = TriggerRefresh, oauth.GrantRefreshToken
 		default:
-			return nil, ErrInvalidRequest.WithDescription("GrantType must be authorization_code, implicit or refresh_token")
+			return nil, oauth.ErrInvalidRequest.WithDescription("GrantType must be authorization_code, implicit or refresh_token")
 		}
 		if d.Scopes, _, err = s.userScopes(ctx, res.Client, res.API, user, req.Scopes); err != nil {
 			return nil, err
@@ -108,8 +109,7 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 		if out != nil {
 			ex.Trace = append(ex.Trace, out.trace...)
 		}
-		var e *Error
-		if errors.As(err, &e) && e.Code == ErrAccessDenied.Code {
+		if e, ok := oauth.As(err); ok && e.Is(oauth.ErrAccessDenied) {
 			ex.Denied = e.Description
 			return ex, nil
 		}
@@ -131,7 +131,7 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 	if err := json.Unmarshal(payload, &ex.AccessToken); err != nil {
 		return ex, err
 	}
-	if d.User != nil && contains(d.Scopes, ScopeOpenID) {
+	if d.User != nil && contains(d.Scopes, oauth.ScopeOpenID) {
 		ex.IDToken = s.idClaims(res.Client, d, now)
 	}
 	return ex, nil

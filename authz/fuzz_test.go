@@ -7,28 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-func FuzzParseScope(f *testing.F) {
-	for _, s := range []string{"", "openid profile", "read:users  read:users", "a\"b", "\x00", "é"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		scopes, err := ParseScope(s)
-		if err != nil {
-			return
-		}
-		seen := map[string]bool{}
-		for _, sc := range scopes {
-			if sc == "" || !validScopeToken(sc) || seen[sc] || strings.Contains(sc, " ") {
-				t.Fatalf("ParseScope(%q) = %q", s, scopes)
-			}
-			seen[sc] = true
-			if !ScopeHas(FormatScope(scopes), sc) {
-				t.Fatalf("ScopeHas lost %q", sc)
-			}
-		}
-	})
-}
-
 func FuzzMatchRedirectURI(f *testing.F) {
 	registered := []string{"https://app.example.com/cb?x=1", "http://127.0.0.1/native/cb", "http://[::1]:8080/cb"}
 	for _, s := range []string{"https://app.example.com/cb?x=1", "http://127.0.0.1:5000/native/cb", "http://127.0.0.1:5000/native/cb#x", "https://app.example.com/cb/"} {

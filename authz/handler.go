@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -72,12 +73,12 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.Public {
-		s.writeError(w, ErrUnauthorizedClient.WithDescription("public clients may not introspect"))
+		s.writeError(w, oauth.ErrUnauthorizedClient.WithDescription("public clients may not introspect"))
 		return
 	}
 	tok := form.Get("token")
 	if tok == "" {
-		s.writeError(w, ErrInvalidRequest.WithDescription("token is required"))
+		s.writeError(w, oauth.ErrInvalidRequest.WithDescription("token is required"))
 		return
 	}
 	in, err := s.introspectFor(r.Context(), c, tok)
@@ -102,7 +103,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := form.Get("token")
 	if tok == "" {
-		s.writeError(w, ErrInvalidRequest.WithDescription("token is required"))
+		s.writeError(w, oauth.ErrInvalidRequest.WithDescription("token is required"))
 		return
 	}
 	if err := s.revokeFor(r.Context(), c, tok); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -71,15 +72,15 @@ func audienceParam(form url.Values) (string, error) {
 	if res != "" {
 		u, err := url.Parse(res)
 		if err != nil || !u.IsAbs() || u.Fragment != "" {
-			return "", ErrInvalidTarget.WithDescription("resource must be an absolute URI without fragment (RFC 8707 §2)")
+			return "", oauth.ErrInvalidTarget.WithDescription("resource must be an absolute URI without fragment (RFC 8707 §2)")
 		}
 		if aud != "" && aud != res {
-			return "", ErrInvalidTarget.WithDescription("audience and resource name different APIs")
+			return "", oauth.ErrInvalidTarget.WithDescription("audience and resource name different APIs")
 		}
 		aud = res
 	}
 	if aud != "" && !storage.ValidID(aud) {
-		return "", ErrInvalidTarget.WithDescription("malformed audience")
+		return "", oauth.ErrInvalidTarget.WithDescription("malformed audience")
 	}
 	return aud, nil
 }
@@ -90,26 +91,26 @@ func audienceParam(form url.Values) (string, error) {
 func readClientCredentials(r *http.Request, form url.Values, id, secret, method *string) error {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if form.Has("client_secret") {
-			return ErrInvalidRequest.WithDescription("client credentials sent by more than one method")
+			return oauth.ErrInvalidRequest.WithDescription("client credentials sent by more than one method")
 		}
 		user, pass, ok := parseBasic(h)
 		if !ok {
-			e := ErrInvalidClient.WithDescription("malformed Basic credentials")
+			e := oauth.ErrInvalidClient.WithDescription("malformed Basic credentials")
 			e.Basic = true
 			return e
 		}
 		if fid := form.Get("client_id"); fid != "" && fid != user {
-			return ErrInvalidRequest.WithDescription("client_id does not match the Basic credentials")
+			return oauth.ErrInvalidRequest.WithDescription("client_id does not match the Basic credentials")
 		}
-		*id, *secret, *method = user, pass, AuthBasic
+		*id, *secret, *method = user, pass, oauth.AuthBasic
 		return nil
 	}
 	*id = form.Get("client_id")
 	if form.Has("client_secret") {
-		*secret, *method = form.Get("client_secret"), AuthPost
+		*secret, *method = form.Get("client_secret"), oauth.AuthPost
 		return nil
 	}
-	*method = AuthNone
+	*method = oauth.AuthNone
 	return nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/scopekit/scopekit/authz/oauth"
 )
 
 // writeJSON answers v as JSON with the no-store headers every token-bearing
@@ -42,13 +44,10 @@ func writeBody(w http.ResponseWriter, v any) {
 // writeError is the one place an error becomes an HTTP response.
 func (s *Server) writeError(w http.ResponseWriter, err error) {
 	e := s.fail(err)
-	if e.Code == ErrInvalidClient.Code && e.Basic {
+	if e.Is(oauth.ErrInvalidClient) && e.Basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm=`+strconv.Quote(s.cfg.Realm))
 	}
-	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
-	writeJSON(w, e.Status, e)
+	oauth.WriteError(w, e)
 }
 
 // readForm parses a POST body, form-encoded (RFC 6749 §3.2) or JSON, bounded
@@ -58,12 +57,12 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return nil, ErrInvalidRequest.WithDescription("the endpoint accepts POST only")
+		return nil, oauth.ErrInvalidRequest.WithDescription("the endpoint accepts POST only")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded or application/json")
+		return nil, oauth.ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded or application/json")
 	}
 	var form url.Values
 	switch ct {
@@ -72,12 +71,12 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 	case "application/json":
 		form, err = readJSONForm(r)
 	default:
-		return nil, ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded or application/json")
+		return nil, oauth.ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded or application/json")
 	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, ErrInvalidRequest.WithDescription("request body too large")
+			return nil, oauth.ErrInvalidRequest.WithDescription("request body too large")
 		}
 		return nil, err
 	}
@@ -93,7 +92,7 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 func normalizeParams(params url.Values) error {
 	for k, v := range params {
 		if len(v) > 1 {
-			return ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
+			return oauth.ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
 		}
 	}
 	for k, v := range params {
@@ -111,7 +110,7 @@ func readURLEncoded(r *http.Request) (url.Values, error) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, ErrInvalidRequest.WithDescription("malformed form body")
+		return nil, oauth.ErrInvalidRequest.WithDescription("malformed form body")
 	}
 	return form, nil
 }
@@ -123,9 +122,9 @@ func readURLEncoded(r *http.Request) (url.Values, error) {
 func readJSONForm(r *http.Request) (url.Values, error) {
 	dec := json.NewDecoder(r.Body)
 	dec.UseNumber()
-	malformed := ErrInvalidRequest.WithDescription("malformed JSON body")
+	malformed := oauth.ErrInvalidRequest.WithDescription("malformed JSON body")
 	// fail passes a body-limit error through for readForm to describe.
-	fail := func(err error, e *Error) error {
+	fail := func(err error, e *oauth.Error) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return err
@@ -133,7 +132,7 @@ func readJSONForm(r *http.Request) (url.Values, error) {
 		return e
 	}
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, fail(err, ErrInvalidRequest.WithDescription("the JSON body must be an object"))
+		return nil, fail(err, oauth.ErrInvalidRequest.WithDescription("the JSON body must be an object"))
 	}
 	form := url.Values{}
 	for dec.More() {
@@ -146,7 +145,7 @@ func readJSONForm(r *http.Request) (url.Values, error) {
 			return nil, malformed
 		}
 		if form.Has(k) {
-			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
+			return nil, oauth.ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " is repeated")
 		}
 		if t, err = dec.Token(); err != nil {
 			return nil, fail(err, malformed)
@@ -160,7 +159,7 @@ func readJSONForm(r *http.Request) (url.Values, error) {
 			form.Set(k, strconv.FormatBool(v))
 		default:
 			// null, an object or an array.
-			return nil, ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " must be a string")
+			return nil, oauth.ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(k) + " must be a string")
 		}
 	}
 	if t, err := dec.Token(); err != nil || t != json.Delim('}') {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -19,7 +20,7 @@ func UserClaims(u *storage.User, scopes []string) map[string]any {
 			out[k] = v
 		}
 	}
-	if contains(scopes, ScopeProfile) {
+	if contains(scopes, oauth.ScopeProfile) {
 		put("name", u.Name)
 		put("family_name", u.FamilyName)
 		put("given_name", u.GivenName)
@@ -37,14 +38,14 @@ func UserClaims(u *storage.User, scopes []string) map[string]any {
 			out["updated_at"] = u.UpdatedAt.Unix()
 		}
 	}
-	if contains(scopes, ScopeEmail) && u.Email != "" {
+	if contains(scopes, oauth.ScopeEmail) && u.Email != "" {
 		out["email"] = u.Email
 		out["email_verified"] = u.EmailVerified
 	}
-	if contains(scopes, ScopeAddress) && u.Address != nil && *u.Address != (storage.Address{}) {
+	if contains(scopes, oauth.ScopeAddress) && u.Address != nil && *u.Address != (storage.Address{}) {
 		out["address"] = u.Address
 	}
-	if contains(scopes, ScopePhone) && u.PhoneNumber != "" {
+	if contains(scopes, oauth.ScopePhone) && u.PhoneNumber != "" {
 		out["phone_number"] = u.PhoneNumber
 		out["phone_number_verified"] = u.PhoneNumberVerified
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -48,7 +49,7 @@ func loginGrantType(responseType string) string {
 func withoutOffline(scopes []string) []string {
 	out := make([]string, 0, len(scopes))
 	for _, sc := range scopes {
-		if sc != ScopeOfflineAccess {
+		if sc != oauth.ScopeOfflineAccess {
 			out = append(out, sc)
 		}
 	}

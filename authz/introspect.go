@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -63,7 +65,7 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	if !s.cfg.Now().Before(claims.ExpiresAt) {
 		return inactive(), nil
 	}
-	revoked, err := s.store.TokenRevoked(ctx, familyOf(claims.JTI), claims.JTI)
+	revoked, err := s.store.TokenRevoked(ctx, resource.FamilyOf(claims.JTI), claims.JTI)
 	if err != nil {
 		return nil, AsError(err)
 	}
@@ -126,7 +128,7 @@ func (s *Server) introspectRefresh(ctx context.Context, family, raw string) (*In
 	}
 	return &Introspection{
 		Active:    true,
-		Scope:     FormatScope(rt.Scopes),
+		Scope:     oauth.FormatScope(rt.Scopes),
 		ClientID:  rt.ClientID,
 		Subject:   rt.Subject,
 		Audience:  nonEmpty(rt.Audience),
@@ -200,7 +202,7 @@ func refreshFamily(raw string) (string, bool) {
 }
 
 // errForeignToken refuses revoking another client's token (RFC 7009 §2.1).
-var errForeignToken = ErrUnauthorizedClient.WithDescription("the token was not issued to this client")
+var errForeignToken = oauth.ErrUnauthorizedClient.WithDescription("the token was not issued to this client")
 
 // revokeFor is the revocation endpoint's Revoke for the authenticated client
 // c. A public client proves no identity (anyone may send its client_id), so
@@ -252,9 +254,9 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 	// Keep the record a leeway past expiry: the token is still accepted
 	// within the leeway.
 	until := claims.ExpiresAt.Add(s.cfg.Leeway + time.Second)
-	if err := s.store.RevokeToken(ctx, &storage.Revocation{JTI: claims.JTI, Family: familyOf(claims.JTI), ExpiresAt: until}); err != nil {
+	if err := s.store.RevokeToken(ctx, &storage.Revocation{JTI: claims.JTI, Family: resource.FamilyOf(claims.JTI), ExpiresAt: until}); err != nil {
 		return AsError(err)
 	}
-	s.cache.forget(raw)
+	s.cache.Forget(raw)
 	return nil
 }

@@ -7,18 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
-)
-
-// Client authentication methods at the token endpoint (RFC 7591 §2).
-const (
-	// AuthBasic is HTTP Basic with the client id and secret (RFC 6749 §2.3.1).
-	AuthBasic = "client_secret_basic"
-	// AuthPost is client_id and client_secret in the request body.
-	AuthPost = "client_secret_post"
-	// AuthNone is a public client sending its client_id only.
-	AuthNone = "none"
 )
 
 // TokenRequest is a token-endpoint request (RFC 6749 §4, §6), parsed.
@@ -91,11 +82,11 @@ func (s *Server) Issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 
 func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	if req.GrantType == "" {
-		return nil, ErrInvalidRequest.WithDescription("grant_type is required")
+		return nil, oauth.ErrInvalidRequest.WithDescription("grant_type is required")
 	}
 	g, ok := s.grants[req.GrantType]
 	if !ok {
-		return nil, ErrUnsupportedGrantType
+		return nil, oauth.ErrUnsupportedGrantType
 	}
 	if err := checkClientID(req.ClientID, req.AuthMethod); err != nil {
 		return nil, err
@@ -130,7 +121,7 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 // type, then the grant decides.
 func (s *Server) decide(ctx context.Context, g Grant, req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (*Decision, error) {
 	if !contains(res.Client.GrantTypes, req.GrantType) {
-		return nil, ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
+		return nil, oauth.ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
 	}
 	return g.Decide(ctx, &Exchange{
 		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant,
@@ -144,8 +135,8 @@ var unknownClientHash = token.SecretHash(token.NewSecret())
 // authenticateClient checks the client's credentials (RFC 6749 §2.3). The
 // secret is compared as a constant-time SHA-256 match.
 func authenticateClient(c *storage.Client, req *TokenRequest) error {
-	fail := ErrInvalidClient.WithDescription("client authentication failed")
-	fail.Basic = req.AuthMethod == AuthBasic
+	fail := oauth.ErrInvalidClient.WithDescription("client authentication failed")
+	fail.Basic = req.AuthMethod == oauth.AuthBasic
 	if c == nil {
 		// Hash anyway, so the time of the answer does not tell an unknown
 		// client id from a wrong secret.
@@ -153,12 +144,12 @@ func authenticateClient(c *storage.Client, req *TokenRequest) error {
 		return fail
 	}
 	if c.Public {
-		if req.AuthMethod != AuthNone {
+		if req.AuthMethod != oauth.AuthNone {
 			return fail
 		}
 		return nil
 	}
-	if req.AuthMethod == AuthNone || (c.AuthMethod != "" && c.AuthMethod != req.AuthMethod) {
+	if req.AuthMethod == oauth.AuthNone || (c.AuthMethod != "" && c.AuthMethod != req.AuthMethod) {
 		return fail
 	}
 	if !token.CheckSecret(c.SecretHash, req.ClientSecret) {
@@ -168,7 +159,7 @@ func authenticateClient(c *storage.Client, req *TokenRequest) error {
 }
 
 // fail logs the internal cause of an error and returns its public form.
-func (s *Server) fail(err error) *Error {
+func (s *Server) fail(err error) *oauth.Error {
 	e := AsError(err)
 	if e.Status >= 500 {
 		s.cfg.Logger.Error("authz: request failed", "error", e.Code, "cause", errors.Unwrap(e))

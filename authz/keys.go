@@ -174,7 +174,7 @@ func (s *Server) RemoveKey(ctx context.Context, kid string) error {
 		return fmt.Errorf("authz: no key %q: %w", kid, storage.ErrNotFound)
 	}
 	s.keys.set.Remove(kid)
-	s.cache.forgetKey(kid)
+	s.cache.ForgetKey(kid)
 	return nil
 }
 

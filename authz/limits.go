@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -11,17 +12,17 @@ import (
 // linear in the size of what it reads, and all of them run before anything
 // is stored.
 
-// parseScope is ParseScope with the server's bounds (Config.MaxScopes,
+// parseScope is oauth.ParseScopeBounded with the server's bounds (Config.MaxScopes,
 // Config.MaxScopeLength).
 func (s *Server) parseScope(v string) ([]string, error) {
-	return parseScope(v, s.cfg.MaxScopes, s.cfg.MaxScopeLength)
+	return oauth.ParseScopeBounded(v, s.cfg.MaxScopes, s.cfg.MaxScopeLength)
 }
 
 // checkParamCount refuses an authorization request with more than
 // Config.MaxParams parameters.
 func (s *Server) checkParamCount(p url.Values) error {
 	if len(p) > s.cfg.MaxParams {
-		return ErrInvalidRequest.WithDescription("too many parameters")
+		return oauth.ErrInvalidRequest.WithDescription("too many parameters")
 	}
 	return nil
 }
@@ -34,7 +35,7 @@ func (s *Server) checkParamCount(p url.Values) error {
 func (s *Server) checkParamSizes(p url.Values, names ...string) error {
 	check := func(name, value string) error {
 		if len(name) > s.cfg.MaxParamBytes {
-			return ErrInvalidRequest.WithDescription("a parameter name is too long")
+			return oauth.ErrInvalidRequest.WithDescription("a parameter name is too long")
 		}
 		limit := s.cfg.MaxParamBytes
 		switch name {
@@ -46,7 +47,7 @@ func (s *Server) checkParamSizes(p url.Values, names ...string) error {
 			limit = s.cfg.MaxNonceBytes
 		}
 		if len(value) > limit {
-			return ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(name) + " is too long")
+			return oauth.ErrInvalidRequest.WithDescription("parameter " + strconv.Quote(name) + " is too long")
 		}
 		return nil
 	}
@@ -71,7 +72,7 @@ func (s *Server) checkParamSizes(p url.Values, names ...string) error {
 // parameters.
 func (s *Server) checkStoredSize(ar *storage.AuthRequest) error {
 	if len(ar.Extra) > s.cfg.MaxParams || authRequestSize(ar) > s.cfg.MaxAuthRequestBytes {
-		return ErrInvalidRequest.WithDescription("the authorization request is too large")
+		return oauth.ErrInvalidRequest.WithDescription("the authorization request is too large")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -34,7 +35,7 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	if !sameScopes(d.RequestedScopes, d.Scopes) {
 		resp.Scope = at.Scope
 	}
-	if d.User != nil && contains(d.Scopes, ScopeOpenID) {
+	if d.User != nil && contains(d.Scopes, oauth.ScopeOpenID) {
 		if resp.IDToken, err = s.signIDToken(ctx, c, d, resp.AccessToken, now); err != nil {
 			return nil, err
 		}
@@ -72,7 +73,7 @@ func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decisio
 		jti = d.Family + "." + jti
 	}
 	auds := []string{audience}
-	if d.API != nil && d.User != nil && contains(d.Scopes, ScopeOpenID) {
+	if d.API != nil && d.User != nil && contains(d.Scopes, oauth.ScopeOpenID) {
 		// The token also reads /userinfo (OIDC Core §5.3).
 		auds = append(auds, s.endpoints.url(s.endpoints.userinfo))
 	}
@@ -82,7 +83,7 @@ func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decisio
 		Audience:        auds,
 		ClientID:        c.ID,
 		AuthorizedParty: c.ID,
-		Scope:           FormatScope(d.Scopes),
+		Scope:           oauth.FormatScope(d.Scopes),
 		GrantType:       d.GrantType,
 		JTI:             jti,
 		IssuedAt:        now,
@@ -106,7 +107,7 @@ func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decisio
 // the family (RFC 6749 §4.1.2).
 func (s *Server) codeRetention(c *storage.AuthCode, api *storage.API) time.Time {
 	_, lifetime, _ := s.accessTarget(api)
-	if contains(c.Scopes, ScopeOfflineAccess) && s.cfg.RefreshAbsoluteLifetime > lifetime {
+	if contains(c.Scopes, oauth.ScopeOfflineAccess) && s.cfg.RefreshAbsoluteLifetime > lifetime {
 		lifetime = s.cfg.RefreshAbsoluteLifetime
 	}
 	return c.ExpiresAt.Add(lifetime + s.cfg.Leeway)
@@ -195,9 +196,9 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil {
 				return "", rerr
 			}
-			return "", ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
+			return "", oauth.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
 		case errors.Is(err, storage.ErrRevoked), errors.Is(err, storage.ErrNotFound):
-			return "", ErrInvalidGrant.WithDescription("invalid refresh token")
+			return "", oauth.ErrInvalidGrant.WithDescription("invalid refresh token")
 		case err != nil:
 			return "", err
 		}
@@ -210,11 +211,11 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 	if err := s.store.CreateFamily(ctx, fam, next); err != nil {
 		switch {
 		case errors.Is(err, storage.ErrDuplicate):
-			return "", ErrInvalidGrant.WithDescription("the grant was already exchanged")
+			return "", oauth.ErrInvalidGrant.WithDescription("the grant was already exchanged")
 		case errors.Is(err, storage.ErrRevoked):
 			// A replay of the code revoked the family before this first
 			// exchange stored it: nothing signed here leaves the server.
-			return "", ErrInvalidGrant.WithDescription("the code was replayed: the grant is revoked")
+			return "", oauth.ErrInvalidGrant.WithDescription("the code was replayed: the grant is revoked")
 		}
 		return "", err
 	}

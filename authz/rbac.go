@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -45,24 +46,14 @@ func (s *Server) Permissions(ctx context.Context, user *storage.User, audience s
 	return out, nil
 }
 
-// OIDC scopes (OIDC Core §5.4, §11). They ask for identity, not API access.
-const (
-	ScopeOpenID        = "openid"
-	ScopeProfile       = "profile"
-	ScopeEmail         = "email"
-	ScopeAddress       = "address"
-	ScopePhone         = "phone"
-	ScopeOfflineAccess = "offline_access"
-)
-
 // identityScopes describes the OIDC scopes on the consent page.
 var identityScopes = map[string]string{
-	ScopeOpenID:        "Sign you in",
-	ScopeProfile:       "Read your basic profile: name, nickname and picture",
-	ScopeEmail:         "Read your email address",
-	ScopeAddress:       "Read your postal address",
-	ScopePhone:         "Read your phone number",
-	ScopeOfflineAccess: "Keep access while you are away (refresh tokens)",
+	oauth.ScopeOpenID:        "Sign you in",
+	oauth.ScopeProfile:       "Read your basic profile: name, nickname and picture",
+	oauth.ScopeEmail:         "Read your email address",
+	oauth.ScopeAddress:       "Read your postal address",
+	oauth.ScopePhone:         "Read your phone number",
+	oauth.ScopeOfflineAccess: "Keep access while you are away (refresh tokens)",
 }
 
 // userScopes decides what a user-facing grant may get before consent: OIDC
@@ -77,7 +68,7 @@ func (s *Server) userScopes(ctx context.Context, c *storage.Client, api *storage
 	}
 	for _, sc := range requested {
 		switch {
-		case sc == ScopeOfflineAccess:
+		case sc == oauth.ScopeOfflineAccess:
 			if contains(c.GrantTypes, "refresh_token") && (api == nil || api.AllowOfflineAccess) {
 				granted = append(granted, sc)
 			}
@@ -112,14 +103,14 @@ func (s *Server) RefreshScopes(ctx context.Context, c *storage.Client, api *stor
 	}
 	consent, err := s.store.Consents().Get(ctx, storage.JoinKey(user.ID, c.ID, s.consentAudience(aud)))
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, false, ErrInvalidGrant.WithDescription("the user withdrew consent to this client")
+		return nil, false, oauth.ErrInvalidGrant.WithDescription("the user withdrew consent to this client")
 	}
 	if err != nil {
 		return nil, false, err
 	}
 	out := make([]string, 0, len(kept))
 	for _, sc := range kept {
-		if sc == ScopeOpenID || contains(consent.Scopes, sc) {
+		if sc == oauth.ScopeOpenID || contains(consent.Scopes, sc) {
 			out = append(out, sc)
 		}
 	}

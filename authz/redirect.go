@@ -2,7 +2,6 @@ package authz
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -169,10 +168,4 @@ func withoutPort(raw string, u *url.URL) string {
 		return raw + "\x00" // not in canonical form: never equal
 	}
 	return raw[:i] + stripped + raw[i+len(host):]
-}
-
-// loopbackIP reports whether host is a loopback IP address.
-func loopbackIP(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -14,7 +15,7 @@ import (
 // issuer identified (RFC 9207 §2).
 func (s *Server) redirectResult(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, params url.Values) {
 	if !safeRedirectTarget(ar.RedirectURI) {
-		s.errorPage(w, ErrInvalidRequest.WithDescription("the redirect URI is not a safe target"))
+		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the redirect URI is not a safe target"))
 		return
 	}
 	if ar.State != "" {
@@ -37,7 +38,7 @@ func (s *Server) redirectResult(w http.ResponseWriter, r *http.Request, ar *stor
 	default:
 		u, err := url.Parse(ar.RedirectURI)
 		if err != nil { // registered URIs are validated; this is a bug guard
-			s.errorPage(w, ErrServerError)
+			s.errorPage(w, oauth.ErrServerError)
 			return
 		}
 		q := u.Query()

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
 	"github.com/scopekit/scopekit/token"
@@ -46,7 +47,7 @@ type refuseAll struct{}
 func (refuseAll) GrantType() string { return "client_credentials" }
 
 func (refuseAll) Decide(context.Context, *Exchange) (*Decision, error) {
-	return nil, ErrUnauthorizedClient
+	return nil, oauth.ErrUnauthorizedClient
 }
 
 func newReviseServer(t *testing.T, store storage.Store) *Server {
@@ -112,7 +113,7 @@ func TestConcurrentConsentsAllSurvive(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req := httptest.NewRequest("POST", "/consent", nil)
-			errs[i] = srv.recordConsent(req, "alice", "app", consentAud, []string{fmt.Sprint("scope:", i), ScopeOpenID})
+			errs[i] = srv.recordConsent(req, "alice", "app", consentAud, []string{fmt.Sprint("scope:", i), oauth.ScopeOpenID})
 		}()
 	}
 	wg.Wait()

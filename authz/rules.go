@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -304,7 +305,7 @@ type ruleOutcome struct {
 func (s *Server) runRules(ctx context.Context, c *storage.Client, d *Decision) (*ruleOutcome, error) {
 	t, err := s.newTransaction(c, d)
 	if err != nil {
-		return &ruleOutcome{}, ErrServerError.WithCause(fmt.Errorf("rules: %w", err))
+		return &ruleOutcome{}, oauth.ErrServerError.WithCause(fmt.Errorf("rules: %w", err))
 	}
 	for _, r := range s.cfg.Rules {
 		next, err := s.runRule(ctx, r, t)
@@ -313,9 +314,9 @@ func (s *Server) runRules(ctx context.Context, c *storage.Client, d *Decision) (
 			if errors.As(err, &den) {
 				t.rule = r.Name
 				t.note("denied", "", den.reason)
-				return &ruleOutcome{trace: t.trace}, ErrAccessDenied.WithDescription(den.reason)
+				return &ruleOutcome{trace: t.trace}, oauth.ErrAccessDenied.WithDescription(den.reason)
 			}
-			return &ruleOutcome{trace: t.trace}, ErrServerError.WithCause(fmt.Errorf("rule %s: %w", r.Name, err))
+			return &ruleOutcome{trace: t.trace}, oauth.ErrServerError.WithCause(fmt.Errorf("rule %s: %w", r.Name, err))
 		}
 		for _, e := range next.trace[len(t.trace):] {
 			if e.Action == "claim_dropped" {
@@ -324,7 +325,7 @@ func (s *Server) runRules(ctx context.Context, c *storage.Client, d *Decision) (
 		}
 		t = next
 		if t.strictErr != nil {
-			return &ruleOutcome{trace: t.trace}, ErrServerError.WithCause(fmt.Errorf("rule %s: %w", r.Name, t.strictErr))
+			return &ruleOutcome{trace: t.trace}, oauth.ErrServerError.WithCause(fmt.Errorf("rule %s: %w", r.Name, t.strictErr))
 		}
 	}
 	return &ruleOutcome{scopes: t.scopes, idClaims: t.idClaims, accessClaims: t.accessClaims, trace: t.trace}, nil

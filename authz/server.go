@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -23,11 +24,11 @@ type Server struct {
 	// reservedHosts are the hosts custom claims may not be namespaced under.
 	reservedHosts []string
 	// cache remembers verified access tokens for in-process authorizers.
-	cache *verifiedCache
+	cache *resource.Cache
 	// defaultAuthorizer serves Server.Authorize.
-	defaultAuthorizer *Authorizer
+	defaultAuthorizer *resource.Authorizer
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
-	userinfoAuthorizer *Authorizer
+	userinfoAuthorizer *resource.Authorizer
 	// overrunningRules counts rule goroutines still running past their
 	// deadline (Config.MaxOverrunningRules).
 	overrunningRules atomic.Int64
@@ -59,7 +60,7 @@ func New(cfg Config) (*Server, error) {
 		s.keys.set, s.keys.store = set, c.Store
 	}
 	s.endpoints = newEndpoints(c.Issuer)
-	s.cache = newVerifiedCache(c.VerifiedTokenCache)
+	s.cache = resource.NewCache(c.VerifiedTokenCache)
 	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
 	s.defaultAuthorizer = s.Authorizer("")

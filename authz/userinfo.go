@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -18,42 +20,42 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	raw, ok := a.bearer(w, r)
+	raw, ok := a.Bearer(w, r)
 	if !ok {
 		return
 	}
-	p, err := a.Authorize(r.Context(), raw, Requirement{AllOf: []string{ScopeOpenID}})
+	p, err := a.Authorize(r.Context(), raw, resource.Requirement{AllOf: []string{oauth.ScopeOpenID}})
 	if err != nil {
-		a.challenge(w, AsError(err))
+		a.Challenge(w, AsError(err))
 		return
 	}
 	claims, err := s.Userinfo(r, p)
 	if err != nil {
-		a.challenge(w, AsError(err))
+		a.Challenge(w, AsError(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, claims)
 }
 
 // Userinfo returns the claims /userinfo answers for a verified principal.
-func (s *Server) Userinfo(r *http.Request, p *Principal) (map[string]any, error) {
+func (s *Server) Userinfo(r *http.Request, p *resource.Principal) (map[string]any, error) {
 	ctx := r.Context()
 	user, err := s.store.Users().Get(ctx, p.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrInvalidToken.WithDescription("the user no longer exists")
+		return nil, oauth.ErrInvalidToken.WithDescription("the user no longer exists")
 	}
 	if err != nil {
 		return nil, err
 	}
 	claims := UserClaims(user, p.Scopes())
-	if fam := familyOf(p.JTI); fam != "" {
+	if fam := resource.FamilyOf(p.JTI); fam != "" {
 		f, err := s.store.GetFamily(ctx, fam)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 		case err != nil:
 			return nil, err
 		case f.Revoked:
-			return nil, ErrInvalidToken.WithDescription("the token has been revoked")
+			return nil, oauth.ErrInvalidToken.WithDescription("the token has been revoked")
 		default:
 			for k, v := range f.Claims {
 				claims[k] = v

@@ -10,6 +10,8 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 )
 
 // namedIssuer is one compared token endpoint.
@@ -35,7 +37,7 @@ func issuers(tb testing.TB, alg string) []namedIssuer {
 
 // ccRequest is the client-credentials request of every Issue row.
 var ccRequest = &authz.TokenRequest{GrantType: "client_credentials", ClientID: clientID, ClientSecret: clientSecret,
-	AuthMethod: authz.AuthBasic, Audience: apiID, Scopes: []string{"read", "write"}}
+	AuthMethod: oauth.AuthBasic, Audience: apiID, Scopes: []string{"read", "write"}}
 
 // signingInput is the JWS signing input (header.payload) of a compact token.
 func signingInputOf(raw string) []byte { return []byte(raw[:strings.LastIndexByte(raw, '.')]) }
@@ -124,7 +126,7 @@ func fositeToken(tb testing.TB, f *fositeIssuer) string {
 // fosite's stateless JWT validation and its introspection.
 func BenchmarkVerify(b *testing.B) {
 	ctx := context.Background()
-	req := authz.Requirement{Audience: apiID, AllOf: []string{"read"}}
+	req := resource.Requirement{Audience: apiID, AllOf: []string{"read"}}
 	for _, alg := range algs {
 		k := keyFor(b, alg)
 		fresh := scopekitIssuer(b, k, -1)

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -24,10 +25,10 @@ func (AuthorizationCode) GrantType() string { return "authorization_code" }
 func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decision, error) {
 	req := x.Request
 	if req.Code == "" {
-		return nil, authz.ErrInvalidRequest.WithDescription("code is required")
+		return nil, oauth.ErrInvalidRequest.WithDescription("code is required")
 	}
 	if req.CodeVerifier != "" && len(req.CodeVerifier) > 128 {
-		return nil, authz.ErrInvalidGrant.WithDescription("invalid code_verifier")
+		return nil, oauth.ErrInvalidGrant.WithDescription("invalid code_verifier")
 	}
 	store := x.Server.Store()
 	code, err := store.ConsumeCode(ctx, token.Hash(req.Code))
@@ -41,30 +42,30 @@ func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.
 		if rerr := store.RevokeFamily(ctx, code.Family); rerr != nil {
 			return nil, rerr
 		}
-		return nil, authz.ErrInvalidGrant.WithDescription("the code was already used: its tokens are revoked")
+		return nil, oauth.ErrInvalidGrant.WithDescription("the code was already used: its tokens are revoked")
 	case errors.Is(err, storage.ErrNotFound):
-		return nil, authz.ErrInvalidGrant.WithDescription("invalid or expired code")
+		return nil, oauth.ErrInvalidGrant.WithDescription("invalid or expired code")
 	case err != nil:
 		return nil, err
 	}
 	if code.ClientID != x.Client.ID {
-		return nil, authz.ErrInvalidGrant.WithDescription("the code was issued to another client")
+		return nil, oauth.ErrInvalidGrant.WithDescription("the code was issued to another client")
 	}
 	// RFC 6749 §4.1.3: redirect_uri is required when the authorization
 	// request included it, and must then be identical; when it did not (the
 	// client's single registered URI was used), it may be omitted.
 	switch {
 	case req.RedirectURI == "" && code.RedirectURIExplicit:
-		return nil, authz.ErrInvalidGrant.WithDescription("redirect_uri is required: the authorization request included it")
+		return nil, oauth.ErrInvalidGrant.WithDescription("redirect_uri is required: the authorization request included it")
 	case req.RedirectURI != "" && req.RedirectURI != code.RedirectURI:
-		return nil, authz.ErrInvalidGrant.WithDescription("redirect_uri does not match the authorization request")
+		return nil, oauth.ErrInvalidGrant.WithDescription("redirect_uri does not match the authorization request")
 	}
 	switch {
 	case code.CodeChallenge == "" && req.CodeVerifier != "":
 		// RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
-		return nil, authz.ErrInvalidGrant.WithDescription("code_verifier sent but no code_challenge was")
-	case code.CodeChallenge != "" && !authz.VerifyPKCE(code.CodeChallenge, req.CodeVerifier):
-		return nil, authz.ErrInvalidGrant.WithDescription("PKCE verification failed")
+		return nil, oauth.ErrInvalidGrant.WithDescription("code_verifier sent but no code_challenge was")
+	case code.CodeChallenge != "" && !oauth.VerifyPKCE(code.CodeChallenge, req.CodeVerifier):
+		return nil, oauth.ErrInvalidGrant.WithDescription("PKCE verification failed")
 	}
 	d, err := userDecision(ctx, x.Server, code.Subject, code.Audience)
 	if err != nil {
@@ -87,7 +88,7 @@ func userDecision(ctx context.Context, srv *authz.Server, subject, audience stri
 	store := srv.Store()
 	user, err := store.Users().Get(ctx, subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, authz.ErrInvalidGrant.WithDescription("the user no longer exists")
+		return nil, oauth.ErrInvalidGrant.WithDescription("the user no longer exists")
 	}
 	if err != nil {
 		return nil, err
@@ -96,7 +97,7 @@ func userDecision(ctx context.Context, srv *authz.Server, subject, audience stri
 	if audience != "" {
 		if d.API, err = store.APIs().Get(ctx, audience); err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
-				return nil, authz.ErrInvalidGrant.WithDescription("the API no longer exists")
+				return nil, oauth.ErrInvalidGrant.WithDescription("the API no longer exists")
 			}
 			return nil, err
 		}
@@ -107,6 +108,6 @@ func userDecision(ctx context.Context, srv *authz.Server, subject, audience stri
 // offline reports whether a refresh token is issued: offline_access granted,
 // the client allowed the refresh_token grant, and the API allows it.
 func offline(c *storage.Client, api *storage.API, scopes []string) bool {
-	return contains(scopes, authz.ScopeOfflineAccess) && contains(c.GrantTypes, "refresh_token") &&
+	return contains(scopes, oauth.ScopeOfflineAccess) && contains(c.GrantTypes, "refresh_token") &&
 		(api == nil || api.AllowOfflineAccess)
 }

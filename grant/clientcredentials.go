@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -20,26 +21,26 @@ func (ClientCredentials) GrantType() string { return "client_credentials" }
 // Decide implements authz.Grant.
 func (ClientCredentials) Decide(_ context.Context, x *authz.Exchange) (*authz.Decision, error) {
 	if x.Client.Public {
-		return nil, authz.ErrUnauthorizedClient.WithDescription("public clients cannot use client_credentials")
+		return nil, oauth.ErrUnauthorizedClient.WithDescription("public clients cannot use client_credentials")
 	}
 	if x.Audience == "" {
-		return nil, authz.ErrInvalidRequest.WithDescription("audience is required")
+		return nil, oauth.ErrInvalidRequest.WithDescription("audience is required")
 	}
 	if x.API == nil {
-		return nil, authz.ErrInvalidTarget.WithDescription("unknown audience")
+		return nil, oauth.ErrInvalidTarget.WithDescription("unknown audience")
 	}
 	if x.ClientGrant == nil {
-		return nil, authz.ErrUnauthorizedClient.WithDescription("the client has no grant for this audience")
+		return nil, oauth.ErrUnauthorizedClient.WithDescription("the client has no grant for this audience")
 	}
 	requested := x.Request.Scopes
 	for _, s := range requested {
 		if !x.API.HasScope(s) {
-			return nil, authz.ErrInvalidScope.WithDescription("scope " + s + " is not defined by the API")
+			return nil, oauth.ErrInvalidScope.WithDescription("scope " + s + " is not defined by the API")
 		}
 	}
 	granted := authz.Restrict(requested, x.ClientGrant.Scopes, x.API)
 	if len(granted) == 0 && (len(requested) > 0 || len(x.ClientGrant.Scopes) > 0) {
-		return nil, authz.ErrInvalidScope.WithDescription("none of the requested scopes is granted to the client")
+		return nil, oauth.ErrInvalidScope.WithDescription("none of the requested scopes is granted to the client")
 	}
 	return &authz.Decision{
 		Trigger:         authz.TriggerClientCredentials,

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -26,39 +27,39 @@ func (RefreshToken) GrantType() string { return "refresh_token" }
 func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decision, error) {
 	raw := x.Request.RefreshToken
 	if raw == "" {
-		return nil, authz.ErrInvalidRequest.WithDescription("refresh_token is required")
+		return nil, oauth.ErrInvalidRequest.WithDescription("refresh_token is required")
 	}
 	family, _, ok := strings.Cut(raw, ".")
 	if !ok || family == "" || len(raw) > 512 {
-		return nil, authz.ErrInvalidGrant.WithDescription("invalid refresh token")
+		return nil, oauth.ErrInvalidGrant.WithDescription("invalid refresh token")
 	}
 	store := x.Server.Store()
 	hash := token.Hash(raw)
 	rt, err := store.GetRefresh(ctx, family, hash)
 	switch {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrRevoked):
-		return nil, authz.ErrInvalidGrant.WithDescription("invalid refresh token")
+		return nil, oauth.ErrInvalidGrant.WithDescription("invalid refresh token")
 	case err != nil:
 		return nil, err
 	}
 	if rt.ClientID != x.Client.ID {
-		return nil, authz.ErrInvalidGrant.WithDescription("the refresh token was issued to another client")
+		return nil, oauth.ErrInvalidGrant.WithDescription("the refresh token was issued to another client")
 	}
 	if rt.Used {
 		if rerr := store.RevokeFamily(ctx, family); rerr != nil {
 			return nil, rerr
 		}
-		return nil, authz.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
+		return nil, oauth.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
 	}
 	for _, s := range x.Request.Scopes {
 		if !contains(rt.Scopes, s) {
-			return nil, authz.ErrInvalidScope.WithDescription("scope " + s + " was not granted originally")
+			return nil, oauth.ErrInvalidScope.WithDescription("scope " + s + " was not granted originally")
 		}
 	}
 	fam, err := store.GetFamily(ctx, family)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, authz.ErrInvalidGrant.WithDescription("invalid refresh token")
+			return nil, oauth.ErrInvalidGrant.WithDescription("invalid refresh token")
 		}
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func (RefreshToken) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decis
 		d.ConsentedScopes = append([]string{}, allowed...)
 	}
 	if !offline(x.Client, d.API, allowed) {
-		return nil, authz.ErrInvalidGrant.WithDescription("offline access is no longer granted")
+		return nil, oauth.ErrInvalidGrant.WithDescription("offline access is no longer granted")
 	}
 	scopes := allowed
 	if x.Request.Scopes != nil {

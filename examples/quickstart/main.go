@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage/memory"
 )
@@ -111,7 +112,7 @@ func routes(srv *authz.Server, audience string) http.Handler {
 }
 
 func listUsers(w http.ResponseWriter, r *http.Request) {
-	p, _ := authz.PrincipalFrom(r.Context())
+	p, _ := resource.PrincipalFrom(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"caller": p.Subject,

@@ -18,7 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/token"
 )
 
@@ -160,14 +161,14 @@ func TestAuthorizeInProcess(t *testing.T) {
 	tok := f.issue(t, bankAPI).AccessToken
 	cases := []struct {
 		name string
-		req  authz.Requirement
+		req  resource.Requirement
 		want error
 	}{
-		{"all of held", authz.Requirement{Audience: bankAPI, AllOf: []string{"read:balance", "transfer:funds"}}, nil},
-		{"any of", authz.Requirement{Audience: bankAPI, AnyOf: []string{"nope", "read:balance"}}, nil},
-		{"all of missing one", authz.Requirement{Audience: bankAPI, AllOf: []string{"read:balance", "close:account"}}, authz.ErrInsufficientScope},
-		{"any of none held", authz.Requirement{Audience: bankAPI, AnyOf: []string{"a", "b"}}, authz.ErrInsufficientScope},
-		{"other audience", authz.Requirement{Audience: usersAPI}, authz.ErrInvalidToken},
+		{"all of held", resource.Requirement{Audience: bankAPI, AllOf: []string{"read:balance", "transfer:funds"}}, nil},
+		{"any of", resource.Requirement{Audience: bankAPI, AnyOf: []string{"nope", "read:balance"}}, nil},
+		{"all of missing one", resource.Requirement{Audience: bankAPI, AllOf: []string{"read:balance", "close:account"}}, oauth.ErrInsufficientScope},
+		{"any of none held", resource.Requirement{Audience: bankAPI, AnyOf: []string{"a", "b"}}, oauth.ErrInsufficientScope},
+		{"other audience", resource.Requirement{Audience: usersAPI}, oauth.ErrInvalidToken},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,8 +190,8 @@ func TestAuthorizeInProcess(t *testing.T) {
 		}
 	})
 	t.Run("missing scope names it", func(t *testing.T) {
-		_, err := f.srv.Authorize(ctx, tok, authz.Requirement{Audience: bankAPI, AllOf: []string{"read:balance", "close:account"}})
-		var e *authz.Error
+		_, err := f.srv.Authorize(ctx, tok, resource.Requirement{Audience: bankAPI, AllOf: []string{"read:balance", "close:account"}})
+		var e *oauth.Error
 		if !errors.As(err, &e) || e.Scope != "close:account" || e.Status != 403 {
 			t.Fatalf("err = %#v", err)
 		}
@@ -203,7 +204,7 @@ func TestRequireAnyScopeMiddleware(t *testing.T) {
 	a := f.srv.Authorizer(usersAPI)
 	reached := false
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, found := authz.PrincipalFrom(r.Context())
+		p, found := resource.PrincipalFrom(r.Context())
 		reached = found && p.HasScope("read:users")
 	})
 	t.Run("one of them held", func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -64,7 +66,7 @@ func BenchmarkIssueInProcess(b *testing.B) {
 	ctx := context.Background()
 	for _, alg := range []string{token.RS256, token.ES256, token.EdDSA} {
 		req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter", ClientSecret: f.secret,
-			AuthMethod: authz.AuthBasic, Audience: "https://" + strings.ToLower(alg) + ".example.com"}
+			AuthMethod: oauth.AuthBasic, Audience: "https://" + strings.ToLower(alg) + ".example.com"}
 		b.Run(alg, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -92,7 +94,7 @@ func benchAuthorize(b *testing.B, cache int) {
 		aud := "https://" + strings.ToLower(alg) + ".example.com"
 		tok := f.issue(b, aud).AccessToken
 		a := f.srv.Authorizer(aud)
-		req := authz.Requirement{AllOf: []string{"read"}}
+		req := resource.Requirement{AllOf: []string{"read"}}
 		b.Run(alg, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -108,7 +110,7 @@ func BenchmarkScopeHas(b *testing.B) {
 	scope := "openid profile email read:users write:users delete:users"
 	b.ReportAllocs()
 	for b.Loop() {
-		if !authz.ScopeHas(scope, "delete:users") {
+		if !oauth.ScopeHas(scope, "delete:users") {
 			b.Fatal("missing")
 		}
 	}

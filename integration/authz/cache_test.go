@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/token"
 )
 
@@ -53,7 +55,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 	ctx := context.Background()
 	tok := f.issue(t, usersAPI).AccessToken
 	a := f.srv.Authorizer(usersAPI)
-	req := authz.Requirement{AllOf: []string{"read:users"}}
+	req := resource.Requirement{AllOf: []string{"read:users"}}
 	if _, err := a.Authorize(ctx, tok, req); err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +70,10 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 	})
 	t.Run("scopes and audience are still checked", func(t *testing.T) {
-		if _, err := a.Authorize(ctx, tok, authz.Requirement{AllOf: []string{"write:users"}}); !errors.Is(err, authz.ErrInsufficientScope) {
+		if _, err := a.Authorize(ctx, tok, resource.Requirement{AllOf: []string{"write:users"}}); !errors.Is(err, oauth.ErrInsufficientScope) {
 			t.Fatalf("%v", err)
 		}
-		if _, err := a.Authorize(ctx, tok, authz.Requirement{Audience: bankAPI}); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := a.Authorize(ctx, tok, resource.Requirement{Audience: bankAPI}); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("cached token accepted for another audience: %v", err)
 		}
 	})
@@ -85,7 +87,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		// Revoke straight in the store, as another process would.
 		claims := decodePayload(t, tok2)
 		must(t, other.store.RevokeToken(ctx, revocationOf(claims)))
-		if _, err := a2.Authorize(ctx, tok2, req); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := a2.Authorize(ctx, tok2, req); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("revoked cached token accepted: %v", err)
 		}
 	})
@@ -95,7 +97,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		must(t, f.srv.Revoke(ctx, "reporter", tok3))
-		if _, err := a.Authorize(ctx, tok3, req); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := a.Authorize(ctx, tok3, req); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("revoked cached token accepted: %v", err)
 		}
 	})
@@ -125,7 +127,7 @@ func TestCacheExpiresAtExp(t *testing.T) {
 	tok := f.issue(t, usersAPI).AccessToken
 	exp := expOf(t, tok)
 	a := f.srv.Authorizer(usersAPI)
-	req := authz.Requirement{AllOf: []string{"read:users"}}
+	req := resource.Requirement{AllOf: []string{"read:users"}}
 	if _, err := a.Authorize(ctx, tok, req); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestCacheExpiresAtExp(t *testing.T) {
 		t.Fatal("an expired token was served from the cache")
 	}
 	clk.set(exp.Add(31 * time.Second))
-	if _, err := a.Authorize(ctx, tok, req); !errors.Is(err, authz.ErrInvalidToken) {
+	if _, err := a.Authorize(ctx, tok, req); !errors.Is(err, oauth.ErrInvalidToken) {
 		t.Fatalf("past exp and leeway: %v", err)
 	}
 }
@@ -151,7 +153,7 @@ func TestCacheEvictionWhenFull(t *testing.T) {
 	f := newFixture(t, func(c *authz.Config) { c.VerifiedTokenCache = 3 })
 	ctx := context.Background()
 	a := f.srv.Authorizer(usersAPI)
-	req := authz.Requirement{AllOf: []string{"read:users"}}
+	req := resource.Requirement{AllOf: []string{"read:users"}}
 	var toks []string
 	for i := 0; i < 8; i++ {
 		tok := f.issue(t, usersAPI).AccessToken
@@ -169,7 +171,7 @@ func TestCacheEvictionWhenFull(t *testing.T) {
 		if _, err := a.Authorize(ctx, tok, req); err != nil {
 			t.Fatalf("token %d after eviction: %v", i, err)
 		}
-		if _, err := a.Authorize(ctx, tok, authz.Requirement{AllOf: []string{"write:users"}}); !errors.Is(err, authz.ErrInsufficientScope) {
+		if _, err := a.Authorize(ctx, tok, resource.Requirement{AllOf: []string{"write:users"}}); !errors.Is(err, oauth.ErrInsufficientScope) {
 			t.Fatalf("token %d: %v", i, err)
 		}
 	}
@@ -183,21 +185,21 @@ func TestCachedPrincipalIsNotWritable(t *testing.T) {
 	ctx := context.Background()
 	tok := f.issue(t, usersAPI).AccessToken
 	a := f.srv.Authorizer(usersAPI)
-	read := authz.Requirement{AllOf: []string{"read:users"}}
-	write := authz.Requirement{AllOf: []string{"write:users"}}
-	for name, mutate := range map[string]func(p *authz.Principal){
-		"scope":    func(p *authz.Principal) { p.Scope = "read:users write:users" },
-		"audience": func(p *authz.Principal) { p.Audience[0] = bankAPI },
-		"subject":  func(p *authz.Principal) { p.Subject = "admin" },
-		"jti":      func(p *authz.Principal) { p.JTI = "other" },
-		"expiry":   func(p *authz.Principal) { p.ExpiresAt = p.ExpiresAt.Add(time.Hour) },
-		"claims":   func(p *authz.Principal) { p.Claims["https://example.com/admin"] = true },
+	read := resource.Requirement{AllOf: []string{"read:users"}}
+	write := resource.Requirement{AllOf: []string{"write:users"}}
+	for name, mutate := range map[string]func(p *resource.Principal){
+		"scope":    func(p *resource.Principal) { p.Scope = "read:users write:users" },
+		"audience": func(p *resource.Principal) { p.Audience[0] = bankAPI },
+		"subject":  func(p *resource.Principal) { p.Subject = "admin" },
+		"jti":      func(p *resource.Principal) { p.JTI = "other" },
+		"expiry":   func(p *resource.Principal) { p.ExpiresAt = p.ExpiresAt.Add(time.Hour) },
+		"claims":   func(p *resource.Principal) { p.Claims["https://example.com/admin"] = true },
 	} {
 		t.Run(name, func(t *testing.T) {
 			p, err := a.Authorize(ctx, tok, read)
 			must(t, err)
 			mutate(p)
-			if _, err := a.Authorize(ctx, tok, write); !errors.Is(err, authz.ErrInsufficientScope) {
+			if _, err := a.Authorize(ctx, tok, write); !errors.Is(err, oauth.ErrInsufficientScope) {
 				t.Fatalf("write after a modified principal: %v", err)
 			}
 			p2, err := a.Authorize(ctx, tok, read)
@@ -223,12 +225,12 @@ func TestRemoveKey(t *testing.T) {
 	tok := f.issue(t, usersAPI).AccessToken // RS256
 	kid := kidOf(t, tok)
 	a := f.srv.Authorizer(usersAPI)
-	req := authz.Requirement{AllOf: []string{"read:users"}}
+	req := resource.Requirement{AllOf: []string{"read:users"}}
 	if _, err := a.Authorize(ctx, tok, req); err != nil {
 		t.Fatal(err)
 	}
 	must(t, f.srv.RemoveKey(ctx, kid))
-	if _, err := a.Authorize(ctx, tok, req); !errors.Is(err, authz.ErrInvalidToken) {
+	if _, err := a.Authorize(ctx, tok, req); !errors.Is(err, oauth.ErrInvalidToken) {
 		t.Fatalf("cached token of a removed key: %v", err)
 	}
 	if strings.Contains(string(f.srv.Keys().JWKS()), kid) {
@@ -240,7 +242,7 @@ func TestRemoveKey(t *testing.T) {
 	// The server reloads its keys from the store on an unknown kid: the
 	// removed key must not be there.
 	clk.add(time.Minute)
-	if _, err := a.Authorize(ctx, tok, req); !errors.Is(err, authz.ErrInvalidToken) {
+	if _, err := a.Authorize(ctx, tok, req); !errors.Is(err, oauth.ErrInvalidToken) {
 		t.Fatalf("removed key came back after a reload: %v", err)
 	}
 	if _, err := f.store.Keys().Get(ctx, kid); err == nil {
@@ -270,15 +272,15 @@ func TestRemoveKeyOfConfiguredKeySet(t *testing.T) {
 	ctx := context.Background()
 	tok := f.issue(t, usersAPI).AccessToken
 	a := f.srv.Authorizer(usersAPI)
-	if _, err := a.Authorize(ctx, tok, authz.Requirement{}); err != nil {
+	if _, err := a.Authorize(ctx, tok, resource.Requirement{}); err != nil {
 		t.Fatal(err)
 	}
 	must(t, f.srv.RemoveKey(ctx, rs.ID()))
-	if _, err := a.Authorize(ctx, tok, authz.Requirement{}); !errors.Is(err, authz.ErrInvalidToken) {
+	if _, err := a.Authorize(ctx, tok, resource.Requirement{}); !errors.Is(err, oauth.ErrInvalidToken) {
 		t.Fatalf("token of a removed configured key: %v", err)
 	}
 	_, err = f.srv.Issue(ctx, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter",
-		ClientSecret: f.secret, AuthMethod: authz.AuthPost, Audience: usersAPI})
+		ClientSecret: f.secret, AuthMethod: oauth.AuthPost, Audience: usersAPI})
 	if err == nil {
 		t.Fatal("issued with no RS256 key configured")
 	}

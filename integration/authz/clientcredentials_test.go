@@ -14,6 +14,8 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -25,7 +27,7 @@ func TestClientCredentialsWithOAuth2Client(t *testing.T) {
 	api := http.NewServeMux()
 	rs := f.srv.Authorizer(usersAPI)
 	api.Handle("GET /users", rs.RequireScopes("read:users")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := authz.PrincipalFrom(r.Context())
+		p, _ := resource.PrincipalFrom(r.Context())
 		_, _ = io.WriteString(w, p.Subject+" "+p.ClientID+" "+p.Scope)
 	})))
 	api.Handle("POST /users", rs.RequireScopes("write:users")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -274,8 +276,8 @@ func TestTokenEndpointRequestErrors(t *testing.T) {
 
 func TestIssueInProcessErrorsAreTyped(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.srv.Issue(context.Background(), &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter", ClientSecret: "x", AuthMethod: authz.AuthPost, Audience: usersAPI})
-	if !errors.Is(err, authz.ErrInvalidClient) {
+	_, err := f.srv.Issue(context.Background(), &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter", ClientSecret: "x", AuthMethod: oauth.AuthPost, Audience: usersAPI})
+	if !errors.Is(err, oauth.ErrInvalidClient) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -70,7 +72,7 @@ func TestEventsRBACFirstParty(t *testing.T) {
 			if claims["sub"] != tc.user || claims["gty"] != "authorization_code" || len(perms) != 2 {
 				t.Fatalf("claims %v", claims)
 			}
-			p, err := f.srv.Authorizer(eventsAPI).Authorize(context.Background(), tok.AccessToken, authz.Requirement{AllOf: strings.Fields(tc.want)[:2]})
+			p, err := f.srv.Authorizer(eventsAPI).Authorize(context.Background(), tok.AccessToken, resource.Requirement{AllOf: strings.Fields(tc.want)[:2]})
 			if err != nil || p.Subject != tc.user {
 				t.Fatalf("%v %+v", err, p)
 			}
@@ -336,7 +338,7 @@ func TestCodeExchangeRules(t *testing.T) {
 		if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v)); !isOAuthError(err, "invalid_grant") {
 			t.Fatalf("replay: %v", err)
 		}
-		if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, authz.Requirement{}); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, resource.Requirement{}); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("access token from a replayed code still valid: %v", err)
 		}
 		if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
@@ -522,7 +524,7 @@ func TestRefreshTokens(t *testing.T) {
 		if _, code := refresh(next); code != 400 {
 			t.Fatal("the family's newest refresh token survived a reuse")
 		}
-		if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, access, authz.Requirement{}); err == nil {
+		if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, access, resource.Requirement{}); err == nil {
 			t.Fatal("the family's access token survived a reuse")
 		}
 	})
@@ -541,7 +543,7 @@ func TestRefreshTokens(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatal(resp.StatusCode)
 		}
-		if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, authz.Requirement{}); err == nil {
+		if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, resource.Requirement{}); err == nil {
 			t.Fatal("access token survived the revocation of its refresh token")
 		}
 		in, err := f.srv.Introspect(ctx, tok.RefreshToken)

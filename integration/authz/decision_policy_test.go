@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 )
 
 // TestIntrospectInactiveNotShared: changing one inactive answer does not
@@ -31,15 +32,15 @@ func TestExplainClientCredentialsMatchesIssue(t *testing.T) {
 	for _, tc := range []struct {
 		name, aud string
 		scopes    []string
-		want      *authz.Error
+		want      oauth.Code
 	}{
-		{"ungranted scope", usersAPI, []string{"write:users"}, authz.ErrInvalidScope},
-		{"undefined scope", usersAPI, []string{"drop:tables"}, authz.ErrInvalidScope},
-		{"no client grant", "https://nowhere.example.com", nil, authz.ErrInvalidTarget},
+		{"ungranted scope", usersAPI, []string{"write:users"}, oauth.ErrInvalidScope},
+		{"undefined scope", usersAPI, []string{"drop:tables"}, oauth.ErrInvalidScope},
+		{"no client grant", "https://nowhere.example.com", nil, oauth.ErrInvalidTarget},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, ierr := f.srv.Issue(ctx, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter",
-				ClientSecret: f.secret, AuthMethod: authz.AuthPost, Audience: tc.aud, Scopes: tc.scopes})
+				ClientSecret: f.secret, AuthMethod: oauth.AuthPost, Audience: tc.aud, Scopes: tc.scopes})
 			ex, err := f.srv.Explain(ctx, authz.ExplainRequest{ClientID: "reporter", Audience: tc.aud, Scopes: tc.scopes})
 			if !errors.Is(ierr, tc.want) || !errors.Is(err, tc.want) {
 				t.Fatalf("Issue: %v; Explain: %v %+v; want %v from both", ierr, err, ex, tc.want)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage/memory"
 	"github.com/scopekit/scopekit/token"
@@ -79,31 +80,31 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 func TestRemoteAuthorizer(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rs, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: f.srv.Issuer(), Audience: usersAPI})
+	rs, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: f.srv.Issuer(), Audience: usersAPI})
 	must(t, err)
 	tok := f.issue(t, usersAPI).AccessToken
-	p, err := rs.Authorize(ctx, tok, authz.Requirement{AllOf: []string{"read:users"}})
+	p, err := rs.Authorize(ctx, tok, resource.Requirement{AllOf: []string{"read:users"}})
 	if err != nil || p.Subject != "reporter@clients" {
 		t.Fatalf("%v %+v", err, p)
 	}
-	if _, err := rs.Authorize(ctx, tok, authz.Requirement{AllOf: []string{"write:users"}}); err == nil {
+	if _, err := rs.Authorize(ctx, tok, resource.Requirement{AllOf: []string{"write:users"}}); err == nil {
 		t.Fatal("missing scope accepted")
 	}
 	t.Run("ES256 needs an explicit allow-list", func(t *testing.T) {
-		bankRS, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: f.srv.Issuer(), Audience: bankAPI})
+		bankRS, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: f.srv.Issuer(), Audience: bankAPI})
 		must(t, err)
 		bankTok := f.issue(t, bankAPI).AccessToken
-		if _, err := bankRS.Authorize(ctx, bankTok, authz.Requirement{}); err == nil {
+		if _, err := bankRS.Authorize(ctx, bankTok, resource.Requirement{}); err == nil {
 			t.Fatal("ES256 token accepted by an RS256-only authorizer")
 		}
-		bankRS, err = authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: f.srv.Issuer(), Audience: bankAPI, Algorithms: []string{"ES256"}})
+		bankRS, err = resource.NewRemote(ctx, resource.RemoteConfig{Issuer: f.srv.Issuer(), Audience: bankAPI, Algorithms: []string{"ES256"}})
 		must(t, err)
-		if _, err := bankRS.Authorize(ctx, bankTok, authz.Requirement{}); err != nil {
+		if _, err := bankRS.Authorize(ctx, bankTok, resource.Requirement{}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("issuer mismatch in discovery", func(t *testing.T) {
-		_, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: strings.TrimSuffix(f.srv.Issuer(), "/"), Audience: usersAPI})
+		_, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: strings.TrimSuffix(f.srv.Issuer(), "/"), Audience: usersAPI})
 		if err == nil {
 			t.Fatal("discovery naming another issuer accepted")
 		}

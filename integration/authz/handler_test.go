@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/resource"
 )
 
 // TestIssuerWithPath: an issuer with a path serves its endpoints under the
@@ -54,9 +55,9 @@ func TestIssuerWithPath(t *testing.T) {
 			t.Fatalf("%d %v", resp.StatusCode, body)
 		}
 		ctx := context.Background()
-		rs, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: iss, Audience: usersAPI})
+		rs, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: iss, Audience: usersAPI})
 		must(t, err)
-		if _, err := rs.Authorize(ctx, body["access_token"].(string), authz.Requirement{AllOf: []string{"read:users"}}); err != nil {
+		if _, err := rs.Authorize(ctx, body["access_token"].(string), resource.Requirement{AllOf: []string{"read:users"}}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
@@ -91,7 +92,7 @@ func must(t testing.TB, err error) {
 func (f *fixture) issue(t testing.TB, aud string, scopes ...string) *authz.TokenResponse {
 	t.Helper()
 	req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter", ClientSecret: f.secret,
-		AuthMethod: authz.AuthPost, Audience: aud}
+		AuthMethod: oauth.AuthPost, Audience: aud}
 	if scopes != nil {
 		req.Scopes = scopes
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -58,7 +60,7 @@ func TestIntrospectAndRevokeOverHTTP(t *testing.T) {
 		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" {
 			t.Fatalf("RFC 7009 §2.1: %d %v", resp.StatusCode, body)
 		}
-		if _, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI}); err != nil {
+		if _, err := f.srv.Authorize(context.Background(), tok, resource.Requirement{Audience: usersAPI}); err != nil {
 			t.Fatalf("token revoked by a foreign client: %v", err)
 		}
 	})
@@ -71,8 +73,8 @@ func TestIntrospectAndRevokeOverHTTP(t *testing.T) {
 		if code != 200 || len(body) != 1 || body["active"] != false {
 			t.Fatalf("%d %v", code, body)
 		}
-		_, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI})
-		if !errors.Is(err, authz.ErrInvalidToken) {
+		_, err := f.srv.Authorize(context.Background(), tok, resource.Requirement{Audience: usersAPI})
+		if !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("Authorize after revoke: %v", err)
 		}
 	})
@@ -161,7 +163,7 @@ func TestStorageOutageFailsClosed(t *testing.T) {
 	})
 	ds.down = false
 	t.Run("recovers", func(t *testing.T) {
-		if _, err := f.srv.Authorize(context.Background(), tok, authz.Requirement{Audience: usersAPI}); err != nil {
+		if _, err := f.srv.Authorize(context.Background(), tok, resource.Requirement{Audience: usersAPI}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -219,11 +221,11 @@ func TestRevocationRecordOutlivesToken(t *testing.T) {
 	// Just before exp+leeway the verifier alone would accept the token: the
 	// revocation must still refuse it.
 	clk.set(exp.Add(leeway - time.Second))
-	if _, err := f.srv.Authorize(ctx, tok, authz.Requirement{Audience: usersAPI}); !errors.Is(err, authz.ErrInvalidToken) {
+	if _, err := f.srv.Authorize(ctx, tok, resource.Requirement{Audience: usersAPI}); !errors.Is(err, oauth.ErrInvalidToken) {
 		t.Fatalf("revoked token inside the leeway: %v", err)
 	}
 	clk.set(exp.Add(leeway + time.Second))
-	if _, err := f.srv.Authorize(ctx, tok, authz.Requirement{Audience: usersAPI}); !errors.Is(err, authz.ErrInvalidToken) {
+	if _, err := f.srv.Authorize(ctx, tok, resource.Requirement{Audience: usersAPI}); !errors.Is(err, oauth.ErrInvalidToken) {
 		t.Fatalf("token past exp+leeway: %v", err)
 	}
 }
@@ -252,7 +254,7 @@ func TestIntrospectExpired(t *testing.T) {
 		t.Fatalf("past exp over HTTP: %d %v", resp.StatusCode, body)
 	}
 	// The leeway is for resource servers' clocks, not the issuer's.
-	if _, err := f.srv.Authorize(ctx, tok, authz.Requirement{Audience: usersAPI}); err != nil {
+	if _, err := f.srv.Authorize(ctx, tok, resource.Requirement{Audience: usersAPI}); err != nil {
 		t.Fatalf("Authorize within the leeway: %v", err)
 	}
 }
@@ -263,7 +265,7 @@ func TestRevokeOtherClientsTokenInProcess(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	tok := f.issue(t, usersAPI).AccessToken
-	if err := f.srv.Revoke(ctx, "other", tok); !errors.Is(err, authz.ErrUnauthorizedClient) {
+	if err := f.srv.Revoke(ctx, "other", tok); !errors.Is(err, oauth.ErrUnauthorizedClient) {
 		t.Fatalf("err = %v, want unauthorized_client", err)
 	}
 	if in, err := f.srv.Introspect(ctx, tok); err != nil || !in.Active {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
@@ -79,12 +81,12 @@ func TestKeyWrapperAtRest(t *testing.T) {
 	must(t, err)
 	must(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "svc", Audience: usersAPI, Scopes: []string{"read:users"}}))
 	resp, err := s1.Issue(ctx, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: secret,
-		AuthMethod: authz.AuthPost, Audience: usersAPI})
+		AuthMethod: oauth.AuthPost, Audience: usersAPI})
 	must(t, err)
 
 	s2, err := newKeyServer(store, wrapper(t, 1))
 	must(t, err)
-	if _, err := s2.Authorizer(usersAPI).Authorize(ctx, resp.AccessToken, authz.Requirement{}); err != nil {
+	if _, err := s2.Authorizer(usersAPI).Authorize(ctx, resp.AccessToken, resource.Requirement{}); err != nil {
 		t.Fatalf("a restarted server rejects a token of the stored key: %v", err)
 	}
 	if n := len(storedKeys(t, store)); n != 2 {

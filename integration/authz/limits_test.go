@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -221,16 +222,16 @@ func TestParseScopeBounds(t *testing.T) {
 		ok          bool
 	}{
 		{"80000 tokens", strings.TrimSpace(strings.Repeat("a ", 80000)), false},
-		{"at the count bound", n(authz.DefaultMaxScopes), true},
-		{"one over the count bound", n(authz.DefaultMaxScopes + 1), false},
-		{"repeats count", strings.TrimSpace(strings.Repeat("a ", authz.DefaultMaxScopes+1)), false},
-		{"at the length bound", strings.Repeat("x", authz.DefaultMaxScopeLength), true},
-		{"one over the length bound", strings.Repeat("x", authz.DefaultMaxScopeLength+1), false},
+		{"at the count bound", n(oauth.DefaultMaxScopes), true},
+		{"one over the count bound", n(oauth.DefaultMaxScopes + 1), false},
+		{"repeats count", strings.TrimSpace(strings.Repeat("a ", oauth.DefaultMaxScopes+1)), false},
+		{"at the length bound", strings.Repeat("x", oauth.DefaultMaxScopeLength), true},
+		{"one over the length bound", strings.Repeat("x", oauth.DefaultMaxScopeLength+1), false},
 		{"spaces", strings.Repeat(" ", 100000), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := authz.ParseScope(tc.scope)
-			var e *authz.Error
+			_, err := oauth.ParseScope(tc.scope)
+			var e *oauth.Error
 			switch {
 			case tc.ok && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -239,7 +240,7 @@ func TestParseScopeBounds(t *testing.T) {
 			}
 		})
 	}
-	got, err := authz.ParseScope(" a b  a c b ")
+	got, err := oauth.ParseScope(" a b  a c b ")
 	if err != nil || strings.Join(got, ",") != "a,b,c" {
 		t.Fatalf("%q %v", got, err)
 	}
@@ -249,14 +250,14 @@ func TestParseScopeBounds(t *testing.T) {
 // distinct tokens: the cost is linear in the input (a set, not a search
 // through the tokens kept).
 func BenchmarkParseScope(b *testing.B) {
-	out := make([]string, authz.DefaultMaxScopes)
+	out := make([]string, oauth.DefaultMaxScopes)
 	for i := range out {
-		out[i] = strings.Repeat("x", authz.DefaultMaxScopeLength-4) + string(rune('a'+i/26%26)) + string(rune('a'+i%26)) + "zz"
+		out[i] = strings.Repeat("x", oauth.DefaultMaxScopeLength-4) + string(rune('a'+i/26%26)) + string(rune('a'+i%26)) + "zz"
 	}
 	scope := strings.Join(out, " ")
 	b.SetBytes(int64(len(scope)))
 	for b.Loop() {
-		if _, err := authz.ParseScope(scope); err != nil {
+		if _, err := oauth.ParseScope(scope); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -97,7 +99,7 @@ func TestRefreshDecidesAgain(t *testing.T) {
 		must(t, f.srv.RevokeConsent(ctx, "alice", "bank-app", bankUserAPI))
 		status, body = f.refreshOver(t, "bank-app", rt)
 		invalidGrant(t, status, body)
-		if _, err := f.srv.Authorize(ctx, at, authz.Requirement{Audience: bankUserAPI}); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := f.srv.Authorize(ctx, at, resource.Requirement{Audience: bankUserAPI}); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("access token still accepted after RevokeConsent: %v", err)
 		}
 	})
@@ -107,7 +109,7 @@ func TestRefreshDecidesAgain(t *testing.T) {
 		if err := f.srv.RevokeConsent(ctx, "alice", "events-app", bankUserAPI); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("RevokeConsent of no consent: %v", err)
 		}
-		if _, err := f.srv.Authorize(ctx, at, authz.Requirement{Audience: bankUserAPI}); err != nil {
+		if _, err := f.srv.Authorize(ctx, at, resource.Requirement{Audience: bankUserAPI}); err != nil {
 			t.Fatalf("another client's consent revoked this grant: %v", err)
 		}
 	})
@@ -117,7 +119,7 @@ func TestRefreshDecidesAgain(t *testing.T) {
 		must(t, f.srv.DeleteUser(ctx, "alice"))
 		status, body := f.refreshOver(t, "bank-app", rt)
 		invalidGrant(t, status, body)
-		if _, err := f.srv.Authorize(ctx, at, authz.Requirement{Audience: bankUserAPI}); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := f.srv.Authorize(ctx, at, resource.Requirement{Audience: bankUserAPI}); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("access token still accepted after DeleteUser: %v", err)
 		}
 		if err := f.srv.DeleteUser(ctx, "alice"); !errors.Is(err, storage.ErrNotFound) {

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/token"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestRemoteAuthorizerRequiresAccessTokenType(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rs, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: f.srv.Issuer(), Audience: usersAPI})
+	rs, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: f.srv.Issuer(), Audience: usersAPI})
 	must(t, err)
 	k, err := f.srv.Keys().Signer(token.RS256)
 	must(t, err)
@@ -29,14 +30,14 @@ func TestRemoteAuthorizerRequiresAccessTokenType(t *testing.T) {
 	for _, typ := range []string{"JWT", "", "application/jwt", "id+jwt"} {
 		raw, err := k.Sign(typ, payload)
 		must(t, err)
-		if _, err := rs.Authorize(ctx, raw, authz.Requirement{}); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := rs.Authorize(ctx, raw, resource.Requirement{}); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("typ %q accepted: %v", typ, err)
 		}
 	}
 	for _, typ := range []string{token.TypeAccessToken, "application/at+jwt", "AT+JWT"} {
 		raw, err := k.Sign(typ, payload)
 		must(t, err)
-		if _, err := rs.Authorize(ctx, raw, authz.Requirement{}); err != nil {
+		if _, err := rs.Authorize(ctx, raw, resource.Requirement{}); err != nil {
 			t.Fatalf("typ %q refused: %v", typ, err)
 		}
 	}
@@ -96,14 +97,14 @@ func TestRemoteDiscoveryChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := metadataServer(t, tc.tls, tc.meta)
-			_, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: ts.URL, Audience: usersAPI, HTTPClient: ts.Client()})
+			_, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: ts.URL, Audience: usersAPI, HTTPClient: ts.Client()})
 			if (err == nil) != tc.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
 			}
 		})
 	}
 	t.Run("plain http issuer off loopback", func(t *testing.T) {
-		_, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: "http://auth.example.com/", Audience: usersAPI,
+		_, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: "http://auth.example.com/", Audience: usersAPI,
 			HTTPClient: &http.Client{Transport: failTransport{t}}})
 		if err == nil {
 			t.Fatal("http issuer accepted")
@@ -126,10 +127,10 @@ func TestRemoteAuthorizerDropsRemovedKid(t *testing.T) {
 	clk := newTestClock()
 	f := newFixture(t, withClock(clk))
 	ctx := context.Background()
-	rs, err := authz.NewRemoteAuthorizer(ctx, authz.RemoteConfig{Issuer: f.srv.Issuer(), Audience: usersAPI, Now: clk.Now})
+	rs, err := resource.NewRemote(ctx, resource.RemoteConfig{Issuer: f.srv.Issuer(), Audience: usersAPI, Now: clk.Now})
 	must(t, err)
 	tok := f.issue(t, usersAPI).AccessToken
-	req := authz.Requirement{AllOf: []string{"read:users"}}
+	req := resource.Requirement{AllOf: []string{"read:users"}}
 	if _, err := rs.Authorize(ctx, tok, req); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestRemoteAuthorizerDropsRemovedKid(t *testing.T) {
 	// The stale set serves its kid while the refetch runs in the background;
 	// once it lands, the kid's tokens fail.
 	deadline := time.Now().Add(10 * time.Second)
-	for _, err := rs.Authorize(ctx, tok, req); !errors.Is(err, authz.ErrInvalidToken); _, err = rs.Authorize(ctx, tok, req) {
+	for _, err := rs.Authorize(ctx, tok, req); !errors.Is(err, oauth.ErrInvalidToken); _, err = rs.Authorize(ctx, tok, req) {
 		if err != nil || time.Now().After(deadline) {
 			t.Fatalf("cached token of a kid gone from the JWKS: %v", err)
 		}
@@ -154,7 +155,7 @@ func TestRemoteAuthorizerDropsRemovedKid(t *testing.T) {
 	if _, err := rs.Authorize(ctx, tok2, req); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rs.Authorize(ctx, tok, req); !errors.Is(err, authz.ErrInvalidToken) {
+	if _, err := rs.Authorize(ctx, tok, req); !errors.Is(err, oauth.ErrInvalidToken) {
 		t.Fatalf("token of the removed kid: %v", err)
 	}
 }

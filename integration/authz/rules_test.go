@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -296,7 +297,7 @@ func TestExplainFlows(t *testing.T) {
 	}
 	_, err := f.srv.Explain(context.Background(), authz.ExplainRequest{ClientID: "events-app", UserID: "alice",
 		Audience: eventsAPI, GrantType: "password"})
-	if !errors.Is(err, authz.ErrInvalidRequest) {
+	if !errors.Is(err, oauth.ErrInvalidRequest) {
 		t.Fatalf("unknown flow: %v", err)
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"golang.org/x/oauth2"
-
-	"github.com/scopekit/scopekit/authz"
 )
 
 // TestCodeExpiresOnServerClock: the store judges a code's expiry by
@@ -58,13 +58,13 @@ func TestLateCodeReplayRevokesTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			clk.add(10 * time.Minute) // the code is long dead; its tokens are not
-			if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, authz.Requirement{}); err != nil {
+			if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, resource.Requirement{}); err != nil {
 				t.Fatalf("access token before the replay: %v", err)
 			}
 			if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v)); !isOAuthError(err, "invalid_grant") {
 				t.Fatalf("late replay: %v", err)
 			}
-			if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, authz.Requirement{}); !errors.Is(err, authz.ErrInvalidToken) {
+			if _, err := f.srv.Authorizer(bankUserAPI).Authorize(ctx, tok.AccessToken, resource.Requirement{}); !errors.Is(err, oauth.ErrInvalidToken) {
 				t.Fatalf("access token from a late-replayed code still valid: %v", err)
 			}
 			if tok.RefreshToken == "" {

@@ -20,6 +20,8 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/storagetest"
@@ -125,7 +127,7 @@ func RunFlows(t *testing.T, newStore storagetest.NewStore) {
 		is := NewIssuer(t, newStore(t))
 		tok := is.ClientCredentials(t)
 		rs := is.Server.Authorizer(flowAPI)
-		if _, err := rs.Authorize(ctx, tok.AccessToken, authz.Requirement{AllOf: []string{"read"}}); err != nil {
+		if _, err := rs.Authorize(ctx, tok.AccessToken, resource.Requirement{AllOf: []string{"read"}}); err != nil {
 			t.Fatal(err)
 		}
 		in, err := is.Server.Introspect(ctx, tok.AccessToken)
@@ -133,7 +135,7 @@ func RunFlows(t *testing.T, newStore storagetest.NewStore) {
 			t.Fatalf("introspection %+v %v", in, err)
 		}
 		storagetest.Expect(t, is.Server.Revoke(ctx, "svc", tok.AccessToken), nil, "Revoke")
-		if _, err := rs.Authorize(ctx, tok.AccessToken, authz.Requirement{}); !errors.Is(err, authz.ErrInvalidToken) {
+		if _, err := rs.Authorize(ctx, tok.AccessToken, resource.Requirement{}); !errors.Is(err, oauth.ErrInvalidToken) {
 			t.Fatalf("revoked token accepted: %v", err)
 		}
 	})
@@ -148,7 +150,7 @@ func RunFlows(t *testing.T, newStore storagetest.NewStore) {
 		if _, err := app.Exchange(ctx, code, oauth2.VerifierOption(v)); err == nil {
 			t.Fatal("a code was redeemed twice")
 		}
-		if _, err := is.Server.Authorize(ctx, tok.AccessToken, authz.Requirement{Audience: flowAPI}); err == nil {
+		if _, err := is.Server.Authorize(ctx, tok.AccessToken, resource.Requirement{Audience: flowAPI}); err == nil {
 			t.Fatal("tokens of a replayed code still valid")
 		}
 		code, v = is.Code(t)
@@ -166,7 +168,7 @@ func RunFlows(t *testing.T, newStore storagetest.NewStore) {
 		if _, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token(); err == nil {
 			t.Fatal("the family survived a reuse")
 		}
-		if _, err := is.Server.Authorize(ctx, next.AccessToken, authz.Requirement{Audience: flowAPI}); err == nil {
+		if _, err := is.Server.Authorize(ctx, next.AccessToken, resource.Requirement{Audience: flowAPI}); err == nil {
 			t.Fatal("an access token of a revoked family was accepted")
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/integration/flows"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage"
@@ -88,7 +89,7 @@ func BenchmarkIssuer(b *testing.B) {
 	for name, s := range drivers(b) {
 		is := flows.NewIssuer(b, s)
 		req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: is.Secret,
-			AuthMethod: authz.AuthBasic, Audience: "https://flows.example.com"}
+			AuthMethod: oauth.AuthBasic, Audience: "https://flows.example.com"}
 		b.Run(name+"/Issue", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -8,6 +8,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/integration/flows"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage/redis"
@@ -48,7 +49,7 @@ func TestOneRoundTripPerOperation(t *testing.T) {
 	is := flows.NewIssuer(t, s)
 	ctx := context.Background()
 	req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: is.Secret,
-		AuthMethod: authz.AuthBasic, Audience: "https://flows.example.com"}
+		AuthMethod: oauth.AuthBasic, Audience: "https://flows.example.com"}
 	resp, err := is.Server.Issue(ctx, req) // warm-up: signing keys, scripts
 	must(t, err)
 	if in, err := is.Server.Introspect(ctx, resp.AccessToken); err != nil || !in.Active {

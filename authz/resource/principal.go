@@ -1,9 +1,11 @@
-package authz
+package resource
 
 import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/scopekit/scopekit/authz/oauth"
 )
 
 // Requirement is what an API demands of a bearer token.
@@ -49,7 +51,7 @@ type Principal struct {
 
 // HasScope reports whether the principal's token holds the scope. It does
 // not allocate.
-func (p *Principal) HasScope(scope string) bool { return ScopeHas(p.Scope, scope) }
+func (p *Principal) HasScope(scope string) bool { return oauth.ScopeHas(p.Scope, scope) }
 
 // Scopes returns the token's scopes.
 func (p *Principal) Scopes() []string { return strings.Fields(p.Scope) }
@@ -78,8 +80,8 @@ func (p *Principal) check(req Requirement) error {
 	if missing == nil {
 		return nil
 	}
-	e := ErrInsufficientScope.WithDescription("the token lacks a required scope")
-	e.Scope = FormatScope(missing)
+	e := oauth.ErrInsufficientScope.WithDescription("the token lacks a required scope")
+	e.Scope = oauth.FormatScope(missing)
 	return e
 }
 

@@ -1,16 +1,16 @@
-package authz
+package resource
 
 import (
 	"sync"
 	"time"
 )
 
-// verifiedCache remembers tokens that verified, keyed by the token itself
-// (Go's map hashing, with the full string compared on lookup, so no
+// Cache remembers tokens that verified, for the authorizers that share it
+// (Config.Cache), keyed by the token itself (Go's map hashing, with the full string compared on lookup, so no
 // collision can map one token to another's principal). An entry is valid
 // until the token's exp and while the key that signed it is still known;
-// the store's revocation check still runs on every hit. It is bounded: when
-// full, a tenth of the entries is dropped.
+// the revocation check still runs on every hit. It is bounded: when full, a
+// tenth of the entries is dropped. It is safe for concurrent use.
 //
 // The *Principal of an entry is handed to every caller presenting the same
 // token, so a repeat Authorize costs no allocation. Handlers must treat it
@@ -21,7 +21,7 @@ import (
 // the change reaches neither a later decision nor a later handler. The
 // audience, expiry, revocation and key checks of a hit read the private
 // copies only.
-type verifiedCache struct {
+type Cache struct {
 	mu      sync.RWMutex
 	max     int
 	entries map[string]*cacheEntry
@@ -40,15 +40,17 @@ type cacheEntry struct {
 	claimCount          int
 }
 
-func newVerifiedCache(max int) *verifiedCache {
+// NewCache returns a cache of at most max tokens, or nil (no caching, which
+// every method accepts) when max is not positive.
+func NewCache(max int) *Cache {
 	if max <= 0 {
 		return nil
 	}
-	return &verifiedCache{max: max, entries: make(map[string]*cacheEntry, max)}
+	return &Cache{max: max, entries: make(map[string]*cacheEntry, max)}
 }
 
 // get returns the entry of a token verified before and not expired.
-func (c *verifiedCache) get(raw string, now time.Time) *cacheEntry {
+func (c *Cache) get(raw string, now time.Time) *cacheEntry {
 	if c == nil {
 		return nil
 	}
@@ -62,7 +64,7 @@ func (c *verifiedCache) get(raw string, now time.Time) *cacheEntry {
 }
 
 // put remembers a verified token signed by the key kid.
-func (c *verifiedCache) put(raw, kid string, p *Principal) {
+func (c *Cache) put(raw, kid string, p *Principal) {
 	if c == nil {
 		return
 	}
@@ -89,8 +91,8 @@ func (c *verifiedCache) put(raw, kid string, p *Principal) {
 	c.entries[raw] = e
 }
 
-// forget drops a token (it was revoked), or everything when raw is empty.
-func (c *verifiedCache) forget(raw string) {
+// Forget drops a token (it was revoked), or every token when raw is empty.
+func (c *Cache) Forget(raw string) {
 	if c == nil {
 		return
 	}
@@ -103,8 +105,8 @@ func (c *verifiedCache) forget(raw string) {
 	delete(c.entries, raw)
 }
 
-// forgetKey drops every token signed by the key kid (it was removed).
-func (c *verifiedCache) forgetKey(kid string) {
+// ForgetKey drops every token signed by the key kid (it was removed).
+func (c *Cache) ForgetKey(kid string) {
 	if c == nil {
 		return
 	}
@@ -117,8 +119,8 @@ func (c *verifiedCache) forgetKey(kid string) {
 	}
 }
 
-// len returns the number of entries.
-func (c *verifiedCache) len() int {
+// Len returns the number of tokens cached.
+func (c *Cache) Len() int {
 	if c == nil {
 		return 0
 	}

@@ -1,9 +1,11 @@
-package authz
+package resource
 
 import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/scopekit/scopekit/authz/oauth"
 )
 
 // RequireScopes returns middleware that lets a request through only with a
@@ -26,13 +28,13 @@ func (a *Authorizer) RequireAnyScope(scopes ...string) func(http.Handler) http.H
 func (a *Authorizer) Require(req Requirement) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw, ok := a.bearer(w, r)
+			raw, ok := a.Bearer(w, r)
 			if !ok {
 				return
 			}
 			p, err := a.Authorize(r.Context(), raw, req)
 			if err != nil {
-				a.challenge(w, AsError(err))
+				a.Challenge(w, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
@@ -40,36 +42,38 @@ func (a *Authorizer) Require(req Requirement) func(http.Handler) http.Handler {
 	}
 }
 
-// RequireScopes is Server.Authorizer("").RequireScopes: middleware for the
-// default audience.
-func (s *Server) RequireScopes(scopes ...string) func(http.Handler) http.Handler {
-	return s.defaultAuthorizer.RequireScopes(scopes...)
-}
-
-// BearerToken returns the token of an "Authorization: Bearer" header
-// (RFC 6750 §2.1). Tokens in query strings or bodies are not read.
-func BearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	const prefix = "Bearer "
-	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+// Bearer returns the request's bearer token (oauth.RequestBearer). Without
+// one it answers the bare challenge, for one sent by more than one method
+// 400 invalid_request, and reports false: the caller's answer is written.
+func (a *Authorizer) Bearer(w http.ResponseWriter, r *http.Request) (string, bool) {
+	raw, ok, err := oauth.RequestBearer(r, a.maxBody)
+	if err != nil {
+		a.Challenge(w, err)
 		return "", false
 	}
-	t := strings.TrimSpace(h[len(prefix):])
-	return t, t != ""
+	if !ok {
+		a.Challenge(w, nil)
+	}
+	return raw, ok
 }
 
-// challenge writes the RFC 6750 §3 answer: the WWW-Authenticate header and,
-// for errors, a JSON body.
-func (a *Authorizer) challenge(w http.ResponseWriter, e *Error) {
+// Challenge writes the RFC 6750 §3 answer for err: a nil err is the bare
+// "Bearer realm" challenge of a request without a token (401); an
+// invalid_token, insufficient_scope or invalid_request error is named in
+// the WWW-Authenticate header and the JSON body; any other error is turned
+// into an *oauth.Error (server_error, or temporarily_unavailable with
+// Retry-After for a deadline) and answered in the body only.
+func (a *Authorizer) Challenge(w http.ResponseWriter, err error) {
 	var b strings.Builder
 	b.WriteString("Bearer realm=")
 	b.WriteString(strconv.Quote(a.realm))
-	if e == nil {
+	if err == nil {
 		w.Header().Set("WWW-Authenticate", b.String())
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	if e.Code == ErrInvalidToken.Code || e.Code == ErrInsufficientScope.Code || e.Code == ErrInvalidRequest.Code {
+	e := asError(err)
+	if e.Is(oauth.ErrInvalidToken) || e.Is(oauth.ErrInsufficientScope) || e.Is(oauth.ErrInvalidRequest) {
 		b.WriteString(`, error="` + e.Code + `"`)
 		if e.Description != "" {
 			b.WriteString(", error_description=" + strconv.Quote(e.Description))
@@ -79,8 +83,5 @@ func (a *Authorizer) challenge(w http.ResponseWriter, e *Error) {
 		}
 	}
 	w.Header().Set("WWW-Authenticate", b.String())
-	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
-	writeJSON(w, e.Status, e)
+	oauth.WriteError(w, e)
 }

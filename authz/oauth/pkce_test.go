@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"crypto/sha256"
@@ -26,8 +26,8 @@ func TestS256ChallengeExact(t *testing.T) {
 		{"unused bits set", valid[:42] + "B", false},
 		{"newline", valid[:21] + "\n" + valid[22:], false},
 	} {
-		if got := validS256Challenge(tc.s); got != tc.ok {
-			t.Errorf("%s: validS256Challenge(%q) = %v", tc.name, tc.s, got)
+		if got := ValidS256Challenge(tc.s); got != tc.ok {
+			t.Errorf("%s: ValidS256Challenge(%q) = %v", tc.name, tc.s, got)
 		}
 	}
 }
@@ -50,8 +50,8 @@ func TestCodeVerifierExact(t *testing.T) {
 		{"percent", strings.Repeat("a", 42) + "%", false},
 		{"non-ASCII", strings.Repeat("a", 41) + "é", false},
 	} {
-		if got := validCodeVerifier(tc.s); got != tc.ok {
-			t.Errorf("%s: validCodeVerifier(%q) = %v", tc.name, tc.s, got)
+		if got := ValidCodeVerifier(tc.s); got != tc.ok {
+			t.Errorf("%s: ValidCodeVerifier(%q) = %v", tc.name, tc.s, got)
 		}
 	}
 	// VerifyPKCE applies the same rule: a matching but too short verifier fails.

@@ -1,4 +1,4 @@
-package authz
+package oauth
 
 import (
 	"bytes"
@@ -9,28 +9,26 @@ import (
 	"strings"
 )
 
-// bearer returns the request's bearer token (requestBearer). Without one it
-// answers the bare challenge, for one sent twice 400 invalid_request, and
-// reports false.
-func (a *Authorizer) bearer(w http.ResponseWriter, r *http.Request) (string, bool) {
-	raw, ok, err := requestBearer(r, a.bodyLimit())
-	if err != nil {
-		a.challenge(w, AsError(err))
+// BearerToken returns the token of an "Authorization: Bearer" header
+// (RFC 6750 §2.1). Tokens in query strings or bodies are not read.
+func BearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const prefix = "Bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
 		return "", false
 	}
-	if !ok {
-		a.challenge(w, nil)
-	}
-	return raw, ok
+	t := strings.TrimSpace(h[len(prefix):])
+	return t, t != ""
 }
 
-// requestBearer returns the bearer token of r's Authorization header, like
+// RequestBearer returns the bearer token of r's Authorization header, like
 // BearerToken, and refuses a request that also sends an access_token in the
-// query or in a form body: RFC 6750 §2 allows one method per request, and the
-// answer is invalid_request (§3.1). Only the first limit bytes of a form body
-// are read for the check; r.Body is replaced so that the handler still
-// reads the whole body.
-func requestBearer(r *http.Request, limit int64) (string, bool, error) {
+// query or in a form body: RFC 6750 §2 allows one method per request, and
+// the answer is invalid_request (§3.1). Only the first limit bytes of a form
+// body are read for the check; r.Body is replaced so that the handler still
+// reads the whole body. ok is false, with a nil error, when the header holds
+// no bearer token.
+func RequestBearer(r *http.Request, limit int64) (token string, ok bool, err error) {
 	raw, ok := BearerToken(r)
 	if !ok {
 		return "", false, nil

@@ -1,4 +1,4 @@
-package authz
+package resource
 
 import (
 	"context"
@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/token"
 )
 
-// RemoteConfig configures an Authorizer for tokens of another issuer, the Go
+// RemoteConfig configures an Authorizer (NewRemote) for tokens of another issuer, the Go
 // counterpart of express-oauth2-jwt-bearer.
 type RemoteConfig struct {
 	// Issuer is the issuer identifier; its discovery document is read from
@@ -44,19 +45,19 @@ type RemoteConfig struct {
 // maxDiscoveryBytes bounds the discovery document read from a remote issuer.
 const maxDiscoveryBytes = 1 << 20
 
-// NewRemoteAuthorizer reads the issuer's discovery document, checks that it
+// NewRemote reads the issuer's discovery document, checks that it
 // names the same issuer (RFC 8414 §3.3) and an https jwks_uri, and returns an
 // Authorizer that verifies JWT access tokens (typ at+jwt, RFC 9068 §4)
 // against the issuer's JWKS (cached; one fetch at a time, at most once a
 // minute and backing off while the JWKS fails; known kids never wait for a
 // refetch, see token.RemoteKeys). Revocations of a remote issuer are not visible:
 // tokens stay valid until they expire.
-func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
+func NewRemote(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
-		return nil, errors.New("authz: RemoteConfig needs Issuer and Audience")
+		return nil, errors.New("resource: RemoteConfig needs Issuer and Audience")
 	}
-	if err := validIssuer(cfg.Issuer); err != nil {
-		return nil, fmt.Errorf("authz: RemoteConfig.Issuer: %w", err)
+	if err := oauth.ValidIssuer(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("resource: RemoteConfig.Issuer: %w", err)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -66,7 +67,7 @@ func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, er
 	}
 	for _, alg := range cfg.Algorithms {
 		if !token.Supported(alg) {
-			return nil, fmt.Errorf("authz: algorithm %q is not allowed", alg)
+			return nil, fmt.Errorf("resource: algorithm %q is not allowed", alg)
 		}
 	}
 	if cfg.Realm == "" {
@@ -84,12 +85,10 @@ func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, er
 	}
 	keys := token.NewRemoteKeys(jwksURI, cfg.HTTPClient)
 	keys.Now = cfg.Now
-	return &Authorizer{
-		audience: cfg.Audience,
-		realm:    cfg.Realm,
-		cache:    newVerifiedCache(cfg.VerifiedTokenCache),
-		now:      cfg.Now,
-		base: token.Verifier{
+	return New(Config{
+		Realm: cfg.Realm,
+		Cache: NewCache(cfg.VerifiedTokenCache),
+		Verifier: token.Verifier{
 			Issuer:     cfg.Issuer,
 			Audience:   cfg.Audience,
 			Algorithms: cfg.Algorithms,
@@ -100,7 +99,7 @@ func NewRemoteAuthorizer(ctx context.Context, cfg RemoteConfig) (*Authorizer, er
 			Types:  []string{token.TypeAccessToken},
 			Leeway: cfg.Leeway,
 		},
-	}, nil
+	}), nil
 }
 
 // discoverJWKS returns the jwks_uri of the issuer's metadata.
@@ -117,14 +116,14 @@ func discoverJWKS(ctx context.Context, client *http.Client, issuer string) (stri
 			continue
 		}
 		if meta.Issuer != issuer {
-			return "", fmt.Errorf("authz: discovery at %s names issuer %q, want %q", u, meta.Issuer, issuer)
+			return "", fmt.Errorf("resource: discovery at %s names issuer %q, want %q", u, meta.Issuer, issuer)
 		}
-		if _, err := secureURL(meta.JWKSURI); err != nil {
-			return "", fmt.Errorf("authz: discovery at %s: jwks_uri %w", u, err)
+		if _, err := oauth.SecureURL(meta.JWKSURI); err != nil {
+			return "", fmt.Errorf("resource: discovery at %s: jwks_uri %w", u, err)
 		}
 		return meta.JWKSURI, nil
 	}
-	return "", fmt.Errorf("authz: issuer discovery failed: %w", lastErr)
+	return "", fmt.Errorf("resource: issuer discovery failed: %w", lastErr)
 }
 
 func getJSON(ctx context.Context, client *http.Client, url string, v any) error {
