@@ -143,7 +143,7 @@ func (m *Admin) RotateClientSecret(ctx context.Context, id string) (string, erro
 func (m *Admin) SetClientSecret(ctx context.Context, id, secret string) error {
 	if len(secret) < MinSecretBytes || len(secret) > MaxSecretBytes {
 		c := checker{kind: "client"}
-		c.bad("client_secret", "must be %d to %d characters of random data; leave it out to get a generated one", MinSecretBytes, MaxSecretBytes)
+		c.bad("client_secret", "must be at least %d characters of random data (at most %d); leave it out to get a generated one", MinSecretBytes, MaxSecretBytes)
 		return c.err()
 	}
 	err := storage.Revise(ctx, m.store.Clients(), id, nil, func(cl *storage.Client) error {
