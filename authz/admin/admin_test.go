@@ -398,3 +398,19 @@ func TestListKeysHidesPrivateKeys(t *testing.T) {
 	must(t, m.RetireKey(bg, kid))
 	must(t, m.RemoveKey(bg, kid))
 }
+
+// TestDeleteRepeatsCascades: a delete whose record is already gone (a call
+// that failed half-way, or a record deleted from the store directly) still
+// cleans up what names it, and reports ErrNotFound.
+func TestDeleteRepeatsCascades(t *testing.T) {
+	m, store := newAdmin(t)
+	must(t, m.CreateRole(bg, &storage.Role{ID: "reader", Name: "Reader"}))
+	must(t, m.CreateUser(bg, &storage.User{ID: "alice", Roles: []string{"reader"}}))
+	must(t, store.Roles().Delete(bg, "reader"))
+	if err := m.DeleteRole(bg, "reader"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("DeleteRole(gone) = %v, want ErrNotFound", err)
+	}
+	if u, _ := store.Users().Get(bg, "alice"); len(u.Roles) != 0 {
+		t.Fatalf("user still holds the deleted role: %v", u.Roles)
+	}
+}

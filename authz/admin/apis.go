@@ -102,20 +102,22 @@ func (m *Admin) UpdateAPI(ctx context.Context, a *storage.API) error {
 // grants, the role permissions and consents for it, and its place in
 // clients' introspect_audiences. A Managed API is refused (ErrManaged).
 func (m *Admin) DeleteAPI(ctx context.Context, identifier string) error {
-	a, err := m.store.APIs().Get(ctx, identifier)
-	if err != nil {
-		return wrap("api", identifier, err)
+	a, gone := m.store.APIs().Get(ctx, identifier)
+	if gone != nil && !isNotFound(gone) {
+		return wrap("api", identifier, gone)
 	}
-	if a.Managed {
+	if a != nil && a.Managed {
 		return wrap("api", identifier, ErrManaged)
 	}
-	if err := m.store.APIs().Delete(ctx, identifier); err != nil {
-		return wrap("api", identifier, err)
+	if a != nil {
+		if gone = m.store.APIs().Delete(ctx, identifier); gone != nil && !isNotFound(gone) {
+			return wrap("api", identifier, gone)
+		}
 	}
 	if err := m.dropScopes(ctx, identifier, func(aud, _ string) bool { return aud == identifier }); err != nil {
 		return err
 	}
-	return each[storage.Client](ctx, m.store.Clients(), "", func(c *storage.Client) error {
+	err := each[storage.Client](ctx, m.store.Clients(), "", func(c *storage.Client) error {
 		if !slices.Contains(c.IntrospectAudiences, identifier) {
 			return nil
 		}
@@ -124,6 +126,7 @@ func (m *Admin) DeleteAPI(ctx context.Context, identifier string) error {
 			return nil
 		})
 	})
+	return firstErr(err, wrap("api", identifier, gone))
 }
 
 // dropScopes removes the scopes of the audience that gone reports from

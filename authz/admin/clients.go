@@ -162,8 +162,9 @@ func (m *Admin) SetClientSecret(ctx context.Context, id, secret string) error {
 // (its refresh tokens and the access tokens of those families stop
 // working), and deletes its client grants and consents.
 func (m *Admin) DeleteClient(ctx context.Context, id string) error {
-	if err := m.store.Clients().Delete(ctx, id); err != nil {
-		return wrap("client", id, err)
+	gone := m.store.Clients().Delete(ctx, id)
+	if gone != nil && !isNotFound(gone) {
+		return wrap("client", id, gone)
 	}
 	if err := m.revokeClientFamilies(ctx, id); err != nil {
 		return err
@@ -174,12 +175,13 @@ func (m *Admin) DeleteClient(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return each[storage.Consent](ctx, m.store.Consents(), "", func(c *storage.Consent) error {
+	err = each[storage.Consent](ctx, m.store.Consents(), "", func(c *storage.Consent) error {
 		if c.ClientID != id {
 			return nil
 		}
 		return ignoreNotFound(m.store.Consents().Delete(ctx, c.Key()))
 	})
+	return firstErr(err, wrap("client", id, gone))
 }
 
 // cloneClient copies a client so that nothing the caller holds is stored.

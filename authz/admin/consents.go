@@ -15,7 +15,7 @@ func (m *Admin) validateConsent(ctx context.Context, cs *storage.Consent) error 
 	var api *storage.API
 	for _, ref := range []struct {
 		field, id string
-		get   func() error
+		get       func() error
 	}{
 		{"user_id", cs.UserID, func() error { _, err := m.store.Users().Get(ctx, cs.UserID); return err }},
 		{"client_id", cs.ClientID, func() error { _, err := m.store.Clients().Get(ctx, cs.ClientID); return err }},

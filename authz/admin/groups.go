@@ -62,15 +62,17 @@ func (m *Admin) UpdateGroup(ctx context.Context, g *storage.Group) error {
 
 // DeleteGroup deletes the group and removes it from its members.
 func (m *Admin) DeleteGroup(ctx context.Context, id string) error {
-	if err := m.store.Groups().Delete(ctx, id); err != nil {
-		return wrap("group", id, err)
+	gone := m.store.Groups().Delete(ctx, id)
+	if gone != nil && !isNotFound(gone) {
+		return wrap("group", id, gone)
 	}
-	return each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
+	err := each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
 		if !slices.Contains(u.Groups, id) {
 			return nil
 		}
 		return m.leave(ctx, u.ID, id)
 	})
+	return firstErr(err, wrap("group", id, gone))
 }
 
 // ListGroupMembers returns one page of the users in the group, by id.

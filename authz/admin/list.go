@@ -128,3 +128,13 @@ func ignoreNotFound(err error) error {
 
 // isNotFound reports whether err is storage.ErrNotFound.
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
+
+// firstErr returns the first error that is not nil.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

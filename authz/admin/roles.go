@@ -86,8 +86,9 @@ func (m *Admin) UpdateRole(ctx context.Context, r *storage.Role) error {
 // DeleteRole deletes the role and removes it from the users and groups
 // that hold it.
 func (m *Admin) DeleteRole(ctx context.Context, id string) error {
-	if err := m.store.Roles().Delete(ctx, id); err != nil {
-		return wrap("role", id, err)
+	gone := m.store.Roles().Delete(ctx, id)
+	if gone != nil && !isNotFound(gone) {
+		return wrap("role", id, gone)
 	}
 	err := each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
 		if !slices.Contains(u.Roles, id) {
@@ -101,7 +102,7 @@ func (m *Admin) DeleteRole(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return each[storage.Group](ctx, m.store.Groups(), "", func(g *storage.Group) error {
+	err = each[storage.Group](ctx, m.store.Groups(), "", func(g *storage.Group) error {
 		if !slices.Contains(g.Roles, id) {
 			return nil
 		}
@@ -110,6 +111,7 @@ func (m *Admin) DeleteRole(ctx context.Context, id string) error {
 			return nil
 		})
 	})
+	return firstErr(err, wrap("role", id, gone))
 }
 
 // without returns list without s.

@@ -135,12 +135,14 @@ func (m *Admin) UpdateUser(ctx context.Context, u *storage.User) error {
 // DeleteUser deletes the user, revokes every token family issued for them
 // (authz.Server.DeleteUser) and deletes their consents.
 func (m *Admin) DeleteUser(ctx context.Context, id string) error {
-	if err := m.srv.DeleteUser(ctx, id); err != nil {
-		return wrap("user", id, err)
+	gone := m.srv.DeleteUser(ctx, id)
+	if gone != nil && !isNotFound(gone) {
+		return wrap("user", id, gone)
 	}
-	return each[storage.Consent](ctx, m.store.Consents(), storage.JoinKey(id, ""), func(c *storage.Consent) error {
+	err := each[storage.Consent](ctx, m.store.Consents(), storage.JoinKey(id, ""), func(c *storage.Consent) error {
 		return ignoreNotFound(m.store.Consents().Delete(ctx, c.Key()))
 	})
+	return firstErr(err, wrap("user", id, gone))
 }
 
 // cloneUser copies a user so that nothing the caller holds is stored (the
