@@ -65,29 +65,45 @@ func (s *Server) RotateClientSecret(ctx context.Context, clientID string) (strin
 	return secret, nil
 }
 
-// validateClient checks a client's metadata (RFC 7591 §2).
+// validateClient checks a client's metadata (RFC 7591 §2): CheckClient,
+// failing with its first problem.
 func validateClient(c *storage.Client) error {
+	var first error
+	CheckClient(c, func(_ string, err error) {
+		if first == nil {
+			first = err
+		}
+	})
+	return first
+}
+
+// CheckClient validates a client's metadata the way CreateClient does
+// (RFC 7591 §2; redirect URIs per RFC 8252 §7 and RFC 9700 §4.1), calling
+// bad once per problem with the metadata field at fault ("client_id",
+// "token_endpoint_auth_method", "id_token_signed_response_alg",
+// "redirect_uris[i]") and the reason. It is the one implementation of these
+// rules, for every path that writes a client.
+func CheckClient(c *storage.Client, bad func(field string, err error)) {
 	if !storage.ValidID(c.ID) {
-		return fmt.Errorf("authz: client id %q must be printable UTF-8 of at most %d bytes", c.ID, storage.MaxIDBytes)
+		bad("client_id", fmt.Errorf("authz: client id %q must be printable UTF-8 of at most %d bytes", c.ID, storage.MaxIDBytes))
 	}
 	switch c.AuthMethod {
 	case "", oauth.AuthBasic, oauth.AuthPost:
 	case oauth.AuthNone:
 		if !c.Public {
-			return fmt.Errorf("authz: confidential client %q cannot use auth method none", c.ID)
+			bad("token_endpoint_auth_method", fmt.Errorf("authz: confidential client %q cannot use auth method none", c.ID))
 		}
 	default:
-		return fmt.Errorf("authz: unsupported token_endpoint_auth_method %q", c.AuthMethod)
+		bad("token_endpoint_auth_method", fmt.Errorf("authz: unsupported token_endpoint_auth_method %q", c.AuthMethod))
 	}
 	if c.IDTokenSigningAlg != "" && !token.Supported(c.IDTokenSigningAlg) {
-		return fmt.Errorf("authz: unsupported id_token_signed_response_alg %q: use one of %s", c.IDTokenSigningAlg, strings.Join(allAlgorithms, ", "))
+		bad("id_token_signed_response_alg", fmt.Errorf("authz: unsupported id_token_signed_response_alg %q: use one of %s", c.IDTokenSigningAlg, strings.Join(allAlgorithms, ", ")))
 	}
-	for _, u := range c.RedirectURIs {
+	for i, u := range c.RedirectURIs {
 		if err := checkRegisteredRedirectURI(u, c.Public); err != nil {
-			return err
+			bad(fmt.Sprintf("redirect_uris[%d]", i), err)
 		}
 	}
-	return nil
 }
 
 // checkClientID refuses a presented client id that is empty or no valid

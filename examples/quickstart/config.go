@@ -1,16 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
-	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/admin"
 	"github.com/scopekit/scopekit/storage"
-	"github.com/scopekit/scopekit/token"
 )
 
 // fileConfig is the JSON file read by -config. Its format is documented in
@@ -54,14 +55,22 @@ func demoConfig() *fileConfig {
 	return &c
 }
 
+// readConfig reads the -config file. Unknown fields are refused with their
+// path, so a misspelt field is never ignored silently, and a syntax error
+// says where it is.
 func readConfig(path string) (*fileConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var c fileConfig
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, describeJSONError(data, err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: unexpected data after the JSON object", path)
 	}
 	if len(c.APIs) == 0 {
 		return nil, fmt.Errorf("%s: at least one API is required", path)
@@ -69,70 +78,87 @@ func readConfig(path string) (*fileConfig, error) {
 	return &c, nil
 }
 
-// minSecretLen is the least length of a client secret given in the file:
-// 32 characters, as many as 192 bits of base64url (generated secrets have
-// 43, for 256 bits). A secret is compared as a fast hash, so it must be
-// random and long, never a password (see docs/ARCHITECTURE.md).
-const minSecretLen = 32
+// describeJSONError names where a JSON document is wrong: the line and
+// column of a syntax or type error, the path of an unknown field.
+func describeJSONError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := position(data, syn.Offset-1) // Offset is just past the bad byte
+		return fmt.Sprintf("line %d, column %d: %v", line, col, err)
+	case errors.As(err, &typ):
+		line, col := position(data, typ.Offset)
+		return fmt.Sprintf("line %d, column %d: %s must be %v, not %s", line, col, typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := position(data, int64(len(data)))
+		return fmt.Sprintf("line %d, column %d: unexpected end of the document", line, col)
+	}
+	// encoding/json reports an unknown field as: json: unknown field "x"
+	// (with its path since Go 1.24 when nested).
+	return err.Error()
+}
 
-// loadAPIs writes the file's APIs into the store.
-func (c *fileConfig) loadAPIs(ctx context.Context, store storage.Store) error {
-	for _, a := range c.APIs {
+// position returns the 1-based line and column of a byte offset.
+func position(data []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// loadAPIs creates the file's APIs through the admin layer, validated as
+// any other.
+func (c *fileConfig) loadAPIs(ctx context.Context, m *admin.Admin) error {
+	for i, a := range c.APIs {
 		api := &storage.API{Identifier: a.Identifier, Name: a.Name, Scopes: a.Scopes, SigningAlg: a.SigningAlg}
 		if a.TokenLifetime != "" {
 			d, err := time.ParseDuration(a.TokenLifetime)
 			if err != nil {
-				return fmt.Errorf("api %s: token_lifetime: %w", a.Identifier, err)
+				return fmt.Errorf("apis[%d] %s: token_lifetime: %w", i, a.Identifier, err)
 			}
 			api.TokenLifetime = d
 		}
-		if api.SigningAlg != "" && !token.Supported(api.SigningAlg) {
-			return fmt.Errorf("api %s: unsupported signing_alg %q", a.Identifier, a.SigningAlg)
-		}
-		if err := store.APIs().Create(ctx, api); err != nil {
-			return fmt.Errorf("api %s: %w", a.Identifier, err)
+		if err := m.CreateAPI(ctx, api); err != nil {
+			return fmt.Errorf("apis[%d] %s: %w", i, a.Identifier, err)
 		}
 	}
 	return nil
 }
 
-// loadClients registers the file's clients through Server.CreateClient, so
-// they get the same validation as any other, and their client grants.
-// A client without a secret in the file keeps the generated one; a secret
-// from the file must be at least minSecretLen characters. The secrets are
-// returned by client id.
-func (c *fileConfig) loadClients(ctx context.Context, srv *authz.Server) (map[string]string, error) {
-	store := srv.Store()
+// minSecretLen is the least length of a client secret given in the file
+// (admin.MinSecretBytes).
+const minSecretLen = admin.MinSecretBytes
+
+// loadClients registers the file's clients and their client grants through
+// the admin layer. A client without a secret in the file keeps the
+// generated one; a secret from the file is set by admin.SetClientSecret,
+// which bounds it. The secrets are returned by client id.
+func (c *fileConfig) loadClients(ctx context.Context, m *admin.Admin) (map[string]string, error) {
 	secrets := map[string]string{}
-	for _, cl := range c.Clients {
+	for i, cl := range c.Clients {
 		if cl.ID == "" {
-			return nil, errors.New("client: client_id is required")
-		}
-		if cl.Secret != "" && len(cl.Secret) < minSecretLen {
-			return nil, fmt.Errorf("client %s: client_secret must be at least %d characters of random data (it has %d); leave it out to get a generated one",
-				cl.ID, minSecretLen, len(cl.Secret))
+			return nil, fmt.Errorf("clients[%d]: client_id is required", i)
 		}
 		grants := cl.GrantTypes
 		if len(grants) == 0 {
 			grants = []string{"client_credentials"}
 		}
 		rec := &storage.Client{ID: cl.ID, Name: cl.Name, GrantTypes: grants, RedirectURIs: cl.RedirectURIs}
-		secret, err := srv.CreateClient(ctx, rec)
+		secret, err := m.CreateClient(ctx, rec)
+		if err == nil && cl.Secret != "" {
+			secret, err = cl.Secret, m.SetClientSecret(ctx, cl.ID, cl.Secret)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("client %s: %w", cl.ID, err)
-		}
-		if cl.Secret != "" {
-			secret = cl.Secret
-			rec.SecretHash = token.SecretHash(secret)
-			if err := store.Clients().Update(ctx, rec); err != nil {
-				return nil, fmt.Errorf("client %s: %w", cl.ID, err)
-			}
 		}
 		secrets[cl.ID] = secret
 	}
 	for i := range c.ClientGrants {
-		if err := store.ClientGrants().Create(ctx, &c.ClientGrants[i]); err != nil {
-			return nil, fmt.Errorf("client grant %s: %w", c.ClientGrants[i].ClientID, err)
+		g := c.ClientGrants[i]
+		if err := m.CreateClientGrant(ctx, &g); err != nil {
+			return nil, fmt.Errorf("client_grants[%d] %s: %w", i, g.ClientID, err)
 		}
 	}
 	return secrets, nil

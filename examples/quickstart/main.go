@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/admin"
 	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage/memory"
@@ -80,20 +81,20 @@ func issuerFor(a net.Addr) string {
 
 // setup builds the issuer over a memory store loaded with cfg.
 func setup(ctx context.Context, issuer string, cfg *fileConfig) (*authz.Server, map[string]string, error) {
-	store := memory.New()
-	if err := cfg.loadAPIs(ctx, store); err != nil {
-		return nil, nil, err
-	}
 	srv, err := authz.New(authz.Config{
 		Issuer:          issuer,
-		Store:           store,
+		Store:           memory.New(),
 		Grants:          []authz.Grant{grant.ClientCredentials{}},
 		DefaultAudience: cfg.APIs[0].Identifier,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	secrets, err := cfg.loadClients(ctx, srv)
+	m := admin.New(srv)
+	if err := cfg.loadAPIs(ctx, m); err != nil {
+		return nil, nil, err
+	}
+	secrets, err := cfg.loadClients(ctx, m)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,43 @@
+package admin
+
+import (
+	"context"
+
+	"github.com/scopekit/scopekit/storage"
+)
+
+// ListKeys returns one page of the signing keys, by kid, without their
+// private JWK: what they are, never what they hold.
+func (m *Admin) ListKeys(ctx context.Context, q Query) (Page[storage.SigningKey], error) {
+	page, err := list[storage.SigningKey](ctx, m.store.Keys(), "", q)
+	for _, k := range page.Items {
+		k.JWK = nil
+	}
+	return page, err
+}
+
+// RotateKey creates a signing key for alg that signs from now on
+// (authz.Server.RotateKey).
+func (m *Admin) RotateKey(ctx context.Context, alg string) (string, error) {
+	c := checker{kind: "signing_key"}
+	c.checkAlg("alg", alg)
+	if alg == "" {
+		c.bad("alg", "is required")
+	}
+	if err := c.err(); err != nil {
+		return "", err
+	}
+	return m.srv.RotateKey(ctx, alg)
+}
+
+// RetireKey stops the key signing; it stays published for verification
+// (authz.Server.RetireKey).
+func (m *Admin) RetireKey(ctx context.Context, kid string) error {
+	return wrap("signing key", kid, m.srv.RetireKey(ctx, kid))
+}
+
+// RemoveKey deletes the key: every token it signed stops verifying
+// (authz.Server.RemoveKey).
+func (m *Admin) RemoveKey(ctx context.Context, kid string) error {
+	return wrap("signing key", kid, m.srv.RemoveKey(ctx, kid))
+}
