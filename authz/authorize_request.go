@@ -175,15 +175,14 @@ func normaliseResponseType(rt string) string {
 }
 
 // responseTypeEnabled reports whether the server runs the response type:
-// "code" needs the authorization_code grant.
+// "code" needs a grant that redeems codes (Capabilities.AuthorizationEndpoint).
 func (s *Server) responseTypeEnabled(rt string) bool {
 	if s.cfg.Login == nil {
 		return false
 	}
 	switch rt {
 	case "code":
-		_, ok := s.grants["authorization_code"]
-		return ok
+		return s.caps.code
 	case "id_token", "id_token token":
 		return s.cfg.ImplicitFlow
 	}

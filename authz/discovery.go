@@ -99,7 +99,7 @@ func (s *Server) Metadata() *Metadata {
 		m.CodeChallengeMethodsSupported = []string{"S256"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
 		m.ScopesSupported = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeAddress, ScopePhone}
-		if _, ok := s.grants["refresh_token"]; ok {
+		if len(s.caps.refresh) > 0 {
 			m.ScopesSupported = append(m.ScopesSupported, ScopeOfflineAccess)
 		}
 		m.ClaimsSupported = slices.Clone(standardClaims)
