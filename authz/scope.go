@@ -1,8 +1,6 @@
 package authz
 
-import (
-	"strings"
-)
+import "strings"
 
 // Default bounds of a "scope" parameter, used by ParseScope and by a Server
 // whose Config leaves MaxScopes or MaxScopeLength zero.
