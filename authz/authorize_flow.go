@@ -269,7 +269,8 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		CodeChallengeMethod: ar.CodeChallengeMethod,
 		AuthTime:            sess.AuthTime.UTC(),
 		Family:              token.Random(16),
-		Claims:              codeClaims(d),
+		IDTokenClaims:       d.Claims,
+		AccessTokenClaims:   d.AccessClaims,
 		ExpiresAt:           now.Add(s.cfg.CodeLifetime).UTC(),
 	}
 	rec.RetainUntil = s.codeRetention(rec, api).UTC()

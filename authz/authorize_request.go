@@ -48,7 +48,7 @@ type pageError struct{ err *oauth.Error }
 func (p *pageError) Error() string { return p.err.Error() }
 
 // parseAuthorize validates an authorization request and returns it ready to
-// store. Errors are *pageError when no redirect is allowed, else *Error to
+// store. Errors are *pageError when no redirect is allowed, else *oauth.Error to
 // send to the redirect URI of the returned (partial) request.
 func (s *Server) parseAuthorize(ctx context.Context, p url.Values) (*storage.AuthRequest, *storage.Client, *storage.API, error) {
 	clientID := p.Get("client_id")
@@ -176,15 +176,14 @@ func normaliseResponseType(rt string) string {
 }
 
 // responseTypeEnabled reports whether the server runs the response type:
-// "code" needs the authorization_code grant.
+// "code" needs a grant that redeems codes (Capabilities.AuthorizationEndpoint).
 func (s *Server) responseTypeEnabled(rt string) bool {
 	if s.cfg.Login == nil {
 		return false
 	}
 	switch rt {
 	case "code":
-		_, ok := s.grants[oauth.GrantAuthorizationCode]
-		return ok
+		return s.caps.code
 	case "id_token", "id_token token":
 		return s.cfg.ImplicitFlow
 	}

@@ -97,11 +97,11 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies at every endpoint. Zero means 64 KiB.
 	MaxBodyBytes int64
 	// MaxScopes bounds the scope tokens of one authorization or token
-	// request, repeats included. Zero means DefaultMaxScopes (100); beyond it
+	// request, repeats included. Zero means oauth.DefaultMaxScopes (100); beyond it
 	// the request fails with invalid_scope.
 	MaxScopes int
 	// MaxScopeLength bounds one scope token, in bytes. Zero means
-	// DefaultMaxScopeLength (128); beyond it: invalid_scope.
+	// oauth.DefaultMaxScopeLength (128); beyond it: invalid_scope.
 	MaxScopeLength int
 	// MaxStateBytes bounds the state of an authorization request, which is
 	// stored and echoed in the redirect. Zero means 1 KiB; beyond it:

@@ -101,7 +101,7 @@ func (s *Server) Metadata() *Metadata {
 		m.CodeChallengeMethodsSupported = []string{"S256"}
 		m.PromptValuesSupported = []string{"none", "login", "consent"}
 		m.ScopesSupported = []string{oauth.ScopeOpenID, oauth.ScopeProfile, oauth.ScopeEmail, oauth.ScopeAddress, oauth.ScopePhone}
-		if _, ok := s.grants["refresh_token"]; ok {
+		if len(s.caps.refresh) > 0 {
 			m.ScopesSupported = append(m.ScopesSupported, oauth.ScopeOfflineAccess)
 		}
 		m.ClaimsSupported = slices.Clone(standardClaims)

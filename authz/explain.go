@@ -72,12 +72,12 @@ func (s *Server) Explain(ctx context.Context, req ExplainRequest) (*Explanation,
 	d := &Decision{API: res.API, RequestedScopes: req.Scopes, AuthTime: s.cfg.Now()}
 	if req.UserID == "" {
 		// The very decision Issue makes, client authentication aside.
-		g, ok := s.grants[oauth.GrantClientCredentials]
-		if !ok {
+		g := s.caps.clientTokens
+		if g == nil {
 			return nil, oauth.ErrUnsupportedGrantType
 		}
-		tr := &TokenRequest{GrantType: oauth.GrantClientCredentials, ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
-		if d, err = s.decide(ctx, g, tr, res, aud, s.cfg.Now()); err != nil {
+		tr := &TokenRequest{GrantType: g.GrantType(), ClientID: req.ClientID, Scopes: req.Scopes, Audience: aud}
+		if d, _, err = s.decide(ctx, g, tr, res, aud, s.cfg.Now()); err != nil {
 			return nil, err
 		}
 	} else {

@@ -10,19 +10,45 @@ import (
 // Grant runs one grant type at the token endpoint (RFC 6749 §4). Grants are
 // registered in Config.Grants, like handlers on a ServeMux; package grant
 // holds the standard ones. A grant decides; only the Server mints, signs and
-// persists, so rules and storage have one choke point.
+// persists, so rules and storage have one choke point. What the server must
+// know about a grant beyond its type it learns from the grant's
+// Capabilities, never from its name.
 type Grant interface {
 	// GrantType is the grant_type value the grant answers, e.g.
 	// "client_credentials".
 	GrantType() string
 	// Decide checks the request of an authenticated client and returns what
-	// to issue, or an *Error.
+	// to issue, or an *oauth.Error.
 	Decide(ctx context.Context, x *Exchange) (*Decision, error)
+}
+
+// Capabilities are what a grant does that the rest of the server depends
+// on. A grant declares them by implementing Capable; a grant that does not
+// has none.
+type Capabilities struct {
+	// AuthorizationEndpoint: the grant redeems the codes /authorize issues
+	// (Exchange.Codes). Registering one enables response_type=code.
+	AuthorizationEndpoint bool
+	// RefreshTokens: the grant redeems refresh tokens (Exchange.Families).
+	// offline_access is offered (at /authorize, in discovery) only when
+	// one runs, and granted only to a client allowed to use one.
+	RefreshTokens bool
+	// ClientTokens: the grant issues a client tokens in its own name from
+	// its credentials alone (RFC 6749 §4.4). Server.Explain explains a
+	// client's issuance with it.
+	ClientTokens bool
+}
+
+// Capable is implemented by a grant that declares Capabilities. New reads
+// them once.
+type Capable interface {
+	Capabilities() Capabilities
 }
 
 // Exchange is what the Server hands a Grant: the parsed request, the
 // authenticated client, what the directory holds for the requested audience,
-// and the server itself for shared decisions.
+// and the typed services a grant may use. No grant reaches the Server
+// itself.
 type Exchange struct {
 	// Request is the token request.
 	Request *TokenRequest
@@ -37,8 +63,15 @@ type Exchange struct {
 	Audience string
 	// Now is the instant of the request.
 	Now time.Time
-	// Server is the server running the exchange.
-	Server *Server
+	// Codes redeems the authorization codes /authorize issued.
+	Codes Codes
+	// Families continues the token families of refresh tokens.
+	Families Families
+	// Directory reads the users and APIs a decision names.
+	Directory Directory
+	// Policy is what the server decides for users: offline access, and
+	// what is left of a grant at a refresh.
+	Policy Policy
 }
 
 // Trigger says what caused an issuance; rules see it.
@@ -55,8 +88,11 @@ const (
 )
 
 // Decision is a grant's verdict: who the token is for and what it may do.
+// The server runs the rules on it, unless the grant redeemed a code
+// (Codes.Redeem) whose rules ran at /authorize, then signs and stores what
+// it describes.
 type Decision struct {
-	// Trigger is the cause of the issuance.
+	// Trigger is the cause of the issuance, as rules see it.
 	Trigger Trigger
 	// GrantType is the "gty" claim of the access token.
 	GrantType string
@@ -76,29 +112,24 @@ type Decision struct {
 
 	// User is the user the token acts for; nil for client credentials.
 	User *storage.User
-	// Family is the token family of a user grant (storage.Family): the
-	// access token's jti carries it so that revoking the family revokes the
-	// token. Empty for client credentials.
+	// Family is the token family the tokens of a user decision join
+	// (storage.Family): the access token's jti carries it so that revoking
+	// the family revokes the token. A code's family is chosen at /authorize
+	// (a replay of the code revokes it); empty lets the server create a new
+	// family for a user decision. Ignored with Continuation, which names its
+	// own. Client-credentials tokens have none.
 	Family string
-	// FamilyExpiresAt is the end of an existing family (refresh); zero when
-	// the server creates the family.
-	FamilyExpiresAt time.Time
+	// Continuation, from Families.Continue, continues an existing family:
+	// the server rotates the refresh token it was obtained for atomically
+	// as it issues the new one, within the family's lifetime.
+	Continuation *Continuation
 	// AuthTime is when the user authenticated (OIDC Core §2).
 	AuthTime time.Time
 	// Nonce is the authorization request's nonce, echoed in the ID token.
 	Nonce string
-	// IssueRefresh asks for a refresh token (offline_access granted and
-	// allowed by the API).
+	// IssueRefresh allows a refresh token (Policy.OfflineAccess). A
+	// Continuation requires it: the rotation issues the next token.
 	IssueRefresh bool
-	// RotateRefresh is the hash of the refresh token being exchanged; the
-	// server rotates it atomically as it issues the new one.
-	RotateRefresh string
-	// RefreshScopes are the scopes of the new refresh token when they differ
-	// from Scopes: a refresh that narrows the access token keeps the refresh
-	// token's original scope (RFC 6749 §6). Nil means Scopes.
-	RefreshScopes []string
-	// IDTokenOnly mints the ID token alone (response_type=id_token).
-	IDTokenOnly bool
 	// AccessClaims are custom access-token claims decided by rules.
 	AccessClaims map[string]any
 	// Claims are custom claims decided at login and kept for the family

@@ -8,7 +8,6 @@ import (
 
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
-	"github.com/scopekit/scopekit/token"
 )
 
 // respondImplicit answers "id_token" and "id_token token" requests
@@ -17,9 +16,7 @@ import (
 func (s *Server) respondImplicit(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, d *Decision, now time.Time) {
 	d.GrantType = "implicit"
 	d.Scopes = withoutOffline(d.Scopes)
-	d.Family = token.Random(16)
-	d.IDTokenOnly = ar.ResponseType == "id_token"
-	resp, err := s.mint(r.Context(), client, d, now)
+	resp, err := s.mint(r.Context(), client, d, now, ar.ResponseType == "id_token")
 	if err != nil {
 		s.redirectError(w, r, ar, err)
 		return

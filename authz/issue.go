@@ -17,7 +17,7 @@ type TokenRequest struct {
 	// GrantType is the grant_type parameter.
 	GrantType string
 	// ClientID and ClientSecret are the client's credentials; AuthMethod says
-	// how they were presented (AuthBasic, AuthPost or AuthNone).
+	// how they were presented (oauth.AuthBasic, oauth.AuthPost or oauth.AuthNone).
 	ClientID, ClientSecret, AuthMethod string
 	// Scopes are the parsed "scope" parameter; nil when absent.
 	Scopes []string
@@ -71,7 +71,7 @@ func (r *TokenResponse) AppendJSON(b []byte) []byte {
 func (r *TokenResponse) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 
 // Issue runs a token request: it authenticates the client, lets the grant
-// decide, then mints and persists the tokens. Errors are *Error values.
+// decide, then mints and persists the tokens. Errors are *oauth.Error values.
 func (s *Server) Issue(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	resp, err := s.issue(ctx, req)
 	if err != nil {
@@ -103,30 +103,31 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 		return nil, err
 	}
 	now := s.cfg.Now()
-	d, err := s.decide(ctx, g, req, res, aud, now)
+	d, redeemed, err := s.decide(ctx, g, req, res, aud, now)
 	if err != nil {
 		return nil, err
 	}
-	if d.Trigger != TriggerLogin {
-		// Login decisions ran the rules at /authorize.
+	if !redeemed {
+		// A decision from a code ran the rules at /authorize, where the
+		// user was; any other runs them here.
 		if err := s.applyRules(ctx, res.Client, d); err != nil {
 			return nil, err
 		}
 	}
-	return s.mint(ctx, res.Client, d, now)
+	return s.mint(ctx, res.Client, d, now, false)
 }
 
 // decide is the grant decision of a token request from an authenticated
 // client, shared by Issue and Explain: the client must be allowed the grant
-// type, then the grant decides.
-func (s *Server) decide(ctx context.Context, g Grant, req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (*Decision, error) {
+// type, then the grant decides. redeemed reports that the grant redeemed an
+// authorization code.
+func (s *Server) decide(ctx context.Context, g Grant, req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (d *Decision, redeemed bool, err error) {
 	if !contains(res.Client.GrantTypes, req.GrantType) {
-		return nil, oauth.ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
+		return nil, false, oauth.ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
 	}
-	return g.Decide(ctx, &Exchange{
-		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant,
-		Audience: aud, Now: now, Server: s,
-	})
+	x, codes := s.exchange(req, res, aud, now)
+	d, err = g.Decide(ctx, x)
+	return d, codes.redeemed, err
 }
 
 // unknownClientHash is compared against when the client does not exist.

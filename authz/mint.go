@@ -16,9 +16,13 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // mint signs the tokens a decision describes, persists what must be
 // persisted (the family, the refresh token or its rotation), and builds the
 // response. Tokens are signed first and persisted last, so a storage failure
-// returns an error and nothing signed ever leaves the server.
-func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now time.Time) (*TokenResponse, error) {
+// returns an error and nothing signed ever leaves the server. idTokenOnly
+// mints the ID token alone (response_type=id_token).
+func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now time.Time, idTokenOnly bool) (*TokenResponse, error) {
 	if err := checkSubject(c, d); err != nil {
+		return nil, err
+	}
+	if err := settleFamily(c, d); err != nil {
 		return nil, err
 	}
 	at, alg, familyExp, err := s.accessClaims(ctx, c, d, now)
@@ -27,7 +31,7 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	}
 	exp := at.ExpiresAt
 	resp := &TokenResponse{TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
-	if !d.IDTokenOnly {
+	if !idTokenOnly {
 		if resp.AccessToken, err = s.signAccess(ctx, alg, &at); err != nil {
 			return nil, err
 		}
@@ -48,13 +52,37 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	return resp, nil
 }
 
+// settleFamily sets the family a decision's tokens join: a continuation's
+// own, checked against the decision it came back in, or a new one for a
+// user decision that names none.
+func settleFamily(c *storage.Client, d *Decision) error {
+	cont := d.Continuation
+	switch {
+	case cont == nil:
+		if d.User != nil && d.Family == "" {
+			d.Family = token.Random(16)
+		}
+		return nil
+	case !cont.redecided:
+		return errors.New("authz: a continuation must be decided again (Policy.Redecide) before it is issued")
+	case cont.client != c.ID || d.User == nil || d.Subject != cont.user.ID || apiID(d.API) != apiID(cont.api):
+		return errors.New("authz: a continuation issued for other parties than its own")
+	case !d.IssueRefresh:
+		return errors.New("authz: refresh rotation without a new refresh token")
+	}
+	d.Family = cont.family
+	return nil
+}
+
 // accessClaims builds the access token a decision describes, with its
 // signing algorithm and the end of its family (a new family's end when the
 // decision creates one).
 func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decision, now time.Time) (at token.AccessToken, alg string, familyExp time.Time, err error) {
 	audience, lifetime, alg := s.accessTarget(d.API)
 	exp := now.Add(lifetime)
-	familyExp = d.FamilyExpiresAt
+	if d.Continuation != nil {
+		familyExp = d.Continuation.familyExp
+	}
 	if d.Family != "" && familyExp.IsZero() {
 		familyExp = exp.Add(s.cfg.Leeway)
 		if d.IssueRefresh {
@@ -173,20 +201,19 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 		if idle.After(familyExp) {
 			idle = familyExp
 		}
-		scopes := d.RefreshScopes
-		if scopes == nil {
-			scopes = d.Scopes
+		scopes := d.Scopes
+		if d.Continuation != nil {
+			// What is left of the refresh token it replaces, however the
+			// access token was narrowed (RFC 6749 §6).
+			scopes = d.Continuation.kept
 		}
 		next = &storage.RefreshToken{
 			Hash: token.Hash(refresh), Family: d.Family, ClientID: c.ID, Subject: d.Subject,
 			Audience: apiID(d.API), Scopes: scopes, IssuedAt: now.UTC(), ExpiresAt: idle.UTC(),
 		}
 	}
-	if d.RotateRefresh != "" {
-		if next == nil {
-			return "", errors.New("authz: refresh rotation without a new refresh token")
-		}
-		_, err := s.store.RotateRefresh(ctx, d.Family, d.RotateRefresh, next)
+	if d.Continuation != nil {
+		_, err := s.store.RotateRefresh(ctx, d.Family, d.Continuation.hash, next)
 		switch {
 		case errors.Is(err, storage.ErrAlreadyUsed):
 			// RFC 9700 §4.14.2: a rotated token used again means theft. This

@@ -69,7 +69,7 @@ func (s *Server) userScopes(ctx context.Context, c *storage.Client, api *storage
 	for _, sc := range requested {
 		switch {
 		case sc == oauth.ScopeOfflineAccess:
-			if contains(c.GrantTypes, "refresh_token") && (api == nil || api.AllowOfflineAccess) {
+			if s.offlineAllowed(c, api) {
 				granted = append(granted, sc)
 			}
 		case identityScopes[sc] != "":
@@ -83,16 +83,10 @@ func (s *Server) userScopes(ctx context.Context, c *storage.Client, api *storage
 	return granted, perms, nil
 }
 
-// RefreshScopes decides again, at a refresh, what is left of a user's grant
-// to the client (RFC 9700 §4.14: a refresh token is no more than the grant
-// behind it). Of scopes (the refresh token's), it keeps what userScopes
-// would offer now (the API still defines the scope, the user still holds it
-// under EnforceRBAC, offline_access is still allowed) and, where consent
-// applies, what the user's stored consent still covers; consented reports
-// that it applies, so that rules may not add a scope outside the result
-// (Decision.ConsentedScopes). Without a stored consent where one applies
-// (RevokeConsent) it fails with invalid_grant.
-func (s *Server) RefreshScopes(ctx context.Context, c *storage.Client, api *storage.API, user *storage.User, scopes []string) (kept []string, consented bool, err error) {
+// refreshScopes is Policy.Redecide on the grant's parties: of scopes (the
+// refresh token's), it keeps what userScopes would offer now and, where
+// consent applies, what the user's stored consent still covers.
+func (s *Server) refreshScopes(ctx context.Context, c *storage.Client, api *storage.API, user *storage.User, scopes []string) (kept []string, consented bool, err error) {
 	kept, _, err = s.userScopes(ctx, c, api, user, scopes)
 	if err != nil || !consentApplies(c, api) {
 		return kept, false, err

@@ -501,25 +501,3 @@ func (s *Server) applyRules(ctx context.Context, c *storage.Client, d *Decision)
 	}
 	return nil
 }
-
-// Keys of AuthCode.Claims: what rules decided at login, used at the exchange.
-const (
-	codeIDClaims     = "id_token"
-	codeAccessClaims = "access_token"
-)
-
-// codeClaims packs a login decision's custom claims into a code.
-func codeClaims(d *Decision) map[string]any {
-	if len(d.Claims) == 0 && len(d.AccessClaims) == 0 {
-		return nil
-	}
-	return map[string]any{codeIDClaims: d.Claims, codeAccessClaims: d.AccessClaims}
-}
-
-// CodeClaims unpacks the custom claims a code carries: the ID-token claims
-// and the access-token claims decided by rules at login.
-func CodeClaims(c *storage.AuthCode) (id, access map[string]any) {
-	id, _ = c.Claims[codeIDClaims].(map[string]any)
-	access, _ = c.Claims[codeAccessClaims].(map[string]any)
-	return id, access
-}

@@ -19,6 +19,7 @@ type Server struct {
 	cfg       Config
 	store     storage.Store
 	grants    map[string]Grant
+	caps      grantCaps
 	keys      *storeKeys
 	endpoints endpoints
 	// reservedHosts are the hosts custom claims may not be namespaced under.
@@ -49,6 +50,7 @@ func New(cfg Config) (*Server, error) {
 	for _, g := range c.Grants {
 		s.grants[g.GrantType()] = g
 	}
+	s.caps = newGrantCaps(c.Grants)
 	s.keys = &storeKeys{set: c.Keys, now: c.Now, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
 	if c.Keys == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

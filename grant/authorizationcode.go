@@ -2,12 +2,9 @@ package grant
 
 import (
 	"context"
-	"errors"
 
 	"github.com/scopekit/scopekit/authz"
 	"github.com/scopekit/scopekit/authz/oauth"
-	"github.com/scopekit/scopekit/storage"
-	"github.com/scopekit/scopekit/token"
 )
 
 // AuthorizationCode is the authorization code grant (RFC 6749 §4.1.3) with
@@ -21,6 +18,11 @@ type AuthorizationCode struct{}
 // GrantType implements authz.Grant.
 func (AuthorizationCode) GrantType() string { return "authorization_code" }
 
+// Capabilities implements authz.Capable: the grant redeems /authorize's codes.
+func (AuthorizationCode) Capabilities() authz.Capabilities {
+	return authz.Capabilities{AuthorizationEndpoint: true}
+}
+
 // Decide implements authz.Grant.
 func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.Decision, error) {
 	req := x.Request
@@ -30,22 +32,8 @@ func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.
 	if req.CodeVerifier != "" && len(req.CodeVerifier) > 128 {
 		return nil, oauth.ErrInvalidGrant.WithDescription("invalid code_verifier")
 	}
-	store := x.Server.Store()
-	code, err := store.ConsumeCode(ctx, token.Hash(req.Code))
-	switch {
-	case errors.Is(err, storage.ErrAlreadyUsed):
-		// The family may not exist yet when the first exchange is still
-		// running: the store then records the revocation so that the
-		// first exchange's CreateFamily fails (mint answers invalid_grant).
-		// A failure is the store's and is answered as such rather than
-		// leaving tokens live.
-		if rerr := store.RevokeFamily(ctx, code.Family); rerr != nil {
-			return nil, rerr
-		}
-		return nil, oauth.ErrInvalidGrant.WithDescription("the code was already used: its tokens are revoked")
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, oauth.ErrInvalidGrant.WithDescription("invalid or expired code")
-	case err != nil:
+	code, err := x.Codes.Redeem(ctx, req.Code)
+	if err != nil {
 		return nil, err
 	}
 	if code.ClientID != x.Client.ID {
@@ -67,47 +55,28 @@ func (AuthorizationCode) Decide(ctx context.Context, x *authz.Exchange) (*authz.
 	case code.CodeChallenge != "" && !oauth.VerifyPKCE(code.CodeChallenge, req.CodeVerifier):
 		return nil, oauth.ErrInvalidGrant.WithDescription("PKCE verification failed")
 	}
-	d, err := userDecision(ctx, x.Server, code.Subject, code.Audience)
+	user, err := x.Directory.User(ctx, code.Subject)
 	if err != nil {
 		return nil, err
 	}
-	d.Trigger = authz.TriggerLogin
-	d.GrantType = "authorization_code"
-	d.RequestedScopes = code.RequestedScopes
-	d.Scopes = code.Scopes
-	d.Family = code.Family
-	d.AuthTime = code.AuthTime
-	d.Nonce = code.Nonce
-	d.Claims, d.AccessClaims = authz.CodeClaims(code)
-	d.IssueRefresh = offline(x.Client, d.API, d.Scopes)
-	return d, nil
-}
-
-// userDecision loads the user and API a user grant issues for.
-func userDecision(ctx context.Context, srv *authz.Server, subject, audience string) (*authz.Decision, error) {
-	store := srv.Store()
-	user, err := store.Users().Get(ctx, subject)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, oauth.ErrInvalidGrant.WithDescription("the user no longer exists")
+	d := &authz.Decision{
+		Trigger:         authz.TriggerLogin,
+		GrantType:       "authorization_code",
+		Subject:         user.ID,
+		User:            user,
+		RequestedScopes: code.RequestedScopes,
+		Scopes:          code.Scopes,
+		Family:          code.Family,
+		AuthTime:        code.AuthTime,
+		Nonce:           code.Nonce,
+		Claims:          code.IDTokenClaims,
+		AccessClaims:    code.AccessTokenClaims,
 	}
-	if err != nil {
-		return nil, err
-	}
-	d := &authz.Decision{Subject: user.ID, User: user}
-	if audience != "" {
-		if d.API, err = store.APIs().Get(ctx, audience); err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				return nil, oauth.ErrInvalidGrant.WithDescription("the API no longer exists")
-			}
+	if code.Audience != "" {
+		if d.API, err = x.Directory.API(ctx, code.Audience); err != nil {
 			return nil, err
 		}
 	}
+	d.IssueRefresh = x.Policy.OfflineAccess(x.Client, d.API, d.Scopes)
 	return d, nil
-}
-
-// offline reports whether a refresh token is issued: offline_access granted,
-// the client allowed the refresh_token grant, and the API allows it.
-func offline(c *storage.Client, api *storage.API, scopes []string) bool {
-	return contains(scopes, oauth.ScopeOfflineAccess) && contains(c.GrantTypes, "refresh_token") &&
-		(api == nil || api.AllowOfflineAccess)
 }

@@ -80,9 +80,12 @@ type AuthCode struct {
 	// Family is the token family every token issued from this code joins;
 	// a replay revokes it.
 	Family string `json:"family" bson:"family"`
-	// Claims carries what the server decided at authorization time and needs
-	// again at the exchange (for example claims added by rules).
-	Claims map[string]any `json:"claims,omitempty" bson:"claims,omitempty"`
+	// IDTokenClaims are the custom ID-token claims decided at authorization
+	// time (by rules), issued at the exchange and kept by the family.
+	IDTokenClaims map[string]any `json:"id_token_claims,omitempty" bson:"id_token_claims,omitempty"`
+	// AccessTokenClaims are the custom access-token claims decided at
+	// authorization time (by rules), issued at the exchange.
+	AccessTokenClaims map[string]any `json:"access_token_claims,omitempty" bson:"access_token_claims,omitempty"`
 	// Used is set by ConsumeCode.
 	Used bool `json:"used,omitempty" bson:"used,omitempty"`
 	// ExpiresAt is the end of the code's short life.

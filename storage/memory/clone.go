@@ -125,7 +125,8 @@ func cloneCode(a *storage.AuthCode) *storage.AuthCode {
 	c := *a
 	c.RequestedScopes = cloneStrings(a.RequestedScopes)
 	c.Scopes = cloneStrings(a.Scopes)
-	c.Claims = cloneMap(a.Claims)
+	c.IDTokenClaims = cloneMap(a.IDTokenClaims)
+	c.AccessTokenClaims = cloneMap(a.AccessTokenClaims)
 	return &c
 }
 

@@ -56,7 +56,8 @@ func fix(rec any) {
 		r.UserMetadata = normalizeMap(r.UserMetadata)
 		r.AppMetadata = normalizeMap(r.AppMetadata)
 	case *storage.AuthCode:
-		r.Claims = normalizeMap(r.Claims)
+		r.IDTokenClaims = normalizeMap(r.IDTokenClaims)
+		r.AccessTokenClaims = normalizeMap(r.AccessTokenClaims)
 	case *storage.Family:
 		r.Claims = normalizeMap(r.Claims)
 	}

@@ -97,7 +97,9 @@ func code(hash string, exp time.Time) *storage.AuthCode {
 	return &storage.AuthCode{Hash: hash, ClientID: "app", RedirectURI: "https://app/cb", Subject: "u1",
 		Audience: "https://api", RequestedScopes: []string{"openid", "read", "write"}, Scopes: []string{"openid", "read"},
 		Nonce: "n", CodeChallenge: "c", CodeChallengeMethod: "S256", AuthTime: epoch, Family: "fam-" + hash,
-		Claims: map[string]any{"https://app/color": "blue"}, ExpiresAt: ms(exp)}
+		IDTokenClaims:     map[string]any{"https://app/color": "blue", "https://app/tags": []any{"a", "b"}},
+		AccessTokenClaims: map[string]any{"https://app/tier": "gold", "https://app/limits": map[string]any{"daily": 5.0}},
+		ExpiresAt:         ms(exp)}
 }
 
 func testCodes(t *testing.T, newStore NewStore) {
@@ -148,7 +150,7 @@ func testCodes(t *testing.T, newStore NewStore) {
 		if m == nil || m.Family != "fam-h4" || m.ClientID != "app" || m.Hash != "h4" || !m.Used {
 			t.Fatalf("a late replay must return the marker with the family, got %#v", m)
 		}
-		if m.Claims != nil || m.Scopes != nil || m.CodeChallenge != "" || m.Subject != "" {
+		if m.IDTokenClaims != nil || m.AccessTokenClaims != nil || m.Scopes != nil || m.CodeChallenge != "" || m.Subject != "" {
 			t.Fatalf("the used marker keeps the grant: %#v", m)
 		}
 		clk.Advance(time.Hour)
