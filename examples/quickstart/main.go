@@ -83,7 +83,7 @@ func setup(ctx context.Context, issuer string, cfg *fileConfig) (*authz.Server, 
 	if err := cfg.loadAPIs(ctx, store); err != nil {
 		return nil, nil, err
 	}
-	srv, err := authz.New(authz.Config{
+	srv, err := authz.New(ctx, authz.Config{
 		Issuer:          issuer,
 		Store:           store,
 		Grants:          []authz.Grant{grant.ClientCredentials{}},
