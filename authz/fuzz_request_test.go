@@ -17,6 +17,7 @@ import (
 
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
+	"github.com/scopekit/scopekit/token"
 )
 
 // The parsers an unauthenticated caller reaches, fuzzed against the
@@ -44,8 +45,14 @@ func fuzzServer(f *testing.F) *Server {
 		SessionFunc:   func(*http.Request) (*Session, error) { return nil, nil },
 		ChallengeFunc: func(http.ResponseWriter, *http.Request, string) {},
 	}
+	// An Ed25519 key set: generating the default RSA key in every fuzz
+	// worker would dominate the run.
+	k, err := token.GenerateKey(token.EdDSA)
+	if err != nil {
+		f.Fatal(err)
+	}
 	s, err := New(ctx, Config{Issuer: "https://issuer.example/", Store: store, Login: login, ImplicitFlow: true,
-		MaxBodyBytes: fuzzBodyLimit, Grants: []Grant{refuseAll{}, codeGrant{}}})
+		Keys: token.NewKeySet(k), MaxBodyBytes: fuzzBodyLimit, Grants: []Grant{refuseAll{}, codeGrant{}}})
 	if err != nil {
 		f.Fatal(err)
 	}

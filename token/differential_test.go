@@ -182,6 +182,11 @@ func FuzzVerify(f *testing.F) {
 	for i, b := range bodies {
 		f.Add([]byte(headers[i%2]), b, uint8(i))
 	}
+	// Member names are case-sensitive: encoding/json's struct decoding read
+	// "ALG" as alg, which go-jose does not.
+	f.Add([]byte(`{"ALG":"EdDSA","KID":"ed","TYP":"at+jwt"}`), bodies[0], uint8(0))
+	f.Add([]byte(`{"alg":"EdDSA","Kid":"ed","kid":"ed","typ":"at+jwt","Alg":"ES256"}`), bodies[0], uint8(0))
+	f.Add([]byte(`{"alg":"EdDSA","kid":"ed","typ":"at+jwt","nonce":1}`), bodies[0], uint8(0))
 	f.Fuzz(func(t *testing.T, header, claims []byte, which uint8) {
 		k := fx.keys[int(which)%len(fx.keys)]
 		raw := k.sign(t, b64(header)+"."+b64(claims))
@@ -238,6 +243,10 @@ func TestVerifierStricterThanGoJose(t *testing.T) {
 		return raw
 	}
 	typed := (&jose.SignerOptions{}).WithType("at+jwt")
+	edJWK, err := json.Marshal(ed.key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		raw  string
 		want error
@@ -249,6 +258,11 @@ func TestVerifierStricterThanGoJose(t *testing.T) {
 		"Crit": {ed.sign(t, hdr(`{"alg":"EdDSA","kid":"ed","typ":"at+jwt","crit":["b64"],"b64":true}`)), token.ErrMalformed},
 		// RFC 7797: an unencoded payload changes what was signed.
 		"B64False": {joseSigned(typed.WithBase64(false), []byte(`{"a":1}`), false), token.ErrMalformed},
+		// RFC 8725 §3.10: the key is found by kid alone, never taken from
+		// the token (go-jose parses the jwk, then verifies with the key
+		// given).
+		"EmbeddedKey": {ed.sign(t, hdr(`{"alg":"EdDSA","kid":"ed","typ":"at+jwt","jwk":`+string(edJWK)+`}`)), token.ErrMalformed},
+		"KeyURL":      {ed.sign(t, hdr(`{"alg":"EdDSA","kid":"ed","typ":"at+jwt","jku":"https://evil.example/jwks"}`)), token.ErrMalformed},
 		// The key is found by kid alone, never guessed.
 		"NoKid": {ed.sign(t, hdr(`{"alg":"EdDSA","typ":"at+jwt"}`)), token.ErrMalformed},
 		// RFC 8725 §3.11: a token of another type is refused.
