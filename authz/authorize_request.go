@@ -160,9 +160,11 @@ func (s *Server) checkResponseType(c *storage.Client, ar *storage.AuthRequest) e
 }
 
 // normaliseResponseType orders the space-separated values, which may come
-// in any order (OAuth 2.0 Multiple Response Types §3).
+// in any order (OAuth 2.0 Multiple Response Types §3). Values are separated
+// by SP alone (RFC 6749 §3.1.1), as scope values are: a tab or another
+// Unicode space is part of a value, so the result is refused.
 func normaliseResponseType(rt string) string {
-	f := strings.Fields(rt)
+	f := spaceFields(rt)
 	switch len(f) {
 	case 1:
 		return f[0]
@@ -217,10 +219,17 @@ func checkPKCE(c *storage.Client, ar *storage.AuthRequest) error {
 	return nil
 }
 
-// parsePrompt reads prompt and max_age (OIDC Core §3.1.2.1). A repeated
-// prompt value is kept once, so at most four are stored.
+// maxMaxAge caps max_age: a hundred years in seconds, so that the
+// time.Duration of any accepted value cannot overflow. A larger max_age
+// constrains nothing a smaller one does not.
+const maxMaxAge = 100 * 365 * 24 * 3600
+
+// parsePrompt reads prompt, SP-separated values, and max_age, decimal
+// digits (OIDC Core §3.1.2.1). A repeated prompt value is kept once, so at
+// most four are stored. max_age=0 adds login, even beside none: a session
+// older than the request then answers login_required.
 func parsePrompt(p url.Values, ar *storage.AuthRequest) error {
-	for _, v := range strings.Fields(p.Get("prompt")) {
+	for _, v := range spaceFields(p.Get("prompt")) {
 		switch v {
 		case "none", "login", "consent", "select_account":
 			ar.Prompt = appendPrompt(ar.Prompt, v)
@@ -233,10 +242,10 @@ func parsePrompt(p url.Values, ar *storage.AuthRequest) error {
 	}
 	if ma := p.Get("max_age"); ma != "" {
 		n, err := strconv.ParseInt(ma, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil && !errors.Is(err, strconv.ErrRange) || !allDigits(ma) {
 			return oauth.ErrInvalidRequest.WithDescription("max_age must be a non-negative integer")
 		}
-		ar.MaxAge = n
+		ar.MaxAge = min(n, maxMaxAge) // ErrRange: n is MaxInt64
 		if n == 0 {
 			// max_age=0 asks for a fresh sign-in, as prompt=login does.
 			ar.Prompt = appendPrompt(ar.Prompt, "login")
@@ -252,4 +261,26 @@ func appendPrompt(prompt []string, v string) []string {
 		return prompt
 	}
 	return append(prompt, v)
+}
+
+// spaceFields splits s at each SP (%x20), dropping empty values: the
+// separator of scope, response_type and prompt values.
+func spaceFields(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, " ") {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// allDigits reports whether s is 1*DIGIT.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -22,7 +22,7 @@ func exampleServer() (*authz.Server, string) {
 		Identifier: "https://users.example.com", Name: "users",
 		Scopes: []storage.Scope{{Name: "read:users"}, {Name: "write:users"}},
 	})
-	srv, err := authz.New(authz.Config{
+	srv, err := authz.New(ctx, authz.Config{
 		Issuer: "https://auth.example.com/",
 		Store:  store,
 		Grants: []authz.Grant{grant.ClientCredentials{}},

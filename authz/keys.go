@@ -77,8 +77,12 @@ func loadKeys(ctx context.Context, store storage.Store, set *token.KeySet, vault
 }
 
 // bootstrapKeys loads the store's keys and creates an RS256 key when there
-// is none, so a new deployment works with no key management at all.
+// is none, so a new deployment works with no key management at all. A done
+// ctx stops it before each step, whether or not the store checks ctx.
 func bootstrapKeys(ctx context.Context, store storage.Store, now time.Time, vault keyVault) (*token.KeySet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	vault.warnClear()
 	set := token.NewKeySet()
 	if err := loadKeys(ctx, store, set, vault); err != nil {
@@ -86,6 +90,9 @@ func bootstrapKeys(ctx context.Context, store storage.Store, now time.Time, vaul
 	}
 	if _, err := set.Signer(token.RS256); err == nil {
 		return set, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if _, err := createKey(ctx, store, set, token.RS256, now, vault); err != nil {
 		return nil, err

@@ -52,7 +52,7 @@ func (refuseAll) Decide(context.Context, *Exchange) (*Decision, error) {
 
 func newReviseServer(t *testing.T, store storage.Store) *Server {
 	t.Helper()
-	srv, err := New(Config{Issuer: "https://issuer.example.com/", Store: store, Grants: []Grant{refuseAll{}}})
+	srv, err := New(t.Context(), Config{Issuer: "https://issuer.example.com/", Store: store, Grants: []Grant{refuseAll{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestRevokeForgetsCachedToken(t *testing.T) {
 	if err := store.APIs().Create(ctx, &storage.API{Identifier: api, Scopes: []storage.Scope{{Name: "read"}}}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Issuer: "https://auth.example.com/", Store: store, Grants: []Grant{machineGrant{}}})
+	s, err := New(context.Background(), Config{Issuer: "https://auth.example.com/", Store: store, Grants: []Grant{machineGrant{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,12 @@ type Server struct {
 
 // New validates cfg, fills in its defaults and returns a Server. When
 // cfg.Keys is nil it loads the signing keys from the store, creating an RS256
-// key on first use. It returns an error rather than panicking.
-func New(cfg Config) (*Server, error) {
+// key on first use: ctx bounds that I/O (give it a deadline so a store that
+// does not answer cannot hold start-up), and a ctx already done fails New
+// with ctx's error before any key is created. ctx is not kept: the Server
+// does not stop when it is cancelled. New returns an error rather than
+// panicking.
+func New(ctx context.Context, cfg Config) (*Server, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -53,8 +57,6 @@ func New(cfg Config) (*Server, error) {
 	s.caps = newGrantCaps(c.Grants)
 	s.keys = &storeKeys{set: c.Keys, now: c.Now, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
 	if c.Keys == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		set, err := bootstrapKeys(ctx, c.Store, c.Now(), s.keys.vault)
 		if err != nil {
 			return nil, err

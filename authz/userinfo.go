@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -29,7 +30,7 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		a.Challenge(w, AsError(err))
 		return
 	}
-	claims, err := s.Userinfo(r, p)
+	claims, err := s.Userinfo(r.Context(), p)
 	if err != nil {
 		a.Challenge(w, AsError(err))
 		return
@@ -37,9 +38,12 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, claims)
 }
 
-// Userinfo returns the claims /userinfo answers for a verified principal.
-func (s *Server) Userinfo(r *http.Request, p *resource.Principal) (map[string]any, error) {
-	ctx := r.Context()
+// Userinfo returns the claims /userinfo answers (OIDC Core §5.3.2) for a
+// principal that an Authorizer of this server verified: the standard claims
+// its scopes release for its subject and the custom claims decided at login
+// for its token family. ctx bounds the store reads. A user or family gone
+// since the token was issued is oauth.ErrInvalidToken.
+func (s *Server) Userinfo(ctx context.Context, p *resource.Principal) (map[string]any, error) {
 	user, err := s.store.Users().Get(ctx, p.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oauth.ErrInvalidToken.WithDescription("the user no longer exists")

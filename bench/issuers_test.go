@@ -43,7 +43,7 @@ func scopekitIssuer(tb testing.TB, k *benchKey, cache int) *authz.Server {
 // client and its grant; cache is Config.VerifiedTokenCache.
 func scopekitIssuerOn(tb testing.TB, store storage.Store, k *benchKey, cache int) *authz.Server {
 	ctx := context.Background()
-	srv, err := authz.New(authz.Config{Issuer: issuerURL, Store: store,
+	srv, err := authz.New(ctx, authz.Config{Issuer: issuerURL, Store: store,
 		Keys: token.NewKeySet(k.key), Grants: []authz.Grant{grant.ClientCredentials{}}, VerifiedTokenCache: cache})
 	if err != nil {
 		tb.Fatal(err)

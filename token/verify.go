@@ -73,11 +73,37 @@ type Claims struct {
 // Scopes returns the "scope" claim split into its values.
 func (c *Claims) Scopes() []string { return strings.Fields(c.Scope) }
 
-type jwsHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
+// jwsHeader holds the header parameters the verifier reads.
+type jwsHeader struct{ Alg, Kid, Typ string }
+
+// parseHeader decodes a JWS header with exact, case-sensitive member names
+// (RFC 7515 §4: names are case-sensitive; encoding/json's struct decoding
+// is not). A header the verifier cannot honour is refused: crit (RFC 7515
+// §4.1.11: it implements no extension), and a key carried or pointed to by
+// the token itself (jwk, jku, x5c, x5u; RFC 8725 §3.10), since the key is
+// found by kid alone. A null member counts as absent.
+func parseHeader(part string) (jwsHeader, error) {
+	var m map[string]json.RawMessage
+	if err := decodeJSON(part, &m); err != nil || m == nil {
+		return jwsHeader{}, ErrMalformed
+	}
+	for _, k := range [...]string{"crit", "jwk", "jku", "x5c", "x5u"} {
+		if _, present := m[k]; present {
+			return jwsHeader{}, ErrMalformed
+		}
+	}
+	var h jwsHeader
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"alg", &h.Alg}, {"kid", &h.Kid}, {"typ", &h.Typ}, {"nonce", new(string)}} {
+		if v, ok := m[f.name]; ok && string(v) != "null" {
+			if err := json.Unmarshal(v, f.dst); err != nil {
+				return jwsHeader{}, ErrMalformed
+			}
+		}
+	}
+	return h, nil
 }
 
 // Verify checks raw and returns its claims. Errors wrap ErrInvalid for any
@@ -97,14 +123,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if !ok {
 		return nil, ErrMalformed
 	}
-	var hdr jwsHeader
-	if err := decodeJSON(h, &hdr); err != nil {
-		return nil, ErrMalformed
+	hdr, err := parseHeader(h)
+	if err != nil {
+		return nil, err
 	}
 	if !v.algAllowed(hdr.Alg) {
 		return nil, ErrAlgorithm
 	}
-	if hdr.Crit != nil || hdr.Kid == "" {
+	if hdr.Kid == "" {
 		return nil, ErrMalformed
 	}
 	if !v.typeAllowed(hdr.Typ) {

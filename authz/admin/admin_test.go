@@ -27,7 +27,7 @@ func newAdmin(t *testing.T) (*admin.Admin, storage.Store) {
 
 func newAdminOn(t *testing.T, store storage.Store) (*admin.Admin, storage.Store) {
 	t.Helper()
-	srv, err := authz.New(authz.Config{Issuer: "https://auth.example.com/", Store: store,
+	srv, err := authz.New(context.Background(), authz.Config{Issuer: "https://auth.example.com/", Store: store,
 		Grants: []authz.Grant{grant.ClientCredentials{}, grant.AuthorizationCode{}, grant.RefreshToken{}}})
 	if err != nil {
 		t.Fatal(err)

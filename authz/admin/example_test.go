@@ -16,7 +16,7 @@ import (
 // stored; a valid one is created and its revision guards the next update.
 func Example() {
 	ctx := context.Background()
-	srv, err := authz.New(authz.Config{Issuer: "https://auth.example.com/", Store: memory.New(), Grants: []authz.Grant{grant.ClientCredentials{}}})
+	srv, err := authz.New(context.Background(), authz.Config{Issuer: "https://auth.example.com/", Store: memory.New(), Grants: []authz.Grant{grant.ClientCredentials{}}})
 	if err != nil {
 		panic(err)
 	}

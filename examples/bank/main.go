@@ -51,7 +51,7 @@ func build(ctx context.Context, issuer, appURL string) (http.Handler, http.Handl
 		return nil, nil, nil, err
 	}
 	login := demo.NewLogin("jane")
-	srv, err := authz.New(authz.Config{Issuer: issuer, Store: store, Login: login,
+	srv, err := authz.New(ctx, authz.Config{Issuer: issuer, Store: store, Login: login,
 		Grants: []authz.Grant{grant.AuthorizationCode{}, grant.RefreshToken{}}})
 	if err != nil {
 		return nil, nil, nil, err

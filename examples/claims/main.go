@@ -72,7 +72,7 @@ func main() {
 // (custom|123), an app and a machine client.
 func setup(ctx context.Context) (*authz.Server, error) {
 	store := memory.New()
-	srv, err := authz.New(authz.Config{
+	srv, err := authz.New(ctx, authz.Config{
 		Issuer: "https://auth.example.com/",
 		Store:  store,
 		Grants: []authz.Grant{grant.ClientCredentials{}, grant.AuthorizationCode{}},

@@ -56,7 +56,7 @@ func TestSeedRuleTokens(t *testing.T) {
 		},
 		ChallengeFunc: func(w http.ResponseWriter, r *http.Request, _ string) { http.Error(w, "no login", 500) },
 	}
-	srv, err := authz.New(authz.Config{Issuer: ts.URL + "/", Store: store, Login: login,
+	srv, err := authz.New(ctx, authz.Config{Issuer: ts.URL + "/", Store: store, Login: login,
 		Grants: []authz.Grant{grant.AuthorizationCode{}}, Rules: []authz.Rule{addProfileClaims}})
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,7 @@ func build(ctx context.Context, issuer string) (http.Handler, *demo.App, error) 
 		}
 	}
 	login := demo.NewLogin("alice", "bob")
-	srv, err := authz.New(authz.Config{Issuer: issuer, Store: store, Login: login,
+	srv, err := authz.New(ctx, authz.Config{Issuer: issuer, Store: store, Login: login,
 		Grants: []authz.Grant{grant.AuthorizationCode{}, grant.RefreshToken{}}})
 	if err != nil {
 		return nil, nil, err

@@ -81,7 +81,7 @@ func issuerFor(a net.Addr) string {
 
 // setup builds the issuer over a memory store loaded with cfg.
 func setup(ctx context.Context, issuer string, cfg *fileConfig) (*authz.Server, map[string]string, error) {
-	srv, err := authz.New(authz.Config{
+	srv, err := authz.New(ctx, authz.Config{
 		Issuer:          issuer,
 		Store:           memory.New(),
 		Grants:          []authz.Grant{grant.ClientCredentials{}},

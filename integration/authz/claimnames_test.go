@@ -59,7 +59,7 @@ func TestReservedClaimNamespaceSpellings(t *testing.T) {
 func TestReservedClaimHostsMustBeASCII(t *testing.T) {
 	for _, h := range []string{"bücher.example", "auth.example.com:443", "a b"} {
 		cfg := authz.Config{Issuer: "https://issuer.example/", Store: memory.New(), Grants: []authz.Grant{grant.ClientCredentials{}}, ReservedClaimHosts: []string{h}}
-		if _, err := authz.New(cfg); err == nil || !strings.Contains(err.Error(), "ReservedClaimHosts") {
+		if _, err := authz.New(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "ReservedClaimHosts") {
 			t.Errorf("%q: err = %v", h, err)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // TestMetadataIsACopy changes every slice of a returned Metadata: the
 // next answer is unchanged, and no two fields of one answer share storage.
 func TestMetadataIsACopy(t *testing.T) {
-	srv, err := authz.New(authz.Config{Issuer: "https://issuer.example/", Store: memory.New(), ImplicitFlow: true,
+	srv, err := authz.New(t.Context(), authz.Config{Issuer: "https://issuer.example/", Store: memory.New(), ImplicitFlow: true,
 		Grants: []authz.Grant{grant.ClientCredentials{}, grant.AuthorizationCode{}, grant.RefreshToken{}},
 		Login: authz.LoginFuncs{
 			SessionFunc:   func(*http.Request) (*authz.Session, error) { return nil, nil },

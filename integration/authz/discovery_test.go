@@ -168,7 +168,7 @@ func TestDiscoveryFollowsConfiguration(t *testing.T) {
 			if tc.login {
 				cfg.Login = login
 			}
-			srv, err := authz.New(cfg)
+			srv, err := authz.New(t.Context(), cfg)
 			must(t, err)
 			ts.Config.Handler = srv.Handler()
 			var md authz.Metadata

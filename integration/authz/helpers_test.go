@@ -62,7 +62,7 @@ func newFixture(t testing.TB, mutate ...func(*authz.Config)) *fixture {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := authz.New(cfg)
+	srv, err := authz.New(ctx, cfg)
 	must(t, err)
 	f.srv = srv
 	f.http.Config.Handler = srv.Handler()

@@ -32,7 +32,7 @@ func newKeyServer(store storage.Store, w token.KeyWrapper) (*authz.Server, error
 	if w != nil {
 		cfg.KeyWrapper = w
 	}
-	return authz.New(cfg)
+	return authz.New(context.Background(), cfg)
 }
 
 // storedKeys returns the stored records of every key.

@@ -69,7 +69,7 @@ func newUserFixture(t testing.TB, mutate ...func(*authz.Config)) *userFixture {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := authz.New(cfg)
+	srv, err := authz.New(ctx, cfg)
 	must(t, err)
 	f.srv = srv
 	mux.Handle("/", srv.Handler())

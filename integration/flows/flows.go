@@ -60,7 +60,7 @@ func NewIssuer(t testing.TB, store storage.Store) *Issuer {
 			http.Error(w, "no login", http.StatusInternalServerError)
 		},
 	}
-	srv, err := authz.New(authz.Config{Issuer: ts.URL + "/", Store: store, Login: login,
+	srv, err := authz.New(ctx, authz.Config{Issuer: ts.URL + "/", Store: store, Login: login,
 		Grants: []authz.Grant{grant.ClientCredentials{}, grant.AuthorizationCode{}, grant.RefreshToken{}}})
 	if err != nil {
 		t.Fatal(err)

@@ -40,9 +40,8 @@ type Options struct {
 	// true; otherwise a hung server holds an operation for the client's
 	// ReadTimeout, and New logs a warning (see docs/REDIS.md).
 	Timeout time.Duration
-	// Logger receives New's warnings: an eviction policy that could evict
-	// the store's keys, a client that ignores context deadlines. Nil means
-	// slog.Default().
+	// Logger receives New's warning about a client that ignores context
+	// deadlines. Nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock every expiry is judged by (Store.WithClock gives
 	// views on another). Nil means time.Now. Key TTLs only collect garbage.
@@ -61,12 +60,12 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
-// New returns a store over the client. It logs a warning when the client
-// ignores context deadlines (ContextTimeoutEnabled is false on a
-// *redis.Client, *redis.ClusterClient or *redis.Ring), and checks the
-// server's eviction policy once, warning when it could evict security state
-// (see CheckConfig); an unreachable server is not an error here, so a
-// process can start before its Redis.
+// New returns a store over the client. Like redis.NewClient it does no I/O,
+// so a process can start before its Redis: call CheckConfig at start-up,
+// with a deadline, to learn of an eviction policy that could evict security
+// state. New logs a warning when the client ignores context deadlines
+// (ContextTimeoutEnabled is false on a *redis.Client, *redis.ClusterClient or
+// *redis.Ring), which its options alone tell.
 func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redis: nil client")
@@ -92,13 +91,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 		o.Logger.Warn("redis: the client was built without ContextTimeoutEnabled, so go-redis ignores context deadlines and Options.Timeout: " +
 			"a hung Redis holds each operation for the client's ReadTimeout; set ContextTimeoutEnabled: true (docs/REDIS.md)")
 	}
-	s := newStore(client, o)
-	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
-	defer cancel()
-	if err := s.CheckConfig(ctx); err != nil && !errors.Is(err, storage.ErrUnavailable) {
-		o.Logger.Warn("redis: " + err.Error())
-	}
-	return s, nil
+	return newStore(client, o), nil
 }
 
 func newStore(client goredis.UniversalClient, o Options) *Store {
@@ -143,8 +136,11 @@ func contextTimeouts(c goredis.UniversalClient) (enabled, known bool) {
 // CheckConfig reads the server's maxmemory-policy and reports an error when
 // it is not noeviction: under memory pressure any other policy may evict a
 // revocation or a token family, which silently weakens security. On Redis
-// Cluster every master is asked, on a Ring every shard. A server where
-// CONFIG is disabled is not an error.
+// Cluster every master is asked, on a Ring every shard, and the error names
+// the node. A server where CONFIG is disabled is not an error; one that does
+// not answer within ctx (or Options.Timeout) is storage.ErrUnavailable. Call
+// it once at start-up, as a go-redis user calls Ping, and log or refuse what
+// it reports (docs/REDIS.md).
 func (s *Store) CheckConfig(ctx context.Context) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()

@@ -281,32 +281,52 @@ func TestServerDownFailsClosed(t *testing.T) {
 	must(t, s.Clients().Create(ctx, &storage.Client{ID: "svc2"}))
 }
 
-// TestNewWarnings: New logs the configuration that weakens the store: an
-// evicting maxmemory-policy (on any master of a cluster) and a client that
-// ignores context deadlines; a sound setup logs nothing.
-func TestNewWarnings(t *testing.T) {
-	newLogged := func(t *testing.T, c goredis.UniversalClient) string {
+// TestConfigWarnings: the configuration that weakens the store is reported:
+// New logs a client that ignores context deadlines (from its options, with
+// no I/O), CheckConfig reports an evicting maxmemory-policy (on any master
+// of a cluster, naming it); a sound setup reports nothing.
+func TestConfigWarnings(t *testing.T) {
+	newLogged := func(t *testing.T, c goredis.UniversalClient) (*redis.Store, string) {
 		var buf bytes.Buffer
-		if _, err := redis.New(c, &redis.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))}); err != nil {
+		s, err := redis.New(c, &redis.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		if err != nil {
 			t.Fatal(err)
 		}
-		return buf.String()
+		return s, buf.String()
 	}
 	t.Run("EvictionPolicy", func(t *testing.T) {
 		srv := testserver.StartRedis(t, "--maxmemory-policy", "volatile-lru")
-		if log := newLogged(t, srv.Client()); !strings.Contains(log, "volatile-lru") || !strings.Contains(log, "noeviction") {
-			t.Fatalf("no warning about volatile-lru: %q", log)
+		s, log := newLogged(t, srv.Client())
+		if log != "" {
+			t.Fatalf("New logged %q", log)
 		}
-		s, err := redis.New(srv.Client(), nil)
-		must(t, err)
-		if err := s.CheckConfig(context.Background()); err == nil {
-			t.Fatal("CheckConfig does not report volatile-lru")
+		err := s.CheckConfig(t.Context())
+		if err == nil || !strings.Contains(err.Error(), "volatile-lru") || !strings.Contains(err.Error(), "noeviction") {
+			t.Fatalf("CheckConfig does not report volatile-lru: %v", err)
 		}
 	})
 	t.Run("Sound", func(t *testing.T) {
 		srv := testserver.StartRedis(t, "--maxmemory-policy", "noeviction")
-		if log := newLogged(t, srv.Client()); log != "" {
+		s, log := newLogged(t, srv.Client())
+		if log != "" {
 			t.Fatalf("warnings for a sound setup: %q", log)
+		}
+		if err := s.CheckConfig(t.Context()); err != nil {
+			t.Fatalf("CheckConfig on a sound setup: %v", err)
+		}
+	})
+	t.Run("Unreachable", func(t *testing.T) {
+		// New does no I/O: a process starts before its Redis, and the
+		// check says the server is unavailable rather than misconfigured.
+		srv := testserver.StartRedis(t)
+		c := srv.Client()
+		srv.Stop()
+		s, log := newLogged(t, c)
+		if log != "" {
+			t.Fatalf("New logged %q", log)
+		}
+		if err := s.CheckConfig(t.Context()); !errors.Is(err, storage.ErrUnavailable) {
+			t.Fatalf("CheckConfig with Redis down: %v", err)
 		}
 	})
 	t.Run("ContextTimeoutDisabled", func(t *testing.T) {
@@ -315,7 +335,7 @@ func TestNewWarnings(t *testing.T) {
 		opts.ContextTimeoutEnabled = false
 		c := goredis.NewClient(opts)
 		defer c.Close()
-		if log := newLogged(t, c); !strings.Contains(log, "ContextTimeoutEnabled") {
+		if _, log := newLogged(t, c); !strings.Contains(log, "ContextTimeoutEnabled") {
 			t.Fatalf("no warning about ContextTimeoutEnabled: %q", log)
 		}
 		cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{srv.Addr}})
@@ -337,8 +357,9 @@ func TestNewWarnings(t *testing.T) {
 		defer node.Close()
 		must(t, node.ConfigSet(context.Background(), "maxmemory-policy", "allkeys-lru").Err())
 		for i := 0; i < 3; i++ {
-			if log := newLogged(t, rc.Client(t)); !strings.Contains(log, "allkeys-lru") || !strings.Contains(log, rc.Addrs[2]) {
-				t.Fatalf("no warning naming the evicting master: %q", log)
+			s, _ := newLogged(t, rc.Client(t))
+			if err := s.CheckConfig(t.Context()); err == nil || !strings.Contains(err.Error(), "allkeys-lru") || !strings.Contains(err.Error(), rc.Addrs[2]) {
+				t.Fatalf("no error naming the evicting master: %v", err)
 			}
 		}
 	})

@@ -60,7 +60,7 @@ func run(driver, alg string, n, c int) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	srv, err := authz.New(authz.Config{Issuer: base + "/", Store: store, Grants: []authz.Grant{grant.ClientCredentials{}}})
+	srv, err := authz.New(ctx, authz.Config{Issuer: base + "/", Store: store, Grants: []authz.Grant{grant.ClientCredentials{}}})
 	if err != nil {
 		return err
 	}
@@ -230,6 +230,9 @@ func startRedis(ctx context.Context) (storage.Store, func(), error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s, err := sredis.New(rdb, nil)
+	if err == nil {
+		err = s.CheckConfig(ctx)
+	}
 	if err != nil {
 		stop()
 		return nil, nil, err
