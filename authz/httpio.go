@@ -45,10 +45,18 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 	if e.Code == ErrInvalidClient.Code && e.Basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm=`+strconv.Quote(s.cfg.Realm))
 	}
-	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
+	setRetryAfter(w, e)
 	writeJSON(w, e.Status, e)
+}
+
+// retryAfterSeconds is the Retry-After of every 503 (RFC 9110 §10.2.3).
+const retryAfterSeconds = "5"
+
+// setRetryAfter sets Retry-After on a 503 answer.
+func setRetryAfter(w http.ResponseWriter, e *Error) {
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 }
 
 // readForm parses a POST body, form-encoded (RFC 6749 §3.2) or JSON, bounded

@@ -79,8 +79,6 @@ func (a *Authorizer) challenge(w http.ResponseWriter, e *Error) {
 		}
 	}
 	w.Header().Set("WWW-Authenticate", b.String())
-	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
+	setRetryAfter(w, e)
 	writeJSON(w, e.Status, e)
 }

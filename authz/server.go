@@ -35,7 +35,8 @@ type Server struct {
 
 // New validates cfg, fills in its defaults and returns a Server. When
 // cfg.Keys is nil it loads the signing keys from the store, creating an RS256
-// key on first use. It returns an error rather than panicking.
+// key on first use, and keeps reloading them in the background until Close.
+// It returns an error rather than panicking.
 func New(cfg Config) (*Server, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -48,15 +49,16 @@ func New(cfg Config) (*Server, error) {
 	for _, g := range c.Grants {
 		s.grants[g.GrantType()] = g
 	}
-	s.keys = &storeKeys{set: c.Keys, now: c.Now, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
+	s.keys = &storeKeys{set: c.Keys, now: c.Now, interval: c.KeyReloadInterval, publishDelay: c.KeyPublishDelay,
+		logger: c.Logger, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
 	if c.Keys == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		set, err := bootstrapKeys(ctx, c.Store, c.Now(), s.keys.vault)
-		if err != nil {
+		s.keys.set, s.keys.store = token.NewKeySet(), c.Store
+		if err := s.keys.bootstrap(ctx); err != nil {
 			return nil, err
 		}
-		s.keys.set, s.keys.store = set, c.Store
+		s.keys.startSync()
 	}
 	s.endpoints = newEndpoints(c.Issuer)
 	s.cache = newVerifiedCache(c.VerifiedTokenCache)
