@@ -212,11 +212,7 @@ func (k *storeKeys) bootstrap(ctx context.Context) error {
 }
 
 // firstKey returns the signer of alg when the store has no unretired key of
-// alg, creating it. Replicas doing so at once create one key: its kid is a
-// slot derived from the algorithm and the kids of alg in the store, so they
-// all name the same record, Create is atomic, and the losers (ErrDuplicate)
-// reload and sign with the winner's key. The key signs at once: no older
-// key could sign meanwhile.
+// alg, creating it (createSlotKey).
 func (k *storeKeys) firstKey(ctx context.Context, alg string) (*token.Key, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -226,28 +222,40 @@ func (k *storeKeys) firstKey(ctx context.Context, alg string) (*token.Key, error
 	if key, err := k.set.SignerAt(alg, k.now()); err == nil {
 		return key, nil
 	}
-	key, err := token.GenerateKeyWithID(alg, slotKid(alg, k.set.States()))
-	if err != nil {
-		return nil, err
-	}
-	jwk, err := k.vault.seal(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	rec := &storage.SigningKey{ID: key.ID(), Alg: alg, JWK: jwk, CreatedAt: k.now().UTC()}
-	if err := k.store.Keys().Create(ctx, rec); err != nil && !errors.Is(err, storage.ErrDuplicate) {
-		return nil, err
-	}
-	if err := k.reloadLocked(ctx); err != nil {
+	if err := k.createSlotKey(ctx, alg); err != nil {
 		return nil, err
 	}
 	return k.set.SignerAt(alg, k.now())
 }
 
-// slotKid is the kid of the key created when alg has no unretired key: a
-// hash of alg and the kids of alg the store holds, the same at every
-// replica that read the same keys.
-func slotKid(alg string, states []token.KeyState) string {
+// createSlotKey creates a key of alg that signs at once, and reloads. It
+// runs with mu held, the set just reloaded. Replicas doing so at once create
+// one key: its kid is a slot derived from the issuer, the algorithm and the
+// kids of alg in the store, so they all name the same record, Create is
+// atomic, and the losers (ErrDuplicate) reload and take the winner's key.
+// The kids the slot is derived from are never all gone (RemoveKey creates a
+// successor before it removes the last key of an algorithm), so a slot's
+// kid is never used twice.
+func (k *storeKeys) createSlotKey(ctx context.Context, alg string) error {
+	key, err := token.GenerateKeyWithID(alg, slotKid(k.vault.issuer, alg, k.set.States()))
+	if err != nil {
+		return err
+	}
+	jwk, err := k.vault.seal(ctx, key)
+	if err != nil {
+		return err
+	}
+	rec := &storage.SigningKey{ID: key.ID(), Alg: alg, JWK: jwk, CreatedAt: k.now().UTC()}
+	if err := k.store.Keys().Create(ctx, rec); err != nil && !errors.Is(err, storage.ErrDuplicate) {
+		return err
+	}
+	return k.reloadLocked(ctx)
+}
+
+// slotKid is the kid of a key createSlotKey makes: a hash of the issuer,
+// alg and the kids of alg the store holds, the same at every replica that
+// read the same keys.
+func slotKid(issuer, alg string, states []token.KeyState) string {
 	var kids []string
 	for _, st := range states {
 		if st.Key.Alg() == alg {
@@ -256,7 +264,7 @@ func slotKid(alg string, states []token.KeyState) string {
 	}
 	sort.Strings(kids)
 	h := sha256.New()
-	h.Write([]byte("scopekit first key\x00" + alg))
+	h.Write([]byte("scopekit key slot\x00" + issuer + "\x00" + alg))
 	for _, kid := range kids {
 		h.Write([]byte("\x00" + kid))
 	}
@@ -280,10 +288,11 @@ func (s *Server) RotateKey(ctx context.Context, alg string) (kid string, err err
 	if err != nil {
 		return "", err
 	}
-	now := k.now().UTC()
-	rec := &storage.SigningKey{ID: key.ID(), Alg: alg, CreatedAt: now, SignsFrom: now.Add(k.publishDelay)}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	now := k.now().UTC()
+	created := k.after(alg, now)
+	rec := &storage.SigningKey{ID: key.ID(), Alg: alg, CreatedAt: created, SignsFrom: now.Add(k.publishDelay)}
 	if k.store != nil {
 		if rec.JWK, err = k.vault.seal(ctx, key); err != nil {
 			return "", err
@@ -295,6 +304,19 @@ func (s *Server) RotateKey(ctx context.Context, alg string) (kid string, err err
 	}
 	k.set.Replace(append(k.set.States(), stateOf(rec, key)))
 	return key.ID(), nil
+}
+
+// after returns now, or when a key of alg was created at or after it, the
+// millisecond after the newest: a rotated key is strictly newer than every
+// key before it, also at the millisecond precision of some stores.
+func (k *storeKeys) after(alg string, now time.Time) time.Time {
+	created := now.Truncate(time.Millisecond)
+	for _, st := range k.set.States() {
+		if st.Key.Alg() == alg && !st.CreatedAt.Before(created) {
+			created = st.CreatedAt.Truncate(time.Millisecond).Add(time.Millisecond)
+		}
+	}
+	return created
 }
 
 // RetireKey stops signing with the key; it stays published for
@@ -319,8 +341,9 @@ func (s *Server) RetireKey(ctx context.Context, kid string) error {
 // for a retired key once its tokens have expired, or at once for a
 // compromised key (after RotateKey, see docs/KEYS.md). Removing the key
 // that signs for an algorithm makes the next issuance for it sign with the
-// key rotated in meanwhile, else create a new one (Config.Keys nil) or fail
-// with ErrNoKey (Config.Keys given).
+// key rotated in meanwhile, at once; removing the store's last key of an
+// algorithm first creates its successor, which signs at once. With
+// Config.Keys, an algorithm left without a key fails with ErrNoKey.
 //
 // Every other replica over the same store drops the key within
 // Config.KeyReloadInterval (at once where the store announces changes);
@@ -331,6 +354,9 @@ func (s *Server) RemoveKey(ctx context.Context, kid string) error {
 	s.keys.mu.Lock()
 	defer s.keys.mu.Unlock()
 	if s.keys.store != nil {
+		if err := s.keys.successor(ctx, kid); err != nil {
+			return err
+		}
 		if err := s.store.Keys().Delete(ctx, kid); err != nil {
 			if !errors.Is(err, storage.ErrNotFound) {
 				return err
@@ -346,6 +372,30 @@ func (s *Server) RemoveKey(ctx context.Context, kid string) error {
 	s.keys.set.Remove(kid)
 	s.cache.forgetKey(kid)
 	return nil
+}
+
+// successor creates a key that signs at once for the algorithm of kid when
+// kid is the store's last key of it, so that issuance goes on and the kids
+// a slot is derived from never all disappear. It runs with mu held.
+func (k *storeKeys) successor(ctx context.Context, kid string) error {
+	if err := k.reloadLocked(ctx); err != nil {
+		return err
+	}
+	alg, n := "", 0
+	for _, st := range k.set.States() {
+		if st.Key.ID() == kid {
+			alg = st.Key.Alg()
+		}
+	}
+	for _, st := range k.set.States() {
+		if alg != "" && st.Key.Alg() == alg {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil
+	}
+	return k.createSlotKey(ctx, alg)
 }
 
 // ReloadKeys replaces the server's key set with exactly the store's keys
