@@ -32,6 +32,20 @@ type Config struct {
 	// key the host provides, or a KMS. Nil stores them in clear, with a
 	// warning logged once.
 	KeyWrapper token.KeyWrapper
+	// KeyReloadInterval bounds how stale a replica's signing keys may be
+	// when they live in Store (Config.Keys nil): every replica re-reads the
+	// store's key set at least this often, so a key added, retired or
+	// removed at one replica takes effect at all of them within it (sooner
+	// on a store that is a storage.KeyWatcher, such as Redis). It is also
+	// the JWKS's Cache-Control max-age (at most 300 s). Zero means 20
+	// seconds. See docs/KEYS.md.
+	KeyReloadInterval time.Duration
+	// KeyPublishDelay is how long a key made by RotateKey is only published
+	// before any replica signs with it, so that every replica and every
+	// remote API's cached JWKS knows it first. It must exceed
+	// KeyReloadInterval plus the remote APIs' JWKS refresh interval (one
+	// minute for this module's RemoteAuthorizer). Zero means 5 minutes.
+	KeyPublishDelay time.Duration
 	// Login connects /authorize to the host application's sign-in. Required
 	// for user-facing grants (authorization code); nil disables /authorize.
 	Login Login
@@ -199,6 +213,11 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("authz: rule %d needs a Name and a Run function", i)
 		}
 	}
+	if c.KeyReloadInterval < 0 || c.KeyPublishDelay < 0 {
+		return c, errors.New("authz: negative KeyReloadInterval or KeyPublishDelay")
+	}
+	c.KeyReloadInterval = orDefault(c.KeyReloadInterval, defaultKeyReloadInterval)
+	c.KeyPublishDelay = orDefault(c.KeyPublishDelay, defaultKeyPublishDelay)
 	c.CodeLifetime = orDefault(c.CodeLifetime, 60*time.Second)
 	c.AuthRequestLifetime = orDefault(c.AuthRequestLifetime, 10*time.Minute)
 	c.RefreshIdleLifetime = orDefault(c.RefreshIdleLifetime, 14*24*time.Hour)

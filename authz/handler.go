@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
@@ -114,14 +116,23 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// serveJWKS publishes the public signing keys (RFC 7517 §5).
+// serveJWKS publishes the public signing keys (RFC 7517 §5), those waiting
+// to sign included.
 func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
+	if s.keys.store != nil {
+		// A set older than the reload bound may still hold a removed key.
+		if err := s.keys.fresh(r.Context()); err != nil {
+			s.writeError(w, err)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	// Never cached longer than this replica may take to learn a change.
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.jwksMaxAge()/time.Second)))
 	_, _ = w.Write(s.keys.set.JWKS())
 }

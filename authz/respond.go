@@ -92,6 +92,7 @@ var pages = template.Must(template.New("error").Parse(`<!doctype html>
 func (s *Server) errorPage(w http.ResponseWriter, err error) {
 	e := s.fail(err)
 	pageHeaders(w, "'none'")
+	oauth.SetRetryAfter(w, e)
 	w.WriteHeader(e.Status)
 	_ = pages.Execute(w, e)
 }

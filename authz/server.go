@@ -40,8 +40,8 @@ type Server struct {
 // key on first use: ctx bounds that I/O (give it a deadline so a store that
 // does not answer cannot hold start-up), and a ctx already done fails New
 // with ctx's error before any key is created. ctx is not kept: the Server
-// does not stop when it is cancelled. New returns an error rather than
-// panicking.
+// does not stop when it is cancelled; it keeps reloading its keys in the
+// background until Close. New returns an error rather than panicking.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -55,13 +55,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.grants[g.GrantType()] = g
 	}
 	s.caps = newGrantCaps(c.Grants)
-	s.keys = &storeKeys{set: c.Keys, now: c.Now, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
+	s.keys = &storeKeys{set: c.Keys, now: c.Now, interval: c.KeyReloadInterval, publishDelay: c.KeyPublishDelay,
+		logger: c.Logger, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
 	if c.Keys == nil {
-		set, err := bootstrapKeys(ctx, c.Store, c.Now(), s.keys.vault)
-		if err != nil {
+		s.keys.set, s.keys.store = token.NewKeySet(), c.Store
+		if err := s.keys.bootstrap(ctx); err != nil {
 			return nil, err
 		}
-		s.keys.set, s.keys.store = set, c.Store
+		s.keys.startSync()
 	}
 	s.endpoints = newEndpoints(c.Issuer)
 	s.cache = resource.NewCache(c.VerifiedTokenCache)

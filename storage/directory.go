@@ -323,6 +323,9 @@ type SigningKey struct {
 	// RetiredAt, when set, stops the key signing; it is still published in
 	// the JWKS until no token it signed can be valid.
 	RetiredAt time.Time `json:"retired_at,omitempty" bson:"retired_at,omitempty"`
+	// SignsFrom, when set, is the instant the key may start signing: until
+	// then it is only published, so that every verifier can learn it first.
+	SignsFrom time.Time `json:"signs_from,omitempty" bson:"signs_from,omitempty"`
 }
 
 // Key implements Record.

@@ -55,7 +55,12 @@ type Key struct {
 
 // GenerateKey creates a key for alg: RSA-2048 for RS256 and PS256, P-256
 // for ES256, Ed25519 for EdDSA. Its kid is the RFC 7638 thumbprint.
-func GenerateKey(alg string) (*Key, error) {
+func GenerateKey(alg string) (*Key, error) { return GenerateKeyWithID(alg, "") }
+
+// GenerateKeyWithID creates a key for alg, as GenerateKey, with the given
+// kid (RFC 7515 §4.1.4); an empty kid means the RFC 7638 thumbprint. Give a
+// kid that names no other key of the issuer, ever.
+func GenerateKeyWithID(alg, kid string) (*Key, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -71,7 +76,7 @@ func GenerateKey(alg string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newKey("", alg, priv)
+	return newKey(kid, alg, priv)
 }
 
 // ParseJWK loads a private key from its JWK (RFC 7517). The JWK must carry

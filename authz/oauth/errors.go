@@ -166,11 +166,21 @@ func WriteError(w http.ResponseWriter, e *Error) {
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = noStore
 	h["Pragma"] = noCache
-	if e.Status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "5")
-	}
+	SetRetryAfter(w, e)
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(e) // a failed write means the client went away
+}
+
+// RetryAfterSeconds is the Retry-After value of every 503 answer: how long a
+// client should wait before trying again (RFC 9110 §10.2.3).
+const RetryAfterSeconds = "5"
+
+// SetRetryAfter sets Retry-After on a temporarily_unavailable (503) answer;
+// it does nothing for other errors. Call it before WriteHeader.
+func SetRetryAfter(w http.ResponseWriter, e *Error) {
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+	}
 }
 
 // Header values of WriteError (never modified).

@@ -139,8 +139,9 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc, e
 
 // mapErr turns driver errors into the contract's: no documents is
 // ErrNotFound, a duplicate key ErrDuplicate, a record that does not encode
-// ErrInvalid, anything else of the backend ErrUnavailable without the
-// driver's text.
+// ErrInvalid, anything else of the backend ErrUnavailable with a fixed text:
+// the driver's error (addresses, socket messages) never reaches a caller's
+// logs or responses.
 func mapErr(err error) error {
 	switch {
 	case err == nil:
@@ -149,8 +150,12 @@ func mapErr(err error) error {
 		return storage.ErrNotFound
 	case mongodriver.IsDuplicateKeyError(err):
 		return storage.ErrDuplicate
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	// Of the driver's error only the context's sentinel is kept: the
+	// driver's own text names servers and sockets.
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%w: mongodb call canceled: %w", storage.ErrUnavailable, context.Canceled)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: mongodb did not answer in time: %w", storage.ErrUnavailable, context.DeadlineExceeded)
 	case mongodriver.IsNetworkError(err) || mongodriver.IsTimeout(err):
 		return fmt.Errorf("%w: mongodb connection failed", storage.ErrUnavailable)
 	}

@@ -193,7 +193,7 @@ func (s *Store) Consents() storage.Collection[storage.Consent] {
 
 // Keys implements storage.Directory.
 func (s *Store) Keys() storage.Collection[storage.SigningKey] {
-	return collection[storage.SigningKey, *storage.SigningKey]{s, "key"}
+	return watchedKeys{collection[storage.SigningKey, *storage.SigningKey]{s, "key"}}
 }
 
 // Resolve implements storage.Directory: one MGET, one round trip.

@@ -197,10 +197,16 @@ func (s *Store) ownTag(kind, id string) string  { return "{" + s.keyBase + ":" +
 func (s *Store) famTag(id string) string        { return s.ownTag("fam", id) }
 
 // unavailable wraps a backend failure without its details (addresses,
-// credentials) beyond the failure's kind.
+// credentials, socket messages) beyond the failure's kind: the error's text
+// is fixed, and of the driver's error only the context's sentinel is kept
+// (errors.Is with context.Canceled or DeadlineExceeded), never the error
+// itself, whose text a network error (net.OpError) fills with addresses.
 func unavailable(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: redis call canceled: %w", storage.ErrUnavailable, context.Canceled)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: redis did not answer in time: %w", storage.ErrUnavailable, context.DeadlineExceeded)
 	}
 	// With ContextTimeoutEnabled, go-redis turns the context's deadline
 	// into the connection's, and a hung server surfaces as a network

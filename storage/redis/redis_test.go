@@ -160,6 +160,7 @@ func TestHungServer(t *testing.T) {
 		if !errors.Is(err, storage.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("%s on a hung server: %v, want ErrUnavailable with the deadline", name, err)
 		}
+		assertNoAddress(t, name, err, srv.Addr)
 	}
 	srv.Resume()
 	deadline := time.Now().Add(5 * time.Second)
@@ -259,6 +260,8 @@ func TestServerDownFailsClosed(t *testing.T) {
 		},
 		"RevokeToken":  func() error { return s.RevokeToken(ctx, &storage.Revocation{JTI: "j", ExpiresAt: hour}) },
 		"TokenRevoked": func() error { _, err := s.TokenRevoked(ctx, "f", "j"); return err },
+		"ListKeys":     func() error { _, err := s.Keys().List(ctx, ""); return err },
+		"WatchKeys":    func() error { _, err := s.WatchKeys(ctx); return err },
 	}
 	for name, op := range ops {
 		start := time.Now()
@@ -266,6 +269,7 @@ func TestServerDownFailsClosed(t *testing.T) {
 		if !errors.Is(err, storage.ErrUnavailable) {
 			t.Fatalf("%s with Redis down: %v", name, err)
 		}
+		assertNoAddress(t, name, err, srv.Addr)
 		if time.Since(start) > 5*time.Second {
 			t.Fatalf("%s hung for %v", name, time.Since(start))
 		}
@@ -369,5 +373,18 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// assertNoAddress fails when a backend error's text names the server or
+// the socket: it reaches logs and, mapped, responses.
+func assertNoAddress(t *testing.T, op string, err error, addr string) {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	msg := err.Error()
+	for _, leak := range []string{addr, host, ":" + port, "dial", "tcp", "i/o"} {
+		if strings.Contains(msg, leak) {
+			t.Fatalf("%s: the error %q carries %q", op, msg, leak)
+		}
 	}
 }
