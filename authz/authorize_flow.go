@@ -117,6 +117,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		return
 	}
 	if s.needsLogin(ar, sess) {
+		s.loginRequired(ctx, ar, none)
 		if none {
 			s.redirectError(w, r, ar, oauth.ErrLoginRequired)
 			return

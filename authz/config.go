@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/event"
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
@@ -142,6 +143,20 @@ type Config struct {
 	// Logger receives internal errors that responses never show. Nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// EventHooks receive every security event (docs/EVENTS.md), in order,
+	// each wrapping the next; the last handler logs the event to Logger. A
+	// nil hook is skipped.
+	EventHooks []event.Hook
+	// AuditLog stores the audited events (event kinds in AuditedKinds) in
+	// the store's per-tenant audit log (storage.AuditLog), before the
+	// hooks run. A failed audit write is logged; it never fails a request.
+	AuditLog bool
+	// AuditRetention is how long an audit record is kept. Zero means 30
+	// days.
+	AuditRetention time.Duration
+	// AuditMaxRecords bounds the audit records kept per tenant, the oldest
+	// dropped first. Zero means 10000.
+	AuditMaxRecords int
 	// Now is the clock. Nil means time.Now. When set, New hands it to the
 	// store (storage.Store.WithClock), so that codes, requests, refresh
 	// tokens and revocations expire on this clock too.
@@ -240,6 +255,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if err := c.auditDefaults(); err != nil {
+		return c, err
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -184,7 +184,7 @@ func tickedScopes(form url.Values, offered []string) []string {
 // time of the write, so concurrent consents for other scopes all survive.
 func (s *Server) recordConsent(r *http.Request, userID, clientID, audience string, scopes []string) error {
 	now := s.cfg.Now().UTC()
-	return revise(r.Context(), s.store.Consents(), storage.JoinKey(userID, clientID, audience),
+	return s.consented(r.Context(), userID, clientID, audience, scopes, revise(r.Context(), s.store.Consents(), storage.JoinKey(userID, clientID, audience),
 		func() *storage.Consent {
 			return &storage.Consent{UserID: userID, ClientID: clientID, Audience: audience}
 		},
@@ -196,7 +196,7 @@ func (s *Server) recordConsent(r *http.Request, userID, clientID, audience strin
 			}
 			c.GrantedAt = now
 			return nil
-		})
+		}))
 }
 
 // consentAudience is the audience a consent is recorded for: the API, or
@@ -234,5 +234,6 @@ func (s *Server) RevokeConsent(ctx context.Context, userID, clientID, audience s
 	}); rerr != nil {
 		return rerr
 	}
+	s.consentEvent(ctx, consentRevoked, userID, clientID, audience, nil)
 	return err
 }

@@ -84,6 +84,7 @@ func (cs *codeService) Redeem(ctx context.Context, code string) (*storage.AuthCo
 		if rerr := store.RevokeFamily(ctx, c.Family); rerr != nil {
 			return nil, rerr
 		}
+		cs.s.codeReplayed(ctx, c.ClientID, c.Family)
 		return nil, oauth.ErrInvalidGrant.WithDescription("the code was already used: its tokens are revoked")
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, oauth.ErrInvalidGrant.WithDescription("invalid or expired code")
@@ -119,6 +120,7 @@ func (fs familyService) Continue(ctx context.Context, client *storage.Client, ra
 		if rerr := store.RevokeFamily(ctx, family); rerr != nil {
 			return nil, rerr
 		}
+		fs.s.refreshReused(ctx, rt.ClientID, rt.Subject, family)
 		return nil, oauth.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
 	}
 	fam, err := store.GetFamily(ctx, family)

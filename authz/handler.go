@@ -57,7 +57,7 @@ func (s *Server) authenticateForm(ctx context.Context, r *http.Request, form map
 		return nil, err
 	}
 	if err := authenticateClient(c, req); err != nil {
-		return nil, err
+		return nil, s.authFailed(ctx, req, err)
 	}
 	return c, nil
 }

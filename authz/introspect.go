@@ -239,6 +239,7 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 		if err := s.store.RevokeFamily(ctx, family); err != nil {
 			return AsError(err)
 		}
+		s.tokenRevoked(ctx, clientID, rt.Subject, "family", family)
 		return nil
 	}
 	claims, err := s.verifyAny(ctx, raw)
@@ -258,5 +259,6 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 		return AsError(err)
 	}
 	s.cache.Forget(raw)
+	s.tokenRevoked(ctx, clientID, claims.Subject, "jti", claims.JTI)
 	return nil
 }

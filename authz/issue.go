@@ -75,7 +75,9 @@ func (r *TokenResponse) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil)
 func (s *Server) Issue(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	resp, err := s.issue(ctx, req)
 	if err != nil {
-		return nil, s.fail(err)
+		e := s.fail(err)
+		s.refused(ctx, req, e)
+		return nil, e
 	}
 	return resp, nil
 }

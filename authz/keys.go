@@ -14,6 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/scopekit/scopekit/authz/event"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
 )
@@ -45,6 +46,7 @@ type storeKeys struct {
 	interval     time.Duration
 	publishDelay time.Duration
 	logger       *slog.Logger
+	emit         func(context.Context, event.Event)
 
 	// mu serialises reloads from the store, key creation and removal, so a
 	// reload that read the store before a local removal cannot put the key
@@ -255,7 +257,10 @@ func (k *storeKeys) createSlotKey(ctx context.Context, alg string) error {
 		return err
 	}
 	rec := &storage.SigningKey{ID: key.ID(), Alg: alg, JWK: jwk, CreatedAt: k.now().UTC()}
-	if err := k.store.Keys().Create(ctx, rec); err != nil && !errors.Is(err, storage.ErrDuplicate) {
+	switch err := k.store.Keys().Create(ctx, rec); {
+	case err == nil:
+		k.emit(ctx, keyEvent(event.KeyCreated, rec.ID, alg))
+	case !errors.Is(err, storage.ErrDuplicate):
 		return err
 	}
 	return k.reloadLocked(ctx)
@@ -312,6 +317,7 @@ func (s *Server) RotateKey(ctx context.Context, alg string) (kid string, err err
 		k.opened[rec.ID] = openedKey{jwk: rec.JWK, key: key}
 	}
 	k.set.Replace(append(k.set.States(), stateOf(rec, key)))
+	k.emit(ctx, keyEvent(event.KeyRotated, key.ID(), alg))
 	return key.ID(), nil
 }
 
@@ -341,6 +347,7 @@ func (s *Server) RetireKey(ctx context.Context, kid string) error {
 		return err
 	}
 	s.keys.set.Retire(kid)
+	s.emit(ctx, keyEvent(event.KeyRetired, kid, ""))
 	return nil
 }
 
@@ -380,6 +387,7 @@ func (s *Server) RemoveKey(ctx context.Context, kid string) error {
 	}
 	s.keys.set.Remove(kid)
 	s.cache.ForgetKey(kid)
+	s.emit(ctx, keyEvent(event.KeyRemoved, kid, ""))
 	return nil
 }
 

@@ -49,6 +49,7 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 			return nil, err
 		}
 	}
+	s.issued(ctx, c, d)
 	return resp, nil
 }
 
@@ -223,12 +224,14 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil {
 				return "", rerr
 			}
+			s.refreshReused(ctx, c.ID, d.Subject, d.Family)
 			return "", oauth.ErrInvalidGrant.WithDescription("refresh token reused: the grant is revoked")
 		case errors.Is(err, storage.ErrRevoked), errors.Is(err, storage.ErrNotFound):
 			return "", oauth.ErrInvalidGrant.WithDescription("invalid refresh token")
 		case err != nil:
 			return "", err
 		}
+		s.refreshRotated(ctx, c.ID, d.Subject, d.Family)
 		return refresh, nil
 	}
 	fam := &storage.Family{

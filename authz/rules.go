@@ -483,7 +483,7 @@ func (s *Server) applyRules(ctx context.Context, c *storage.Client, d *Decision)
 	}
 	out, err := s.runRules(ctx, c, d)
 	if err != nil {
-		return err
+		return s.ruleEvent(ctx, c, d, out, err)
 	}
 	d.Scopes = out.scopes
 	if len(out.accessClaims) > 0 {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scopekit/scopekit/authz/event"
 	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/token"
@@ -33,6 +34,8 @@ type Server struct {
 	// overrunningRules counts rule goroutines still running past their
 	// deadline (Config.MaxOverrunningRules).
 	overrunningRules atomic.Int64
+	// events is the chain of Config.EventHooks ending at the logger.
+	events event.Handler
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -55,8 +58,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.grants[g.GrantType()] = g
 	}
 	s.caps = newGrantCaps(c.Grants)
+	s.events = s.eventChain()
 	s.keys = &storeKeys{set: c.Keys, now: c.Now, interval: c.KeyReloadInterval, publishDelay: c.KeyPublishDelay,
-		logger: c.Logger, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
+		logger: c.Logger, emit: s.emit, vault: keyVault{wrapper: c.KeyWrapper, issuer: c.Issuer, logger: c.Logger}}
 	if c.Keys == nil {
 		s.keys.set, s.keys.store = token.NewKeySet(), c.Store
 		if err := s.keys.bootstrap(ctx); err != nil {

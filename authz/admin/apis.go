@@ -36,7 +36,8 @@ func validateAPI(a *storage.API) error {
 
 // CreateAPI validates and stores a new API, and sets its revision in a. An
 // existing identifier is storage.ErrDuplicate.
-func (m *Admin) CreateAPI(ctx context.Context, a *storage.API) error {
+func (m *Admin) CreateAPI(ctx context.Context, a *storage.API) (err error) {
+	defer m.audit(ctx, "api", a.Identifier, "create", &err)
 	rec := cloneAPI(a)
 	if err := validateAPI(rec); err != nil {
 		return err
@@ -64,7 +65,8 @@ func (m *Admin) ListAPIs(ctx context.Context, q Query) (Page[storage.API], error
 // sets the new revision in a. Managed cannot change. Scopes removed from
 // the API are then removed from its client grants, role permissions and
 // consents.
-func (m *Admin) UpdateAPI(ctx context.Context, a *storage.API) error {
+func (m *Admin) UpdateAPI(ctx context.Context, a *storage.API) (err error) {
+	defer m.audit(ctx, "api", a.Identifier, "update", &err)
 	rec := cloneAPI(a)
 	if err := validateAPI(rec); err != nil {
 		return err
@@ -101,7 +103,8 @@ func (m *Admin) UpdateAPI(ctx context.Context, a *storage.API) error {
 // DeleteAPI deletes the API and everything that names it: its client
 // grants, the role permissions and consents for it, and its place in
 // clients' introspect_audiences. A Managed API is refused (ErrManaged).
-func (m *Admin) DeleteAPI(ctx context.Context, identifier string) error {
+func (m *Admin) DeleteAPI(ctx context.Context, identifier string) (err error) {
+	defer m.audit(ctx, "api", identifier, "delete", &err)
 	a, gone := m.store.APIs().Get(ctx, identifier)
 	if gone != nil && !isNotFound(gone) {
 		return wrap("api", identifier, gone)
@@ -117,7 +120,7 @@ func (m *Admin) DeleteAPI(ctx context.Context, identifier string) error {
 	if err := m.dropScopes(ctx, identifier, func(aud, _ string) bool { return aud == identifier }); err != nil {
 		return err
 	}
-	err := each[storage.Client](ctx, m.store.Clients(), "", func(c *storage.Client) error {
+	err = each[storage.Client](ctx, m.store.Clients(), "", func(c *storage.Client) error {
 		if !slices.Contains(c.IntrospectAudiences, identifier) {
 			return nil
 		}

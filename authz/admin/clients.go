@@ -73,6 +73,7 @@ func (m *Admin) refAPI(ctx context.Context, c *checker, field, aud string) error
 // client gets a new secret, returned here only. The stored client is
 // written back into cl.
 func (m *Admin) CreateClient(ctx context.Context, cl *storage.Client) (secret string, err error) {
+	defer func() { m.audit(ctx, "client", cl.ID, "create", &err) }()
 	rec := cloneClient(cl)
 	if rec.ID == "" {
 		rec.ID = token.Random(16)
@@ -105,7 +106,8 @@ func (m *Admin) ListClients(ctx context.Context, q Query) (Page[storage.Client],
 // sets the new revision in cl. The secret and the creation time are kept
 // as stored (change the secret with RotateClientSecret); Public cannot
 // change.
-func (m *Admin) UpdateClient(ctx context.Context, cl *storage.Client) error {
+func (m *Admin) UpdateClient(ctx context.Context, cl *storage.Client) (err error) {
+	defer m.audit(ctx, "client", cl.ID, "update", &err)
 	rec := cloneClient(cl)
 	if err := m.validateClient(ctx, rec); err != nil {
 		return err
@@ -132,7 +134,8 @@ func (m *Admin) UpdateClient(ctx context.Context, cl *storage.Client) error {
 
 // RotateClientSecret gives a confidential client a new secret
 // (authz.Server.RotateClientSecret); the old one stops working at once.
-func (m *Admin) RotateClientSecret(ctx context.Context, id string) (string, error) {
+func (m *Admin) RotateClientSecret(ctx context.Context, id string) (secret string, err error) {
+	defer m.audit(ctx, "client", id, "rotate_secret", &err)
 	s, err := m.srv.RotateClientSecret(ctx, id)
 	return s, wrap("client", id, err)
 }
@@ -140,13 +143,14 @@ func (m *Admin) RotateClientSecret(ctx context.Context, id string) (string, erro
 // SetClientSecret sets a confidential client's secret to one the caller
 // chose (a secret provisioned elsewhere), of MinSecretBytes to
 // MaxSecretBytes; the old one stops working at once.
-func (m *Admin) SetClientSecret(ctx context.Context, id, secret string) error {
+func (m *Admin) SetClientSecret(ctx context.Context, id, secret string) (err error) {
+	defer m.audit(ctx, "client", id, "set_secret", &err)
 	if len(secret) < MinSecretBytes || len(secret) > MaxSecretBytes {
 		c := checker{kind: "client"}
 		c.bad("client_secret", "must be at least %d characters of random data (at most %d); leave it out to get a generated one", MinSecretBytes, MaxSecretBytes)
 		return c.err()
 	}
-	err := storage.Revise(ctx, m.store.Clients(), id, nil, func(cl *storage.Client) error {
+	err = storage.Revise(ctx, m.store.Clients(), id, nil, func(cl *storage.Client) error {
 		if cl.Public {
 			c := checker{kind: "client"}
 			c.bad("client_secret", "a public client has no secret")
@@ -161,7 +165,8 @@ func (m *Admin) SetClientSecret(ctx context.Context, id, secret string) error {
 // DeleteClient deletes the client, revokes every token family issued to it
 // (its refresh tokens and the access tokens of those families stop
 // working), and deletes its client grants and consents.
-func (m *Admin) DeleteClient(ctx context.Context, id string) error {
+func (m *Admin) DeleteClient(ctx context.Context, id string) (err error) {
+	defer m.audit(ctx, "client", id, "delete", &err)
 	gone := m.store.Clients().Delete(ctx, id)
 	if gone != nil && !isNotFound(gone) {
 		return wrap("client", id, gone)
@@ -169,7 +174,7 @@ func (m *Admin) DeleteClient(ctx context.Context, id string) error {
 	if err := m.revokeClientFamilies(ctx, id); err != nil {
 		return err
 	}
-	err := each[storage.ClientGrant](ctx, m.store.ClientGrants(), storage.JoinKey(id, ""), func(g *storage.ClientGrant) error {
+	err = each[storage.ClientGrant](ctx, m.store.ClientGrants(), storage.JoinKey(id, ""), func(g *storage.ClientGrant) error {
 		return ignoreNotFound(m.store.ClientGrants().Delete(ctx, g.Key()))
 	})
 	if err != nil {

@@ -44,7 +44,8 @@ func (m *Admin) validateConsent(ctx context.Context, cs *storage.Consent) error 
 
 // CreateConsent validates and stores a new consent, stamps GrantedAt when
 // zero, and sets its revision in cs.
-func (m *Admin) CreateConsent(ctx context.Context, cs *storage.Consent) error {
+func (m *Admin) CreateConsent(ctx context.Context, cs *storage.Consent) (err error) {
+	defer m.audit(ctx, "consent", storage.JoinKey(cs.UserID, cs.ClientID, cs.Audience), "create", &err)
 	rec := cloneConsent(cs)
 	if rec.GrantedAt.IsZero() {
 		rec.GrantedAt = m.srv.Now().UTC()
@@ -73,7 +74,8 @@ func (m *Admin) ListConsents(ctx context.Context, userID string, q Query) (Page[
 // UpdateConsent replaces the consent with cs if cs.Revision is the stored
 // revision (storage.ErrConflict otherwise, nothing written), and sets the
 // new revision in cs.
-func (m *Admin) UpdateConsent(ctx context.Context, cs *storage.Consent) error {
+func (m *Admin) UpdateConsent(ctx context.Context, cs *storage.Consent) (err error) {
+	defer m.audit(ctx, "consent", storage.JoinKey(cs.UserID, cs.ClientID, cs.Audience), "update", &err)
 	rec := cloneConsent(cs)
 	if err := m.validateConsent(ctx, rec); err != nil {
 		return err
@@ -87,7 +89,8 @@ func (m *Admin) UpdateConsent(ctx context.Context, cs *storage.Consent) error {
 
 // DeleteConsent withdraws the consent and revokes the token families it
 // allowed (authz.Server.RevokeConsent).
-func (m *Admin) DeleteConsent(ctx context.Context, userID, clientID, audience string) error {
+func (m *Admin) DeleteConsent(ctx context.Context, userID, clientID, audience string) (err error) {
+	defer m.audit(ctx, "consent", storage.JoinKey(userID, clientID, audience), "delete", &err)
 	return wrap("consent", userID+" "+clientID+" "+audience, m.srv.RevokeConsent(ctx, userID, clientID, audience))
 }
 

@@ -46,7 +46,8 @@ func (m *Admin) validateClientGrant(ctx context.Context, g *storage.ClientGrant)
 
 // CreateClientGrant validates and stores a new client grant, and sets its
 // revision in g; storage.ErrDuplicate if the client has one for the API.
-func (m *Admin) CreateClientGrant(ctx context.Context, g *storage.ClientGrant) error {
+func (m *Admin) CreateClientGrant(ctx context.Context, g *storage.ClientGrant) (err error) {
+	defer m.audit(ctx, "client_grant", storage.JoinKey(g.ClientID, g.Audience), "create", &err)
 	rec := cloneGrant(g)
 	if err := m.validateClientGrant(ctx, rec); err != nil {
 		return err
@@ -77,7 +78,8 @@ func (m *Admin) ListClientGrants(ctx context.Context, clientID string, q Query) 
 // UpdateClientGrant replaces the grant with g if g.Revision is the stored
 // revision (storage.ErrConflict otherwise, nothing written), and sets the
 // new revision in g.
-func (m *Admin) UpdateClientGrant(ctx context.Context, g *storage.ClientGrant) error {
+func (m *Admin) UpdateClientGrant(ctx context.Context, g *storage.ClientGrant) (err error) {
+	defer m.audit(ctx, "client_grant", storage.JoinKey(g.ClientID, g.Audience), "update", &err)
 	rec := cloneGrant(g)
 	if err := m.validateClientGrant(ctx, rec); err != nil {
 		return err
@@ -91,7 +93,8 @@ func (m *Admin) UpdateClientGrant(ctx context.Context, g *storage.ClientGrant) e
 
 // DeleteClientGrant deletes the client's grant for the API. Tokens issued
 // under it live until they expire.
-func (m *Admin) DeleteClientGrant(ctx context.Context, clientID, audience string) error {
+func (m *Admin) DeleteClientGrant(ctx context.Context, clientID, audience string) (err error) {
+	defer m.audit(ctx, "client_grant", storage.JoinKey(clientID, audience), "delete", &err)
 	return wrap("client grant", clientID+" "+audience, m.store.ClientGrants().Delete(ctx, storage.JoinKey(clientID, audience)))
 }
 

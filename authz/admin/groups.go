@@ -22,7 +22,8 @@ func (m *Admin) validateGroup(ctx context.Context, g *storage.Group) error {
 }
 
 // CreateGroup validates and stores a new group, and sets its revision in g.
-func (m *Admin) CreateGroup(ctx context.Context, g *storage.Group) error {
+func (m *Admin) CreateGroup(ctx context.Context, g *storage.Group) (err error) {
+	defer m.audit(ctx, "group", g.ID, "create", &err)
 	rec := cloneGroup(g)
 	if err := m.validateGroup(ctx, rec); err != nil {
 		return err
@@ -48,7 +49,8 @@ func (m *Admin) ListGroups(ctx context.Context, q Query) (Page[storage.Group], e
 // UpdateGroup replaces the group g.ID with g if g.Revision is the stored
 // revision (storage.ErrConflict otherwise, nothing written), and sets the
 // new revision in g.
-func (m *Admin) UpdateGroup(ctx context.Context, g *storage.Group) error {
+func (m *Admin) UpdateGroup(ctx context.Context, g *storage.Group) (err error) {
+	defer m.audit(ctx, "group", g.ID, "update", &err)
 	rec := cloneGroup(g)
 	if err := m.validateGroup(ctx, rec); err != nil {
 		return err
@@ -61,12 +63,13 @@ func (m *Admin) UpdateGroup(ctx context.Context, g *storage.Group) error {
 }
 
 // DeleteGroup deletes the group and removes it from its members.
-func (m *Admin) DeleteGroup(ctx context.Context, id string) error {
+func (m *Admin) DeleteGroup(ctx context.Context, id string) (err error) {
+	defer m.audit(ctx, "group", id, "delete", &err)
 	gone := m.store.Groups().Delete(ctx, id)
 	if gone != nil && !isNotFound(gone) {
 		return wrap("group", id, gone)
 	}
-	err := each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
+	err = each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
 		if !slices.Contains(u.Groups, id) {
 			return nil
 		}
@@ -112,11 +115,12 @@ func (m *Admin) ListGroupMembers(ctx context.Context, groupID string, q Query) (
 
 // AddGroupMember adds the user to the group; adding a member twice is not
 // an error. The change is merged into the user as stored (storage.Revise).
-func (m *Admin) AddGroupMember(ctx context.Context, groupID, userID string) error {
+func (m *Admin) AddGroupMember(ctx context.Context, groupID, userID string) (err error) {
+	defer m.audit(ctx, "group", groupID, "add_member", &err)
 	if _, err := m.GetGroup(ctx, groupID); err != nil {
 		return err
 	}
-	err := storage.Revise(ctx, m.store.Users(), userID, nil, func(u *storage.User) error {
+	err = storage.Revise(ctx, m.store.Users(), userID, nil, func(u *storage.User) error {
 		if slices.Contains(u.Groups, groupID) {
 			return errUnchanged
 		}
@@ -135,7 +139,8 @@ func (m *Admin) AddGroupMember(ctx context.Context, groupID, userID string) erro
 }
 
 // RemoveGroupMember removes the user from the group.
-func (m *Admin) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
+func (m *Admin) RemoveGroupMember(ctx context.Context, groupID, userID string) (err error) {
+	defer m.audit(ctx, "group", groupID, "remove_member", &err)
 	return m.leave(ctx, userID, groupID)
 }
 

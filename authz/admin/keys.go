@@ -18,7 +18,8 @@ func (m *Admin) ListKeys(ctx context.Context, q Query) (Page[storage.SigningKey]
 
 // RotateKey creates a signing key for alg that signs from now on
 // (authz.Server.RotateKey).
-func (m *Admin) RotateKey(ctx context.Context, alg string) (string, error) {
+func (m *Admin) RotateKey(ctx context.Context, alg string) (kid string, err error) {
+	defer func() { m.audit(ctx, "key", kid, "rotate", &err) }()
 	c := checker{kind: "signing_key"}
 	c.checkAlg("alg", alg)
 	if alg == "" {
@@ -32,12 +33,14 @@ func (m *Admin) RotateKey(ctx context.Context, alg string) (string, error) {
 
 // RetireKey stops the key signing; it stays published for verification
 // (authz.Server.RetireKey).
-func (m *Admin) RetireKey(ctx context.Context, kid string) error {
+func (m *Admin) RetireKey(ctx context.Context, kid string) (err error) {
+	defer m.audit(ctx, "key", kid, "retire", &err)
 	return wrap("signing key", kid, m.srv.RetireKey(ctx, kid))
 }
 
 // RemoveKey deletes the key: every token it signed stops verifying
 // (authz.Server.RemoveKey).
-func (m *Admin) RemoveKey(ctx context.Context, kid string) error {
+func (m *Admin) RemoveKey(ctx context.Context, kid string) (err error) {
+	defer m.audit(ctx, "key", kid, "remove", &err)
 	return wrap("signing key", kid, m.srv.RemoveKey(ctx, kid))
 }

@@ -45,7 +45,8 @@ func (m *Admin) validateRole(ctx context.Context, r *storage.Role) error {
 }
 
 // CreateRole validates and stores a new role, and sets its revision in r.
-func (m *Admin) CreateRole(ctx context.Context, r *storage.Role) error {
+func (m *Admin) CreateRole(ctx context.Context, r *storage.Role) (err error) {
+	defer m.audit(ctx, "role", r.ID, "create", &err)
 	rec := cloneRole(r)
 	if err := m.validateRole(ctx, rec); err != nil {
 		return err
@@ -71,7 +72,8 @@ func (m *Admin) ListRoles(ctx context.Context, q Query) (Page[storage.Role], err
 // UpdateRole replaces the role r.ID with r if r.Revision is the stored
 // revision (storage.ErrConflict otherwise, nothing written), and sets the
 // new revision in r.
-func (m *Admin) UpdateRole(ctx context.Context, r *storage.Role) error {
+func (m *Admin) UpdateRole(ctx context.Context, r *storage.Role) (err error) {
+	defer m.audit(ctx, "role", r.ID, "update", &err)
 	rec := cloneRole(r)
 	if err := m.validateRole(ctx, rec); err != nil {
 		return err
@@ -85,12 +87,13 @@ func (m *Admin) UpdateRole(ctx context.Context, r *storage.Role) error {
 
 // DeleteRole deletes the role and removes it from the users and groups
 // that hold it.
-func (m *Admin) DeleteRole(ctx context.Context, id string) error {
+func (m *Admin) DeleteRole(ctx context.Context, id string) (err error) {
+	defer m.audit(ctx, "role", id, "delete", &err)
 	gone := m.store.Roles().Delete(ctx, id)
 	if gone != nil && !isNotFound(gone) {
 		return wrap("role", id, gone)
 	}
-	err := each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
+	err = each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
 		if !slices.Contains(u.Roles, id) {
 			return nil
 		}

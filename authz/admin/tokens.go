@@ -14,6 +14,7 @@ func (m *Admin) ListFamilies(ctx context.Context, subject string) ([]*storage.Fa
 
 // RevokeFamily revokes a token family: its refresh tokens stop working and
 // its access tokens are reported revoked (RFC 7009 §2.1).
-func (m *Admin) RevokeFamily(ctx context.Context, id string) error {
+func (m *Admin) RevokeFamily(ctx context.Context, id string) (err error) {
+	defer m.audit(ctx, "family", id, "revoke", &err)
 	return m.store.RevokeFamily(ctx, id)
 }

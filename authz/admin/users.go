@@ -92,7 +92,8 @@ func refs[T any](ctx context.Context, c *checker, field string, ids []string, co
 
 // CreateUser validates and stores a new user, stamps UpdatedAt and sets
 // its revision in u; storage.ErrDuplicate if the id exists.
-func (m *Admin) CreateUser(ctx context.Context, u *storage.User) error {
+func (m *Admin) CreateUser(ctx context.Context, u *storage.User) (err error) {
+	defer m.audit(ctx, "user", u.ID, "create", &err)
 	rec := cloneUser(u)
 	rec.UpdatedAt = m.srv.Now().UTC()
 	if err := m.validateUser(ctx, rec); err != nil {
@@ -119,7 +120,8 @@ func (m *Admin) ListUsers(ctx context.Context, q Query) (Page[storage.User], err
 // UpdateUser replaces the user u.ID with u if u.Revision is the stored
 // revision (storage.ErrConflict otherwise, nothing written), stamps
 // UpdatedAt and sets the new revision in u.
-func (m *Admin) UpdateUser(ctx context.Context, u *storage.User) error {
+func (m *Admin) UpdateUser(ctx context.Context, u *storage.User) (err error) {
+	defer m.audit(ctx, "user", u.ID, "update", &err)
 	rec := cloneUser(u)
 	rec.UpdatedAt = m.srv.Now().UTC()
 	if err := m.validateUser(ctx, rec); err != nil {
@@ -134,12 +136,13 @@ func (m *Admin) UpdateUser(ctx context.Context, u *storage.User) error {
 
 // DeleteUser deletes the user, revokes every token family issued for them
 // (authz.Server.DeleteUser) and deletes their consents.
-func (m *Admin) DeleteUser(ctx context.Context, id string) error {
+func (m *Admin) DeleteUser(ctx context.Context, id string) (err error) {
+	defer m.audit(ctx, "user", id, "delete", &err)
 	gone := m.srv.DeleteUser(ctx, id)
 	if gone != nil && !isNotFound(gone) {
 		return wrap("user", id, gone)
 	}
-	err := each[storage.Consent](ctx, m.store.Consents(), storage.JoinKey(id, ""), func(c *storage.Consent) error {
+	err = each[storage.Consent](ctx, m.store.Consents(), storage.JoinKey(id, ""), func(c *storage.Consent) error {
 		return ignoreNotFound(m.store.Consents().Delete(ctx, c.Key()))
 	})
 	return firstErr(err, wrap("user", id, gone))

@@ -58,6 +58,8 @@ type tenant struct {
 	// tombstones are revocations of families that did not exist when
 	// revoked: id -> expiry.
 	tombstones map[string]time.Time
+	// audit is the audit log, oldest first by ID (audit.go).
+	audit []*storage.AuditRecord
 
 	queues [kinds]expiryQueue // expiries to look at, by kind
 	writes int                // schedules since the last sweep

@@ -21,7 +21,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 		return false, err
 	}
 	defer cancel()
-	for _, c := range []*mongodriver.Collection{s.c.apis, s.c.clients, s.c.grants, s.c.users, s.c.roles, s.c.groups, s.c.consents, s.c.keys} {
+	for _, c := range []*mongodriver.Collection{s.c.apis, s.c.clients, s.c.grants, s.c.users, s.c.roles, s.c.groups, s.c.consents, s.c.keys, s.c.audit} {
 		if _, err := c.Indexes().CreateOne(ctx, mongodriver.IndexModel{Keys: bson.D{{Key: "tenant", Value: 1}, {Key: "_id", Value: 1}}}); err != nil {
 			return false, mapErr(err)
 		}
@@ -63,7 +63,7 @@ func ttlUnsupported(err error) bool {
 }
 
 func (s *Store) shortLived() []*mongodriver.Collection {
-	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims}
+	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims, s.c.audit}
 }
 
 // Purge deletes the short-lived records of every tenant expired on the

@@ -61,7 +61,7 @@ type Store struct {
 
 type collections struct {
 	apis, clients, grants, users, roles, groups, consents, keys *mongodriver.Collection
-	requests, codes, families, revocations, claims              *mongodriver.Collection
+	requests, codes, families, revocations, claims, audit       *mongodriver.Collection
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -91,7 +91,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 		apis: coll("apis"), clients: coll("clients"), grants: coll("client_grants"), users: coll("users"),
 		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"),
 		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),
-		claims: coll("claims"),
+		claims: coll("claims"), audit: coll("audit"),
 	}}
 	return s, nil
 }
