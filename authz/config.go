@@ -14,7 +14,7 @@ import (
 )
 
 // Config configures a Server. Zero values are documented per field and
-// filled in by New, in one place (Config.withDefaults).
+// filled in by New.
 type Config struct {
 	// Issuer is the "iss" of every token and the base of every endpoint
 	// (RFC 8414 §2). Required: an https URL, or http on a loopback host for
@@ -45,7 +45,7 @@ type Config struct {
 	// before any replica signs with it, so that every replica and every
 	// remote API's cached JWKS knows it first. It must exceed
 	// KeyReloadInterval plus the remote APIs' JWKS refresh interval (one
-	// minute for this module's RemoteAuthorizer). Zero means 5 minutes.
+	// minute for resource.NewRemote). Zero means 5 minutes.
 	KeyPublishDelay time.Duration
 	// Login connects /authorize to the host application's sign-in. Required
 	// for user-facing grants (authorization code); nil disables /authorize.

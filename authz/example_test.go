@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/admin"
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
@@ -14,29 +15,33 @@ import (
 )
 
 // exampleServer builds an issuer with an API and a machine client granted
-// read:users, the story of the quickstart.
+// read:users, the story of the quickstart, written through the admin layer.
 func exampleServer() (*authz.Server, string) {
 	ctx := context.Background()
-	store := memory.New()
-	_ = store.APIs().Create(ctx, &storage.API{
-		Identifier: "https://users.example.com", Name: "users",
-		Scopes: []storage.Scope{{Name: "read:users"}, {Name: "write:users"}},
-	})
 	srv, err := authz.New(ctx, authz.Config{
 		Issuer: "https://auth.example.com/",
-		Store:  store,
+		Store:  memory.New(),
 		Grants: []authz.Grant{grant.ClientCredentials{}},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	secret, err := srv.CreateClient(ctx, &storage.Client{ID: "reporting", GrantTypes: []string{"client_credentials"}})
+	m := admin.New(srv)
+	if err := m.CreateAPI(ctx, &storage.API{
+		Identifier: "https://users.example.com", Name: "users",
+		Scopes: []storage.Scope{{Name: "read:users"}, {Name: "write:users"}},
+	}); err != nil {
+		log.Fatal(err)
+	}
+	secret, err := m.CreateClient(ctx, &storage.Client{ID: "reporting", GrantTypes: []string{oauth.GrantClientCredentials}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	_ = store.ClientGrants().Create(ctx, &storage.ClientGrant{
+	if err := m.CreateClientGrant(ctx, &storage.ClientGrant{
 		ClientID: "reporting", Audience: "https://users.example.com", Scopes: []string{"read:users"},
-	})
+	}); err != nil {
+		log.Fatal(err)
+	}
 	return srv, secret
 }
 

@@ -1,5 +1,6 @@
-// Package storage is the persistence contract of scopekit: the record structs,
-// the small interfaces of atomic domain operations that the issuer needs, and
+// Package storage is the persistence contract of scopekit, for driver
+// authors and for hosts choosing a store: the record structs, the small
+// interfaces of atomic domain operations that the issuer needs, and
 // the sentinel errors every driver returns.
 //
 // Drivers live in sub-packages (storage/memory, storage/redis, storage/mongo)

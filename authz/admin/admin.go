@@ -1,5 +1,6 @@
-// Package admin is the validated management layer over one issuer's
-// directory: create, read, update, delete and list for APIs, clients, client
+// Package admin is for the host's management code (a console, a REST API,
+// a provisioning job): the validated layer over one issuer's directory, with
+// create, read, update, delete and list for APIs, clients, client
 // grants, users, roles, groups and consents, plus token families and signing
 // keys. Every write is checked in one place per record kind (see
 // docs/ADMIN.md), whichever path it comes by: this Go API, a REST API over

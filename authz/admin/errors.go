@@ -33,7 +33,7 @@ type FieldError struct {
 type ValidationError struct {
 	// Kind is the record kind ("api", "client", ...).
 	Kind string `json:"kind"`
-	// Fields are the problems, in field order, at most maxFieldErrors.
+	// Fields are the problems, in field order, at most 50.
 	Fields []FieldError `json:"fields"`
 }
 

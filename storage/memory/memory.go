@@ -1,8 +1,8 @@
-// Package memory is the in-process storage driver: maps behind one
+// Package memory is the storage driver for tests, examples and
+// single-process deployments, kept in the process: maps behind one
 // read-write mutex, deep copies in and out, expiry checked on every read
 // against the store's clock (Clock, Store.WithClock) and swept on writes.
-// It backs tests, examples and single-process deployments; its records do
-// not survive a restart.
+// Its records do not survive a restart.
 //
 // The sweep: every short-lived entry (pending request, code, family, access
 // token revocation, family tombstone) is scheduled on an expiry queue of its

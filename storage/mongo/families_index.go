@@ -20,7 +20,7 @@ func (s *Store) ensureFamilySubjectIndex(ctx context.Context) error {
 }
 
 // ListFamilies implements storage.Families: one query on the families by
-// subject (familySubjectIndex), one on their revocation claims.
+// subject (an index EnsureIndexes creates), one on their revocation claims.
 func (s *Store) ListFamilies(ctx context.Context, subject string) ([]*storage.Family, error) {
 	ctx, cancel, err := s.ctx(ctx)
 	if err != nil {

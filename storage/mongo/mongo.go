@@ -1,5 +1,6 @@
-// Package mongo is the MongoDB storage driver, over the official driver
-// go.mongodb.org/mongo-driver (v1). It needs no multi-document transaction,
+// Package mongo is the storage driver for a host whose issuer keeps its
+// state in MongoDB, over the official driver go.mongodb.org/mongo-driver
+// (v1). It needs no multi-document transaction,
 // and it does not rely on find-and-modify or on the counts of conditional
 // updates and deletes being atomic either (on FerretDB they are not): every
 // single-use operation of the contract is decided by inserting a claim
@@ -9,7 +10,9 @@
 // standalone server, a replica set or a sharded cluster, and on
 // MongoDB-compatible servers such as FerretDB.
 //
-// Call EnsureIndexes once at start. See docs/MONGODB.md.
+// New does no I/O: call Store.EnsureIndexes once at start. See
+// docs/MONGODB.md. A runnable example, which go test runs against an
+// embedded MongoDB-wire server, is integration/mongo/example_test.go.
 package mongo
 
 import (

@@ -51,8 +51,9 @@ func (c watchedKeys) announce(ctx context.Context, err error) error {
 	return nil
 }
 
-// WatchKeys implements storage.KeyWatcher with a subscription to
-// keysChannel on a connection of its own, held until ctx is done.
+// WatchKeys implements storage.KeyWatcher with a subscription to the
+// tenant's key-change channel ({prefix:tenant}:keys:changed) on a connection
+// of its own, held until ctx is done.
 func (s *Store) WatchKeys(ctx context.Context) (<-chan struct{}, error) {
 	ps := s.rdb.Subscribe(ctx, s.keysChannel())
 	rctx, cancel := s.ctx(ctx)

@@ -1,5 +1,8 @@
-// Package redis is the Redis storage driver, over go-redis v9. It runs on a
-// single node, Sentinel and Redis Cluster alike (redis.UniversalClient).
+// Package redis is the storage driver for a host whose issuer keeps its
+// state in Redis, over go-redis v9. It runs on a single node, Sentinel and
+// Redis Cluster alike (redis.UniversalClient). New does no I/O: call
+// Store.CheckConfig at start-up. A runnable example, which go test runs
+// against a real redis-server, is integration/redis/example_test.go.
 //
 // Every operation the contract calls atomic is one Lua script or one atomic
 // command (GETDEL, SET NX), and the keys of one operation share a hash tag,

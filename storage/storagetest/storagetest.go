@@ -1,6 +1,6 @@
-// Package storagetest is the conformance suite of storage drivers: every
-// driver runs Run against a real backend, so that all of them keep the same
-// contract (round trips, not-found, duplicates, expiry, tenant isolation,
+// Package storagetest is for authors of storage drivers: the conformance
+// suite. Every driver runs Run against a real backend, so that all of them
+// keep the same contract (round trips, not-found, duplicates, expiry, tenant isolation,
 // cancelled contexts and single-use records under concurrency).
 //
 // Drivers keep times to the millisecond in UTC; the suite compares times at
