@@ -33,6 +33,9 @@ type Server struct {
 	// overrunningRules counts rule goroutines still running past their
 	// deadline (Config.MaxOverrunningRules).
 	overrunningRules atomic.Int64
+	// unready is set while readiness probes fail, so that the failure and
+	// the recovery are each logged once.
+	unready atomic.Bool
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
