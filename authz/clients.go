@@ -81,7 +81,7 @@ func validateClient(c *storage.Client) error {
 // (RFC 7591 §2; redirect URIs per RFC 8252 §7 and RFC 9700 §4.1), calling
 // bad once per problem with the metadata field at fault ("client_id",
 // "token_endpoint_auth_method", "id_token_signed_response_alg",
-// "redirect_uris[i]") and the reason. It is the one implementation of these
+// "redirect_uris[i]", "allowed_origins[i]") and the reason. It is the one implementation of these
 // rules, for every path that writes a client.
 func CheckClient(c *storage.Client, bad func(field string, err error)) {
 	if !storage.ValidID(c.ID) {
@@ -102,6 +102,11 @@ func CheckClient(c *storage.Client, bad func(field string, err error)) {
 	for i, u := range c.RedirectURIs {
 		if err := checkRegisteredRedirectURI(u, c.Public); err != nil {
 			bad(fmt.Sprintf("redirect_uris[%d]", i), err)
+		}
+	}
+	for i, o := range c.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			bad(fmt.Sprintf("allowed_origins[%d]", i), err)
 		}
 	}
 }

@@ -14,24 +14,27 @@ import (
 // Handler returns the server's HTTP endpoints, under the issuer's path:
 // /oauth/token, /oauth/introspect, /oauth/revoke, /.well-known/jwks.json,
 // /.well-known/openid-configuration and /.well-known/oauth-authorization-server
-// (also at its RFC 8414 §3.1 location for issuers with a path).
+// (also at its RFC 8414 §3.1 location for issuers with a path). Browser
+// clients may call the token, revocation and userinfo endpoints from the
+// origins they registered (Client.AllowedOrigins; CORS, cors.go); the
+// public documents are readable from any origin.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	e := s.endpoints
-	mux.HandleFunc(e.token, s.serveToken)
+	mux.HandleFunc(e.token, corsEndpoint(http.MethodPost, s.serveToken))
 	mux.HandleFunc(e.introspect, s.serveIntrospect)
-	mux.HandleFunc(e.revoke, s.serveRevoke)
-	mux.HandleFunc(e.jwks, s.serveJWKS)
-	mux.HandleFunc(e.oidcConfig, s.serveDiscovery)
-	mux.HandleFunc(e.asMetadata, s.serveDiscovery)
+	mux.HandleFunc(e.revoke, corsEndpoint(http.MethodPost, s.serveRevoke))
+	mux.HandleFunc(e.jwks, publicCORS(s.serveJWKS))
+	mux.HandleFunc(e.oidcConfig, publicCORS(s.serveDiscovery))
+	mux.HandleFunc(e.asMetadata, publicCORS(s.serveDiscovery))
 	if e.asMetadataRFC != e.asMetadata {
-		mux.HandleFunc(e.asMetadataRFC, s.serveDiscovery)
+		mux.HandleFunc(e.asMetadataRFC, publicCORS(s.serveDiscovery))
 	}
 	if s.interactive() {
 		mux.HandleFunc(e.authorize, s.serveAuthorize)
 		mux.HandleFunc(e.resume, s.serveResume)
 		mux.HandleFunc(e.consent, s.serveConsent)
-		mux.HandleFunc(e.userinfo, s.serveUserinfo)
+		mux.HandleFunc(e.userinfo, corsEndpoint("GET, POST", s.serveUserinfo))
 	}
 	return mux
 }
@@ -103,6 +106,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
+	allowOrigin(w, r, c)
 	tok := form.Get("token")
 	if tok == "" {
 		s.writeError(w, oauth.ErrInvalidRequest.WithDescription("token is required"))

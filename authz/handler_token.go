@@ -22,7 +22,16 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
-	resp, err := s.Issue(r.Context(), req)
+	ctx := r.Context()
+	var slot *corsClient
+	if r.Header.Get("Origin") != "" {
+		slot = &corsClient{}
+		ctx = withCORSClient(ctx, slot)
+	}
+	resp, err := s.Issue(ctx, req)
+	if slot != nil {
+		allowOrigin(w, r, slot.client)
+	}
 	if err != nil {
 		s.writeError(w, err)
 		return

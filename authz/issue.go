@@ -104,6 +104,7 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	if err := authenticateClient(res.Client, req); err != nil {
 		return nil, err
 	}
+	noteClient(ctx, res.Client)
 	now := s.cfg.Now()
 	d, redeemed, err := s.decide(ctx, g, req, res, aud, now)
 	if err != nil {

@@ -36,6 +36,9 @@ type Server struct {
 	overrunningRules atomic.Int64
 	// events is the chain of Config.EventHooks ending at the logger.
 	events event.Handler
+	// unready is set while readiness probes fail, so that the failure and
+	// the recovery are each logged once.
+	unready atomic.Bool
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When

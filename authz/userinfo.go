@@ -30,6 +30,15 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		a.Challenge(w, AsError(err))
 		return
 	}
+	if r.Header.Get("Origin") != "" {
+		// The token names its client: it decides which origins may read.
+		c, err := s.store.Clients().Get(r.Context(), p.ClientID)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			a.Challenge(w, AsError(err))
+			return
+		}
+		allowOrigin(w, r, c)
+	}
 	claims, err := s.Userinfo(r.Context(), p)
 	if err != nil {
 		a.Challenge(w, AsError(err))

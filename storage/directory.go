@@ -142,6 +142,10 @@ type Client struct {
 	// server: it may introspect (RFC 7662 §4) access tokens issued for them
 	// to any client. Otherwise a client learns only about its own tokens.
 	IntrospectAudiences []string `json:"introspect_audiences,omitempty" bson:"introspect_audiences,omitempty"`
+	// AllowedOrigins are the web origins (scheme://host[:port]) whose
+	// pages may call the token, revocation and userinfo endpoints for this
+	// client from a browser (CORS), compared exactly.
+	AllowedOrigins []string `json:"allowed_origins,omitempty" bson:"allowed_origins,omitempty"`
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time `json:"created_at,omitempty" bson:"created_at,omitempty"`
 }

@@ -34,6 +34,10 @@ var (
 	ErrNoKey = errors.New("token: no signing key for algorithm")
 	// ErrConfig: the verifier lacks its issuer, audience, algorithms or keys.
 	ErrConfig = errors.New("token: verifier is not configured")
+	// ErrKeysUnavailable: a remote issuer's keys (its discovery document or
+	// JWKS) could not be fetched, so the token can be neither accepted nor
+	// refused; it is not a verification failure (RemoteKeys).
+	ErrKeysUnavailable = errors.New("token: the issuer's keys cannot be fetched")
 )
 
 // invalidError is a verification failure that matches ErrInvalid too.

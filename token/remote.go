@@ -27,8 +27,17 @@ const maxJWKSBytes = 1 << 20
 // JWKS fails. Keys without "alg" are ignored (the algorithm is taken from
 // the key, never from the token).
 type RemoteKeys struct {
-	// URL is the jwks_uri.
+	// URL is the jwks_uri. Empty means Discover finds it.
 	URL string
+	// Discover, when URL is empty, finds the jwks_uri (an issuer's
+	// discovery document) inside the first fetch: concurrent lookups share
+	// it, and a failure waits as a failed fetch does. The URL found is kept.
+	Discover func(ctx context.Context) (string, error)
+	// InitialRetry, when positive, is the wait after a failed fetch while
+	// no set was ever fetched, instead of MinRefresh doubled per failure:
+	// an authorizer started before its issuer (resource.RemoteConfig.Lazy)
+	// works soon after the issuer does.
+	InitialRetry time.Duration
 	// Client fetches the JWKS. Nil means a client with a 10-second timeout.
 	Client *http.Client
 	// MinRefresh is the least time between two fetches. Zero means 1 minute.
@@ -47,6 +56,7 @@ type RemoteKeys struct {
 	Now func() time.Time
 
 	mu       sync.Mutex
+	url      string // the jwks_uri Discover found
 	keys     map[string]jose.JSONWebKey
 	expires  time.Time // the set is stale from then on
 	next     time.Time // no fetch starts before then
@@ -75,8 +85,11 @@ func (r *RemoteKeys) minRefresh() time.Duration {
 	return r.MinRefresh
 }
 
-// backoff is the wait after the current run of failures.
+// backoff is the wait after the current run of failures. r.mu is held.
 func (r *RemoteKeys) backoff() time.Duration {
+	if r.keys == nil && r.InitialRetry > 0 {
+		return r.InitialRetry
+	}
 	limit := r.MaxBackoff
 	if limit <= 0 {
 		limit = 10 * time.Minute
@@ -100,7 +113,8 @@ func (r *RemoteKeys) now() time.Time {
 // cache at once, even from a stale set (whose refetch then starts in the
 // background). An unknown kid waits for the running fetch, or starts one
 // when the interval allows, and is ErrUnknownKey otherwise; while no set was
-// ever fetched, it is the last fetch's error.
+// ever fetched, it is the last fetch's error. A failed fetch (or discovery)
+// is an error wrapping ErrKeysUnavailable, never ErrInvalid.
 func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 	r.mu.Lock()
 	if k, ok := r.keys[kid]; ok {
@@ -161,6 +175,9 @@ func (r *RemoteKeys) run(call *fetchCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
 	keys, maxAge, err := r.fetch(ctx)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	}
 	r.mu.Lock()
 	now := r.now()
 	if err == nil {
@@ -177,12 +194,38 @@ func (r *RemoteKeys) run(call *fetchCall) {
 	close(call.done)
 }
 
+// jwksURL returns URL, or the jwks_uri found by Discover (calling it when
+// it was not found yet).
+func (r *RemoteKeys) jwksURL(ctx context.Context) (string, error) {
+	if r.URL != "" || r.Discover == nil {
+		return r.URL, nil
+	}
+	r.mu.Lock()
+	u := r.url
+	r.mu.Unlock()
+	if u != "" {
+		return u, nil
+	}
+	u, err := r.Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	r.url = u
+	r.mu.Unlock()
+	return u, nil
+}
+
 func (r *RemoteKeys) fetch(ctx context.Context) (map[string]jose.JSONWebKey, time.Duration, error) {
 	client := r.Client
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
+	u, err := r.jwksURL(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, 0, err
 	}

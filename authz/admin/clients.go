@@ -48,6 +48,8 @@ func (m *Admin) validateClient(ctx context.Context, cl *storage.Client) error {
 		}
 	}
 	c.unique("response_types", cl.ResponseTypes)
+	c.checkCount("allowed_origins", len(cl.AllowedOrigins), MaxListItems)
+	c.unique("allowed_origins", cl.AllowedOrigins)
 	if c.checkCount("introspect_audiences", len(cl.IntrospectAudiences), MaxListItems) {
 		for i, aud := range cl.IntrospectAudiences {
 			if err := m.refAPI(ctx, &c, fmt.Sprintf("introspect_audiences[%d]", i), aud); err != nil {
@@ -197,6 +199,7 @@ func cloneClient(c *storage.Client) *storage.Client {
 	r.GrantTypes = slices.Clone(c.GrantTypes)
 	r.ResponseTypes = slices.Clone(c.ResponseTypes)
 	r.IntrospectAudiences = slices.Clone(c.IntrospectAudiences)
+	r.AllowedOrigins = slices.Clone(c.AllowedOrigins)
 	return &r
 }
 

@@ -169,13 +169,14 @@ func (a *Authorizer) checkRevoked(ctx context.Context, jti string) error {
 }
 
 // asError turns an error that is not a token failure into an *oauth.Error:
-// an *oauth.Error or a Code as is, a deadline temporarily_unavailable,
+// an *oauth.Error or a Code as is, a deadline or a remote issuer's keys that
+// cannot be fetched (token.ErrKeysUnavailable) temporarily_unavailable,
 // anything else server_error. The cause is kept for logs only.
 func asError(err error) *oauth.Error {
 	if e, ok := oauth.As(err); ok {
 		return e
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, token.ErrKeysUnavailable) {
 		return oauth.ErrTemporarilyUnavailable.WithCause(err)
 	}
 	return oauth.ErrServerError.WithCause(err)

@@ -40,7 +40,23 @@ type RemoteConfig struct {
 	VerifiedTokenCache int
 	// Now is the clock for token times and JWKS refresh. Nil means time.Now.
 	Now func() time.Time
+	// Lazy makes NewRemote do no I/O: the discovery document and the JWKS
+	// are fetched by the first request that needs them, so an API can start
+	// while its issuer is down. Until the issuer answers, every bearer
+	// request fails closed with 503 temporarily_unavailable and Retry-After
+	// (the token can be neither accepted nor refused: it is the API's
+	// outage, not the client's bad token), retried at most every
+	// five seconds; then the authorizer works as an eager one. A discovery
+	// document that answers but is wrong (another issuer, a jwks_uri that
+	// is not https) fails the same way, request after request, where an
+	// eager NewRemote reports it at start. False (the default) makes
+	// NewRemote fetch the discovery document and fail when it cannot.
+	Lazy bool
 }
+
+// lazyRetry is the wait between fetches of a lazy authorizer's discovery
+// and JWKS while they have never succeeded: the Retry-After of its 503s.
+const lazyRetry = 5 * time.Second
 
 // maxDiscoveryBytes bounds the discovery document read from a remote issuer.
 const maxDiscoveryBytes = 1 << 20
@@ -51,7 +67,8 @@ const maxDiscoveryBytes = 1 << 20
 // against the issuer's JWKS (cached; one fetch at a time, at most once a
 // minute and backing off while the JWKS fails; known kids never wait for a
 // refetch, see token.RemoteKeys). Revocations of a remote issuer are not visible:
-// tokens stay valid until they expire.
+// tokens stay valid until they expire. With cfg.Lazy it does no I/O and
+// discovers the issuer on the first request instead (RemoteConfig.Lazy).
 func NewRemote(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("resource: RemoteConfig needs Issuer and Audience")
@@ -73,9 +90,17 @@ func NewRemote(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 	if cfg.Realm == "" {
 		cfg.Realm = cfg.Audience
 	}
-	jwksURI, err := discoverJWKS(ctx, cfg.HTTPClient, cfg.Issuer)
-	if err != nil {
-		return nil, err
+	keys := token.NewRemoteKeys("", cfg.HTTPClient)
+	if cfg.Lazy {
+		client, issuer := cfg.HTTPClient, cfg.Issuer
+		keys.Discover = func(ctx context.Context) (string, error) { return discoverJWKS(ctx, client, issuer) }
+		keys.InitialRetry = lazyRetry
+	} else {
+		jwksURI, err := discoverJWKS(ctx, cfg.HTTPClient, cfg.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		keys.URL = jwksURI
 	}
 	if cfg.VerifiedTokenCache == 0 {
 		cfg.VerifiedTokenCache = 10000
@@ -83,7 +108,6 @@ func NewRemote(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	keys := token.NewRemoteKeys(jwksURI, cfg.HTTPClient)
 	keys.Now = cfg.Now
 	return New(Config{
 		Realm: cfg.Realm,

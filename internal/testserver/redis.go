@@ -183,6 +183,9 @@ func StartRedisCluster(t testing.TB, n int) *RedisCluster {
 	return rc
 }
 
+// Node returns the node at Addrs[i], to stop or pause it.
+func (rc *RedisCluster) Node(i int) *Redis { return rc.nodes[i] }
+
 // Client returns a cluster client, closed when the test ends.
 func (rc *RedisCluster) Client(t testing.TB) *goredis.ClusterClient {
 	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: rc.Addrs, DialTimeout: time.Second,

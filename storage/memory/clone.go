@@ -58,6 +58,7 @@ func cloneClient(a *storage.Client) *storage.Client {
 	c.GrantTypes = cloneStrings(a.GrantTypes)
 	c.ResponseTypes = cloneStrings(a.ResponseTypes)
 	c.IntrospectAudiences = cloneStrings(a.IntrospectAudiences)
+	c.AllowedOrigins = cloneStrings(a.AllowedOrigins)
 	return &c
 }
 

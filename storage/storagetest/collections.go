@@ -42,11 +42,16 @@ func testCollections(t *testing.T, newStore NewStore) {
 			make: func(o, i int) *storage.Client {
 				return &storage.Client{ID: fmt.Sprintf("c%d-%d", o, i), Name: "app", SecretHash: []byte{1, 2, 3, 250},
 					FirstParty: true, RedirectURIs: []string{"https://app.example.com/cb"}, GrantTypes: []string{"authorization_code", "refresh_token"},
-					ResponseTypes: []string{"code"}, AuthMethod: "client_secret_basic", IDTokenSigningAlg: "EdDSA", CreatedAt: epoch}
+					ResponseTypes: []string{"code"}, AuthMethod: "client_secret_basic", IDTokenSigningAlg: "EdDSA",
+					AllowedOrigins: []string{"https://spa.example.com"}, CreatedAt: epoch}
 			},
 			key:    func(c *storage.Client) string { return c.Key() },
 			prefix: func(o int) string { return fmt.Sprintf("c%d-", o) },
-			mutate: func(c *storage.Client) { c.RedirectURIs[0] = "https://evil.example.com/cb"; c.Public = true },
+			mutate: func(c *storage.Client) {
+				c.RedirectURIs[0] = "https://evil.example.com/cb"
+				c.AllowedOrigins[0] = "https://evil.example.com"
+				c.Public = true
+			},
 		})
 	})
 	t.Run("ClientGrants", func(t *testing.T) {
