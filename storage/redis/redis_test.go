@@ -193,7 +193,7 @@ func TestCorruptRecord(t *testing.T) {
 	}
 	must(t, rdb.Set(ctx, keys[0], `{"client_id": 42, "secret": "hunter2"`, 0).Err())
 	_, getErr := s.Clients().Get(ctx, "svc")
-	_, listErr := s.Clients().List(ctx, "")
+	_, listErr := s.Clients().List(ctx, storage.ListQuery{})
 	for name, err := range map[string]error{"Get": getErr, "List": listErr} {
 		if !errors.Is(err, storage.ErrCorrupt) {
 			t.Fatalf("%s of a corrupt record: %v", name, err)
@@ -226,7 +226,7 @@ func TestLongLivedRecordsSurviveRestart(t *testing.T) {
 	if _, err := s.APIs().Get(ctx, "https://api"); err != nil {
 		t.Fatalf("API lost in a restart: %v", err)
 	}
-	if list, err := s.Clients().List(ctx, ""); err != nil || len(list) != 1 {
+	if list, err := storage.All(ctx, s.Clients(), ""); err != nil || len(list) != 1 {
 		t.Fatalf("client index lost in a restart: %v %d", err, len(list))
 	}
 	keys, _ := rdb.Keys(ctx, "*").Result()
