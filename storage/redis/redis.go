@@ -203,8 +203,8 @@ func (s *Store) lookupKey(kind string) string   { return s.dirTag + ":" + kind +
 func (s *Store) membersKey(kind, key string) string {
 	return s.dirTag + ":" + kind + ":m:" + key
 }
-func (s *Store) ownTag(kind, id string) string  { return "{" + s.keyBase + ":" + kind + ":" + id + "}" }
-func (s *Store) famTag(id string) string        { return s.ownTag("fam", id) }
+func (s *Store) ownTag(kind, id string) string { return "{" + s.keyBase + ":" + kind + ":" + id + "}" }
+func (s *Store) famTag(id string) string       { return s.ownTag("fam", id) }
 
 // unavailable wraps a backend failure without its details (addresses,
 // credentials) beyond the failure's kind.

@@ -138,12 +138,12 @@ func testPageBounds(t *testing.T, newStore NewStore) {
 		s := newStore(t)
 		putUser(t, s, "u1", "a@example.com", []string{"g"}, []string{"r"})
 		bad := map[string]string{
-			"not base64":          "!!!",
-			"padded":              storage.EncodeCursor("u1") + "==",
-			"standard alphabet":   "+/+/",
-			"non-canonical bits":  "dTF",
-			"too long":            strings.Repeat("A", storage.MaxCursorBytes+4),
-			"truncated":           storage.EncodeCursor("u1")[:1],
+			"not base64":         "!!!",
+			"padded":             storage.EncodeCursor("u1") + "==",
+			"standard alphabet":  "+/+/",
+			"non-canonical bits": "dTF",
+			"too long":           strings.Repeat("A", storage.MaxCursorBytes+4),
+			"truncated":          storage.EncodeCursor("u1")[:1],
 		}
 		for name, cur := range bad {
 			q := storage.ListQuery{After: cur}
