@@ -56,7 +56,7 @@ func (k *storeKeys) VerificationKey(ctx context.Context, kid string) (jose.JSONW
 // loadKeys adds every key of the store to set. A key that cannot be
 // unwrapped or parsed is an error naming its kid.
 func loadKeys(ctx context.Context, store storage.Store, set *token.KeySet, vault keyVault) error {
-	recs, err := store.Keys().List(ctx, "")
+	recs, err := storage.All(ctx, store.Keys(), "")
 	if err != nil {
 		return err
 	}

@@ -157,7 +157,7 @@ func TestCorruptRecord(t *testing.T) {
 	_, err = db.Collection("scopekit_codes").InsertOne(ctx, bson.M{"_id": "\x1fh", "tenant": "", "hash": "h", "sub": bson.A{1}, "expires_at": time.Now().Add(time.Hour)})
 	must(t, err)
 	_, getErr := s.Clients().Get(ctx, "bad")
-	_, listErr := s.Clients().List(ctx, "")
+	_, listErr := s.Clients().List(ctx, storage.ListQuery{})
 	_, codeErr := s.ConsumeCode(ctx, "h")
 	for name, err := range map[string]error{"Get": getErr, "List": listErr, "ConsumeCode": codeErr} {
 		if !errors.Is(err, storage.ErrCorrupt) {
