@@ -108,7 +108,9 @@ func DecodeCursor(c string) (string, error) {
 		return "", fmt.Errorf("%w: cursor too long", ErrInvalid)
 	}
 	b, err := cursorEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 {
+	// The decoder skips CR and LF even in strict mode: re-encoding keeps
+	// one cursor per key.
+	if err != nil || len(b) == 0 || cursorEncoding.EncodeToString(b) != c {
 		return "", fmt.Errorf("%w: malformed cursor", ErrInvalid)
 	}
 	return string(b), nil
