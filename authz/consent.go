@@ -208,9 +208,10 @@ func (s *Server) consentAudience(aud string) string {
 	return aud
 }
 
-// Consents lists the consents a user has given, one per client and API.
+// Consents lists the consents a user has given, one per client and API, in
+// key order: at most storage.MaxAll of them (storage.ErrTooMany beyond).
 func (s *Server) Consents(ctx context.Context, userID string) ([]*storage.Consent, error) {
-	return s.store.Consents().List(ctx, storage.JoinKey(userID, ""))
+	return storage.All(ctx, s.store.Consents(), storage.JoinKey(userID, ""))
 }
 
 // RevokeConsent withdraws a user's consent to a client for an API (the

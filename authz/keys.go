@@ -175,7 +175,7 @@ func (k *storeKeys) reloadLocked(ctx context.Context) error {
 // opened from the same JWK). A key that cannot be opened is an error
 // naming its kid.
 func (k *storeKeys) read(ctx context.Context) ([]token.KeyState, map[string]openedKey, error) {
-	recs, err := k.store.Keys().List(ctx, "")
+	recs, err := storage.All(ctx, k.store.Keys(), "")
 	if err != nil {
 		return nil, nil, err
 	}

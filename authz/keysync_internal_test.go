@@ -59,11 +59,11 @@ type flakyKeys struct {
 
 var errKeysDown = errors.New("storage: backend unavailable: test outage")
 
-func (k flakyKeys) List(ctx context.Context, prefix string) ([]*storage.SigningKey, error) {
+func (k flakyKeys) List(ctx context.Context, q storage.ListQuery) (storage.Page[storage.SigningKey], error) {
 	if k.down.Load() {
-		return nil, errors.Join(storage.ErrUnavailable, errKeysDown)
+		return storage.Page[storage.SigningKey]{}, errors.Join(storage.ErrUnavailable, errKeysDown)
 	}
-	return k.Collection.List(ctx, prefix)
+	return k.Collection.List(ctx, q)
 }
 
 // replicas is a store shared by issuer replicas with one clock.
@@ -334,7 +334,7 @@ func TestConcurrentFirstStarts(t *testing.T) {
 
 func countKeys(t *testing.T, store storage.Store, alg string) int {
 	t.Helper()
-	recs, err := store.Keys().List(context.Background(), "")
+	recs, err := storage.All(context.Background(), store.Keys(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func (s *Server) RewrapKeys(ctx context.Context) (int, error) {
 	}
 	s.keys.mu.Lock()
 	defer s.keys.mu.Unlock()
-	recs, err := s.store.Keys().List(ctx, "")
+	recs, err := storage.All(ctx, s.store.Keys(), "")
 	if err != nil {
 		return 0, err
 	}

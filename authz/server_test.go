@@ -28,9 +28,9 @@ type deafCollection struct {
 	hook func()
 }
 
-func (c deafCollection) List(_ context.Context, prefix string) ([]*storage.SigningKey, error) {
+func (c deafCollection) List(_ context.Context, q storage.ListQuery) (storage.Page[storage.SigningKey], error) {
 	c.hook()
-	return c.Collection.List(context.Background(), prefix)
+	return c.Collection.List(context.Background(), q)
 }
 
 func (c deafCollection) Create(_ context.Context, rec *storage.SigningKey) error {
@@ -47,7 +47,7 @@ func TestNewHonoursContext(t *testing.T) {
 	}
 	noKeys := func(t *testing.T, store storage.Store) {
 		t.Helper()
-		keys, err := store.Keys().List(context.Background(), "")
+		keys, err := storage.All(context.Background(), store.Keys(), "")
 		if err != nil || len(keys) != 0 {
 			t.Fatalf("keys in the store after a cancelled New: %d, %v", len(keys), err)
 		}
@@ -86,7 +86,7 @@ func TestNewHonoursContext(t *testing.T) {
 		if _, err := authz.New(t.Context(), cfg(store)); err != nil {
 			t.Fatal(err)
 		}
-		if keys, _ := store.Keys().List(context.Background(), ""); len(keys) != 1 {
+		if keys, _ := storage.All(context.Background(), store.Keys(), ""); len(keys) != 1 {
 			t.Fatalf("New created %d keys, want 1", len(keys))
 		}
 	})

@@ -335,10 +335,10 @@ type SigningKey struct {
 // Key implements Record.
 func (k *SigningKey) Key() string { return k.ID }
 
-// ValidKey reports whether a record key is usable: not empty, and no part of
-// a composite key empty.
+// ValidKey reports whether a record key is usable: not empty, at most
+// MaxKeyBytes long, and no part of a composite key empty.
 func ValidKey(key string) bool {
-	if key == "" {
+	if key == "" || len(key) > MaxKeyBytes {
 		return false
 	}
 	start := 0

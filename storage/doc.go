@@ -16,6 +16,9 @@
 //   - Long-lived records carry a revision (Revisioned): Update is a
 //     compare-and-swap on it, and a stale revision is ErrConflict with
 //     nothing written.
+//   - Listing is paged (ListQuery, Page) with opaque cursors in key order,
+//     and so are the directory's lookups, served from secondary indexes the
+//     driver writes with each record: no page scans the directory.
 //   - A driver never returns an expired record, even when the backend has not
 //     evicted it yet.
 //   - Every record lives in a tenant. Store.Tenant returns a view of the same

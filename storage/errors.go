@@ -29,6 +29,9 @@ var (
 	// stored one: another write came first, and nothing was written.
 	ErrConflict = errors.New("storage: revision conflict")
 	// ErrInvalid means the record given to a write is malformed (empty key,
-	// missing expiry on a short-lived record).
+	// missing expiry on a short-lived record), or a listing's query is (a
+	// cursor the driver did not make, a negative page size).
 	ErrInvalid = errors.New("storage: invalid record")
+	// ErrTooMany means All found more records than it returns (MaxAll).
+	ErrTooMany = errors.New("storage: too many records")
 )

@@ -27,12 +27,21 @@ type Collection[T any] interface {
 	Update(ctx context.Context, rec *T) error
 	// Delete removes the record, whatever its revision; ErrNotFound if none.
 	Delete(ctx context.Context, key string) error
-	// List returns the records whose key starts with prefix ("" for all),
-	// ordered by key, with their revisions.
-	List(ctx context.Context, prefix string) ([]*T, error)
+	// List returns one page of the records whose key starts with q.Prefix,
+	// in key order, with their revisions (see ListQuery and Page). Serving
+	// a page reads that page, never the whole collection; a malformed query
+	// or cursor is ErrInvalid. All reads every page.
+	List(ctx context.Context, q ListQuery) (Page[T], error)
 }
 
 // Directory holds the long-lived records of a tenant. They never expire.
+//
+// Besides the collections it answers the lookups a management API needs
+// (users by e-mail, members of a group, holders of a role), paged like
+// Collection.List with cursors of the records' keys. Drivers keep them as
+// secondary indexes written with the records, so a lookup reads one page
+// of its index and never scans the directory, and agrees with the records
+// after every Create, Update and Delete.
 type Directory interface {
 	// APIs are the resource servers, keyed by Identifier.
 	APIs() Collection[API]
@@ -52,6 +61,22 @@ type Directory interface {
 	Consents() Collection[Consent]
 	// Keys are the issuer's private signing keys, keyed by kid.
 	Keys() Collection[SigningKey]
+
+	// UsersByEmail returns a page of the users whose Email has the
+	// EmailKey of email (compared case-insensitively), in user id order;
+	// q.Prefix keeps the ids starting with it. ErrInvalid for an address
+	// EmailKey does not index.
+	UsersByEmail(ctx context.Context, email string, q ListQuery) (Page[User], error)
+	// GroupMembers returns a page of the users whose Groups hold groupID,
+	// in user id order.
+	GroupMembers(ctx context.Context, groupID string, q ListQuery) (Page[User], error)
+	// RoleUsers returns a page of the users whose own Roles hold roleID, in
+	// user id order (not those who have it through a group: see
+	// RoleGroups).
+	RoleUsers(ctx context.Context, roleID string, q ListQuery) (Page[User], error)
+	// RoleGroups returns a page of the groups whose Roles hold roleID, in
+	// group id order.
+	RoleGroups(ctx context.Context, roleID string, q ListQuery) (Page[Group], error)
 
 	// Resolve reads the client, the API and their client grant in one
 	// operation (one round trip where the backend allows). Missing records are

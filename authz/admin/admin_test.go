@@ -100,7 +100,7 @@ func TestAPIValidation(t *testing.T) {
 			a := ok()
 			tc.edit(a)
 			wantField(t, m.CreateAPI(bg, a), tc.field)
-			if all, _ := store.APIs().List(bg, ""); len(all) != 0 {
+			if all, _ := storage.All(bg, store.APIs(), ""); len(all) != 0 {
 				t.Fatalf("stored %d APIs after a refused create", len(all))
 			}
 			// The same rules guard updates.
@@ -176,11 +176,11 @@ func TestReferencesMustExist(t *testing.T) {
 			wantField(t, tc.write(), tc.field)
 		})
 	}
-	grants, _ := store.ClientGrants().List(bg, "")
-	roles, _ := store.Roles().List(bg, "")
-	users, _ := store.Users().List(bg, "")
-	groups, _ := store.Groups().List(bg, "")
-	clients, _ := store.Clients().List(bg, "")
+	grants, _ := storage.All(bg, store.ClientGrants(), "")
+	roles, _ := storage.All(bg, store.Roles(), "")
+	users, _ := storage.All(bg, store.Users(), "")
+	groups, _ := storage.All(bg, store.Groups(), "")
+	clients, _ := storage.All(bg, store.Clients(), "")
 	if len(grants) != 1 || len(roles)+len(users)+len(groups) != 0 || len(clients) != 2 {
 		t.Fatalf("refused writes stored records: %d grants, %d roles, %d users, %d groups, %d clients", len(grants), len(roles), len(users), len(groups), len(clients))
 	}
@@ -204,10 +204,10 @@ func TestDeleteAPICascades(t *testing.T) {
 	must(t, m.CreateUser(bg, &storage.User{ID: "alice"}))
 	must(t, m.CreateConsent(bg, &storage.Consent{UserID: "alice", ClientID: "svc", Audience: usersAPI, Scopes: []string{"read:users"}}))
 	must(t, m.DeleteAPI(bg, usersAPI))
-	if g, _ := store.ClientGrants().List(bg, ""); len(g) != 0 {
+	if g, _ := storage.All(bg, store.ClientGrants(), ""); len(g) != 0 {
 		t.Fatalf("client grants left: %d", len(g))
 	}
-	if c, _ := store.Consents().List(bg, ""); len(c) != 0 {
+	if c, _ := storage.All(bg, store.Consents(), ""); len(c) != 0 {
 		t.Fatalf("consents left: %d", len(c))
 	}
 	r, _ := store.Roles().Get(bg, "reader")
@@ -278,10 +278,10 @@ func TestDeleteClientRevokesFamilies(t *testing.T) {
 			t.Fatalf("family %s revoked = %v", f.ID, f.Revoked)
 		}
 	}
-	if g, _ := store.ClientGrants().List(bg, ""); len(g) != 0 {
+	if g, _ := storage.All(bg, store.ClientGrants(), ""); len(g) != 0 {
 		t.Fatalf("client grants left: %d", len(g))
 	}
-	if c, _ := store.Consents().List(bg, ""); len(c) != 0 {
+	if c, _ := storage.All(bg, store.Consents(), ""); len(c) != 0 {
 		t.Fatalf("consents left: %d", len(c))
 	}
 }

@@ -10,9 +10,9 @@ import (
 // Bounds of one page.
 const (
 	// DefaultPageSize is the page size of a Query with no Limit.
-	DefaultPageSize = 50
+	DefaultPageSize = storage.DefaultPageSize
 	// MaxPageSize is the largest page a Query may ask for.
-	MaxPageSize = 1000
+	MaxPageSize = storage.MaxPageSize
 )
 
 // Query asks for one page of a listing, in key order.
@@ -52,23 +52,16 @@ func list[T any, P record[T]](ctx context.Context, coll storage.Collection[T], p
 		c.bad("limit", "must be between 1 and %d", MaxPageSize)
 		return Page[T]{}, c.err()
 	}
-	all, err := coll.List(ctx, prefix)
+	page, err := coll.List(ctx, storage.ListQuery{Prefix: prefix, After: q.After, Limit: limit})
+	if errors.Is(err, storage.ErrInvalid) {
+		c := checker{kind: "query"}
+		c.bad("after", "is not a cursor of this listing")
+		return Page[T]{}, c.err()
+	}
 	if err != nil {
 		return Page[T]{}, err
 	}
-	var page Page[T]
-	for _, rec := range all {
-		k := P(rec).Key()
-		if q.After != "" && k <= q.After {
-			continue
-		}
-		if len(page.Items) == limit {
-			page.Next = P(page.Items[limit-1]).Key()
-			break
-		}
-		page.Items = append(page.Items, rec)
-	}
-	return page, nil
+	return Page[T]{Items: page.Items, Next: page.Next}, nil
 }
 
 // each calls fn for every record whose key starts with prefix, page by

@@ -17,7 +17,7 @@ func TestOnRedis(t *testing.T) {
 	must(t, err)
 	m, st := newAdminOn(t, store)
 	wantField(t, m.CreateAPI(bg, &storage.API{Identifier: "not a url", SigningAlg: "HS256"}), "identifier")
-	if all, _ := st.APIs().List(bg, ""); len(all) != 0 {
+	if all, _ := storage.All(bg, st.APIs(), ""); len(all) != 0 {
 		t.Fatalf("stored %d APIs after a refused create", len(all))
 	}
 	seed(t, m)
@@ -36,7 +36,7 @@ func TestOnRedis(t *testing.T) {
 		t.Fatalf("grant scopes after scope removal = %v", g.Scopes)
 	}
 	must(t, m.DeleteAPI(bg, usersAPI))
-	if gs, _ := st.ClientGrants().List(bg, ""); len(gs) != 0 {
+	if gs, _ := storage.All(bg, st.ClientGrants(), ""); len(gs) != 0 {
 		t.Fatalf("client grants left after DeleteAPI: %d", len(gs))
 	}
 }

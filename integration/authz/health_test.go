@@ -83,8 +83,8 @@ type downKeys struct {
 	storage.Collection[storage.SigningKey]
 }
 
-func (downKeys) List(context.Context, string) ([]*storage.SigningKey, error) {
-	return nil, errors.Join(storage.ErrUnavailable, errDown)
+func (downKeys) List(context.Context, storage.ListQuery) (storage.Page[storage.SigningKey], error) {
+	return storage.Page[storage.SigningKey]{}, errors.Join(storage.ErrUnavailable, errDown)
 }
 
 type downClients struct {

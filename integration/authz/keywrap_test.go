@@ -38,7 +38,7 @@ func newKeyServer(store storage.Store, w token.KeyWrapper) (*authz.Server, error
 // storedKeys returns the stored records of every key.
 func storedKeys(t *testing.T, store storage.Store) []*storage.SigningKey {
 	t.Helper()
-	recs, err := store.Keys().List(context.Background(), "")
+	recs, err := storage.All(context.Background(), store.Keys(), "")
 	must(t, err)
 	return recs
 }

@@ -104,4 +104,46 @@ func TestFailureAfterClaim(t *testing.T) {
 			t.Fatalf("t4: %+v %v", got, err)
 		}
 	})
+	t.Run("PagesFollowUpdateClaims", func(t *testing.T) {
+		s := newStore(t)
+		for _, id := range []string{"u1", "u2", "u3"} {
+			must(t, s.Users().Create(ctx, &storage.User{ID: id, Groups: []string{"g1"}}))
+		}
+		u2, err := s.Users().Get(ctx, "u2")
+		must(t, err)
+		// Two updates whose document writes fail: the document stays at the
+		// first revision, two claims ahead of it.
+		mongo.FailAfterClaim(s, "rev", storage.ErrUnavailable)
+		u2.Groups = []string{"g2"}
+		must(t, s.Users().Update(ctx, u2))
+		u2.Name = "moved"
+		must(t, s.Users().Update(ctx, u2))
+		var listed []*storage.User
+		q := storage.ListQuery{Limit: 1}
+		for {
+			p, err := s.Users().List(ctx, q)
+			must(t, err)
+			listed = append(listed, p.Items...)
+			if p.Next == "" {
+				break
+			}
+			q.After = p.Next
+		}
+		if len(listed) != 3 || listed[1].Name != "moved" || listed[1].Revision != u2.Revision {
+			t.Fatalf("List does not follow the claims: %+v", listed[1])
+		}
+		p, err := s.GroupMembers(ctx, "g1", storage.ListQuery{})
+		must(t, err)
+		if len(p.Items) != 2 || p.Items[0].ID != "u1" || p.Items[1].ID != "u3" {
+			t.Fatalf("GroupMembers(g1) lists a user a claim moved out: %+v", p.Items)
+		}
+		mongo.FailAfterClaim(s, "", nil)
+		_, err = s.Users().Get(ctx, "u2") // brings the document forward
+		must(t, err)
+		p, err = s.GroupMembers(ctx, "g2", storage.ListQuery{})
+		must(t, err)
+		if len(p.Items) != 1 || p.Items[0].Name != "moved" {
+			t.Fatalf("GroupMembers(g2) after the document caught up: %+v", p.Items)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
 	"github.com/scopekit/scopekit/storage/redis"
+	"github.com/scopekit/scopekit/storage/storagetest"
 	"github.com/scopekit/scopekit/token"
 )
 
@@ -109,4 +110,13 @@ func BenchmarkIssuer(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkListPage pages through directories of 10,000 and 100,000 users
+// on Redis (storagetest.BenchmarkListPage): two round trips a page.
+func BenchmarkListPage(b *testing.B) {
+	srv := testserver.StartRedis(b)
+	s, err := redis.New(srv.Client(), nil)
+	must(b, err)
+	storagetest.BenchmarkListPage(b, s, nil, func(b *testing.B, from, to int) { storagetest.SeedUsers(b, s, from, to) })
 }

@@ -42,14 +42,15 @@ type backend struct {
 
 // tenant holds one tenant's records.
 type tenant struct {
-	apis     map[string]*storage.API
-	clients  map[string]*storage.Client
-	grants   map[string]*storage.ClientGrant
-	users    map[string]*storage.User
-	roles    map[string]*storage.Role
-	groups   map[string]*storage.Group
-	consents map[string]*storage.Consent
-	keys     map[string]*storage.SigningKey
+	apis     *table[storage.API]
+	clients  *table[storage.Client]
+	grants   *table[storage.ClientGrant]
+	users    *table[storage.User]
+	roles    *table[storage.Role]
+	groups   *table[storage.Group]
+	consents *table[storage.Consent]
+	keys     *table[storage.SigningKey]
+	lookups  lookups
 
 	requests map[string]*storage.AuthRequest
 	codes    map[string]*storage.AuthCode
@@ -65,6 +66,15 @@ type tenant struct {
 	writes int                // schedules since the last sweep
 }
 
+// table is one collection of a tenant: the records by key, and their keys
+// in order for listing.
+type table[T any] struct {
+	recs map[string]*T
+	keys keyIndex
+}
+
+func newTable[T any]() *table[T] { return &table[T]{recs: map[string]*T{}} }
+
 type familyEntry struct {
 	f      *storage.Family
 	tokens map[string]*storage.RefreshToken
@@ -72,10 +82,11 @@ type familyEntry struct {
 
 func newTenant() *tenant {
 	return &tenant{
-		apis: map[string]*storage.API{}, clients: map[string]*storage.Client{},
-		grants: map[string]*storage.ClientGrant{}, users: map[string]*storage.User{},
-		roles: map[string]*storage.Role{}, groups: map[string]*storage.Group{},
-		consents: map[string]*storage.Consent{}, keys: map[string]*storage.SigningKey{},
+		apis: newTable[storage.API](), clients: newTable[storage.Client](),
+		grants: newTable[storage.ClientGrant](), users: newTable[storage.User](),
+		roles: newTable[storage.Role](), groups: newTable[storage.Group](),
+		consents: newTable[storage.Consent](), keys: newTable[storage.SigningKey](),
+		lookups:  newLookups(),
 		requests: map[string]*storage.AuthRequest{}, codes: map[string]*storage.AuthCode{},
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
 		tombstones: map[string]time.Time{},
@@ -121,40 +132,40 @@ func (s *Store) tenant(create bool) *tenant {
 
 // APIs implements storage.Directory.
 func (s *Store) APIs() storage.Collection[storage.API] {
-	return collection[storage.API, *storage.API]{s, func(t *tenant) map[string]*storage.API { return t.apis }, cloneAPI}
+	return collection[storage.API, *storage.API]{s: s, pick: func(t *tenant) *table[storage.API] { return t.apis }, clone: cloneAPI}
 }
 
 // Clients implements storage.Directory.
 func (s *Store) Clients() storage.Collection[storage.Client] {
-	return collection[storage.Client, *storage.Client]{s, func(t *tenant) map[string]*storage.Client { return t.clients }, cloneClient}
+	return collection[storage.Client, *storage.Client]{s: s, pick: func(t *tenant) *table[storage.Client] { return t.clients }, clone: cloneClient}
 }
 
 // ClientGrants implements storage.Directory.
 func (s *Store) ClientGrants() storage.Collection[storage.ClientGrant] {
-	return collection[storage.ClientGrant, *storage.ClientGrant]{s, func(t *tenant) map[string]*storage.ClientGrant { return t.grants }, cloneClientGrant}
+	return collection[storage.ClientGrant, *storage.ClientGrant]{s: s, pick: func(t *tenant) *table[storage.ClientGrant] { return t.grants }, clone: cloneClientGrant}
 }
 
 // Users implements storage.Directory.
 func (s *Store) Users() storage.Collection[storage.User] {
-	return collection[storage.User, *storage.User]{s, func(t *tenant) map[string]*storage.User { return t.users }, cloneUser}
+	return collection[storage.User, *storage.User]{s: s, pick: func(t *tenant) *table[storage.User] { return t.users }, clone: cloneUser, index: indexUser}
 }
 
 // Roles implements storage.Directory.
 func (s *Store) Roles() storage.Collection[storage.Role] {
-	return collection[storage.Role, *storage.Role]{s, func(t *tenant) map[string]*storage.Role { return t.roles }, cloneRole}
+	return collection[storage.Role, *storage.Role]{s: s, pick: func(t *tenant) *table[storage.Role] { return t.roles }, clone: cloneRole}
 }
 
 // Groups implements storage.Directory.
 func (s *Store) Groups() storage.Collection[storage.Group] {
-	return collection[storage.Group, *storage.Group]{s, func(t *tenant) map[string]*storage.Group { return t.groups }, cloneGroup}
+	return collection[storage.Group, *storage.Group]{s: s, pick: func(t *tenant) *table[storage.Group] { return t.groups }, clone: cloneGroup, index: indexGroup}
 }
 
 // Consents implements storage.Directory.
 func (s *Store) Consents() storage.Collection[storage.Consent] {
-	return collection[storage.Consent, *storage.Consent]{s, func(t *tenant) map[string]*storage.Consent { return t.consents }, cloneConsent}
+	return collection[storage.Consent, *storage.Consent]{s: s, pick: func(t *tenant) *table[storage.Consent] { return t.consents }, clone: cloneConsent}
 }
 
 // Keys implements storage.Directory.
 func (s *Store) Keys() storage.Collection[storage.SigningKey] {
-	return collection[storage.SigningKey, *storage.SigningKey]{s, func(t *tenant) map[string]*storage.SigningKey { return t.keys }, cloneKey}
+	return collection[storage.SigningKey, *storage.SigningKey]{s: s, pick: func(t *tenant) *table[storage.SigningKey] { return t.keys }, clone: cloneKey}
 }

@@ -20,16 +20,16 @@ func (s *Store) Resolve(ctx context.Context, clientID, audience string) (*storag
 	if t == nil {
 		return res, nil
 	}
-	if c := t.clients[clientID]; c != nil {
+	if c := t.clients.recs[clientID]; c != nil {
 		res.Client = cloneClient(c)
 	}
 	if audience == "" {
 		return res, nil
 	}
-	if a := t.apis[audience]; a != nil {
+	if a := t.apis.recs[audience]; a != nil {
 		res.API = cloneAPI(a)
 	}
-	if g := t.grants[storage.JoinKey(clientID, audience)]; g != nil {
+	if g := t.grants.recs[storage.JoinKey(clientID, audience)]; g != nil {
 		res.Grant = cloneClientGrant(g)
 	}
 	return res, nil

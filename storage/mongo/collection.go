@@ -2,7 +2,7 @@ package mongo
 
 import (
 	"context"
-	"regexp"
+	"fmt"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -18,6 +18,8 @@ type doc[T any] struct {
 	ID     string `bson:"_id"`
 	Tenant string `bson:"tenant"`
 	Rec    T      `bson:",inline"`
+	// EmailKey is a user's storage.EmailKey, which UsersByEmail matches.
+	EmailKey string `bson:"email_key,omitempty"`
 }
 
 // collection is a storage.Collection on one MongoDB collection.
@@ -34,7 +36,11 @@ func (c collection[T, PT]) doc(rec *T) (*doc[T], error) {
 	if !storage.ValidKey(key) {
 		return nil, storage.ErrInvalid
 	}
-	return &doc[T]{ID: c.s.id(key), Tenant: c.s.tenant, Rec: *rec}, nil
+	d := &doc[T]{ID: c.s.id(key), Tenant: c.s.tenant, Rec: *rec}
+	if u, ok := any(rec).(*storage.User); ok {
+		d.EmailKey = storage.EmailKey(u.Email)
+	}
+	return d, nil
 }
 
 // Create implements storage.Collection: InsertOne at a first revision.
@@ -105,56 +111,121 @@ func (c collection[T, PT]) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// List implements storage.Collection: an anchored prefix match on the id,
-// which the _id index serves, sorted by id, and the claims of the records'
-// updates, read concurrently.
-func (c collection[T, PT]) List(ctx context.Context, prefix string) ([]*T, error) {
-	ctx, cancel, err := c.s.ctx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
-	var claims map[string]map[int64]*revClaim[T]
-	var cerr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		claims, cerr = c.claimsOf(ctx, prefix)
-	}()
-	out, err := c.list(ctx, prefix)
-	<-done
-	if err != nil {
-		return nil, err
-	}
-	if cerr != nil {
-		return nil, cerr
-	}
-	for i, rec := range out {
-		out[i], _ = follow[T, PT](rec, claims[PT(rec).Key()])
-	}
-	return out, nil
+// List implements storage.Collection: a range of ids from the cursor,
+// which the _id index serves, sorted and limited; then the update claims
+// of the page's records (see page).
+func (c collection[T, PT]) List(ctx context.Context, q storage.ListQuery) (storage.Page[T], error) {
+	return c.page(ctx, q, nil, nil)
 }
 
-// list reads the documents of the records whose key starts with prefix.
-func (c collection[T, PT]) list(ctx context.Context, prefix string) ([]*T, error) {
-	filter := bson.M{"_id": bson.M{"$regex": "^" + regexp.QuoteMeta(c.s.id(prefix))}, "tenant": c.s.tenant}
-	cur, err := c.c.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+// page serves a range of keys among the tenant's documents that also match
+// filter (nil for all), sorted by id and limited to the page. It then
+// follows the update claims of the page's records only (followPage); keep,
+// when set, drops a record that a claim moved out of the filter.
+func (c collection[T, PT]) page(ctx context.Context, q storage.ListQuery, filter bson.M, keep func(*T) bool) (storage.Page[T], error) {
+	r, err := q.Parse()
 	if err != nil {
-		return nil, mapErr(err)
+		return storage.Page[T]{}, err
+	}
+	ctx, cancel, err := c.s.ctx(ctx)
+	if err != nil {
+		return storage.Page[T]{}, err
+	}
+	defer cancel()
+	lo := c.s.id(r.Prefix)
+	hi, _ := storage.PrefixEnd(lo) // lo ends with KeySep: there is an end
+	ids := bson.M{"$gte": lo, "$lt": hi}
+	if r.After != "" {
+		ids = bson.M{"$gt": c.s.id(r.After), "$lt": hi}
+	}
+	f := bson.M{"tenant": c.s.tenant, "_id": ids}
+	for k, v := range filter {
+		f[k] = v
+	}
+	cur, err := c.c.Find(ctx, f, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(r.Limit)+1))
+	if err != nil {
+		return storage.Page[T]{}, mapErr(err)
 	}
 	defer cur.Close(ctx)
-	out := []*T{}
+	var recs []*T
 	for cur.Next(ctx) {
 		var d doc[T]
 		if err := cur.Decode(&d); err != nil {
-			return nil, corrupt(c.c)
+			return storage.Page[T]{}, corrupt(c.c)
 		}
 		fix(&d.Rec)
 		rec := d.Rec
-		out = append(out, &rec)
+		recs = append(recs, &rec)
 	}
-	return out, mapErr(cur.Err())
+	if err := cur.Err(); err != nil {
+		return storage.Page[T]{}, mapErr(err)
+	}
+	page := storage.NewPage[T, PT](recs, r)
+	if err := c.followPage(ctx, page.Items); err != nil {
+		return storage.Page[T]{}, err
+	}
+	if keep != nil {
+		kept := page.Items[:0]
+		for _, rec := range page.Items {
+			if keep(rec) {
+				kept = append(kept, rec)
+			}
+		}
+		page.Items = kept
+	}
+	return page, nil
 }
+
+// followPage brings the records of a page to their newest revisions: it
+// reads the claims on the revisions the documents hold, by id, and again
+// from the revisions those claims wrote, until none is found. A page whose
+// documents are all current costs one query that finds nothing.
+func (c collection[T, PT]) followPage(ctx context.Context, recs []*T) error {
+	at := make(map[string]int, len(recs)) // claim id -> record awaiting it
+	for i, rec := range recs {
+		at[c.claimID(PT(rec).Key(), PT(rec).Rev())] = i
+	}
+	for hops := 0; len(at) > 0; hops++ {
+		if hops > maxClaimHops {
+			return fmt.Errorf("%w: mongodb collection %s: claim chain too long", storage.ErrCorrupt, c.c.Name())
+		}
+		ids := make(bson.A, 0, len(at))
+		for id := range at {
+			ids = append(ids, id)
+		}
+		cur, err := c.s.c.claims.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		if err != nil {
+			return mapErr(err)
+		}
+		next := map[string]int{}
+		for cur.Next(ctx) {
+			cl := new(revClaim[T])
+			if err := cur.Decode(cl); err != nil {
+				cur.Close(ctx)
+				return corrupt(c.s.c.claims)
+			}
+			i, ok := at[cl.ID]
+			if !ok {
+				continue
+			}
+			fix(&cl.Next)
+			rec := cl.Next
+			recs[i] = &rec
+			next[c.claimID(PT(&rec).Key(), PT(&rec).Rev())] = i
+		}
+		err = cur.Err()
+		cur.Close(ctx)
+		if err != nil {
+			return mapErr(err)
+		}
+		at = next
+	}
+	return nil
+}
+
+// maxClaimHops bounds the claims followPage follows from one document: each
+// is an update whose document write failed, so a long chain is damage.
+const maxClaimHops = 1000
 
 // APIs implements storage.Directory.
 func (s *Store) APIs() storage.Collection[storage.API] {

@@ -60,7 +60,7 @@ func TestUnreachableServerErrorHasNoAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Keys().List(context.Background(), "")
+	_, err = s.Keys().List(context.Background(), storage.ListQuery{})
 	if !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("List on an unreachable server: %v, want ErrUnavailable", err)
 	}

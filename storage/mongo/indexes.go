@@ -11,7 +11,8 @@ import (
 
 // EnsureIndexes creates the store's indexes; it is idempotent. Uniqueness
 // comes from the document ids (tenant and key), which MongoDB indexes
-// itself; the tenant index serves listings; TTL indexes on expires_at let
+// itself; the tenant index serves listings and the lookup indexes
+// (lookups.go) the directory's lookups; TTL indexes on expires_at let
 // the server delete expired short-lived records where it supports them
 // (FerretDB does not: there the store still filters expired records on every
 // read, and Purge deletes them). It reports whether TTL indexes are in place.
@@ -27,6 +28,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 		}
 	}
 	if err := s.ensureFamilySubjectIndex(ctx); err != nil {
+		return false, err
+	}
+	if err := s.ensureLookupIndexes(ctx); err != nil {
 		return false, err
 	}
 	ttl = true

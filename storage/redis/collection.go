@@ -18,6 +18,30 @@ type collection[T any, PT interface {
 }] struct {
 	s    *Store
 	kind string
+	// members, when set, are the record's members of the kind's lookup
+	// index (lookups.go), written by the same script as the record.
+	members func(*T) []string
+}
+
+// writeKeys are the keys of a write beyond the record (and the key index
+// for creates and deletes): the lookup index and the record's members, for
+// a kind with lookups.
+func (c collection[T, PT]) writeKeys(keys []string, key string) []string {
+	if c.members == nil {
+		return keys
+	}
+	return append(keys, c.s.lookupKey(c.kind), c.s.membersKey(c.kind, key))
+}
+
+// writeArgs appends the record's lookup members to a script's arguments.
+func (c collection[T, PT]) writeArgs(args []any, rec *T) []any {
+	if c.members == nil {
+		return args
+	}
+	for _, m := range c.members(rec) {
+		args = append(args, m)
+	}
+	return args
 }
 
 // encodeNew serialises a copy of rec at a new revision; it returns the
@@ -45,7 +69,8 @@ func (c collection[T, PT]) Create(ctx context.Context, rec *T) error {
 	}
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
-	n, err := createRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, v, key).Int()
+	keys := c.writeKeys([]string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, key)
+	n, err := createRecord.Run(ctx, c.s.rdb, keys, c.writeArgs([]any{v, key}, rec)...).Int()
 	if err != nil {
 		return unavailable(err)
 	}
@@ -65,7 +90,8 @@ func (c collection[T, PT]) Update(ctx context.Context, rec *T) error {
 	}
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
-	n, err := updateRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key)}, v, PT(rec).Rev()).Int()
+	keys := c.writeKeys([]string{c.s.recKey(c.kind, key)}, key)
+	n, err := updateRecord.Run(ctx, c.s.rdb, keys, c.writeArgs([]any{v, PT(rec).Rev()}, rec)...).Int()
 	if err != nil {
 		return unavailable(err)
 	}
@@ -106,7 +132,8 @@ func (c collection[T, PT]) Delete(ctx context.Context, key string) error {
 	}
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
-	n, err := deleteRecord.Run(ctx, c.s.rdb, []string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, key).Int()
+	keys := c.writeKeys([]string{c.s.recKey(c.kind, key), c.s.idxKey(c.kind)}, key)
+	n, err := deleteRecord.Run(ctx, c.s.rdb, keys, key).Int()
 	if err != nil {
 		return unavailable(err)
 	}
@@ -116,84 +143,105 @@ func (c collection[T, PT]) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// List implements storage.Collection. Two round trips: the index range,
-// then one MGET.
-func (c collection[T, PT]) List(ctx context.Context, prefix string) ([]*T, error) {
+// List implements storage.Collection. Two round trips: one page of the
+// key index (ZRANGEBYLEX with LIMIT), then one MGET.
+func (c collection[T, PT]) List(ctx context.Context, q storage.ListQuery) (storage.Page[T], error) {
+	return c.page(ctx, c.s.idxKey(c.kind), "", q, nil)
+}
+
+// page serves a range of the sorted set zset, whose members are base
+// followed by a record key: it reads up to Limit+1 members from the range,
+// then their records. A record deleted, or no longer matching (keep
+// false), between the two reads is left out.
+func (c collection[T, PT]) page(ctx context.Context, zset, base string, q storage.ListQuery, keep func(*T) bool) (storage.Page[T], error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return storage.Page[T]{}, err
+	}
+	r, err := q.Parse()
+	if err != nil {
+		return storage.Page[T]{}, err
 	}
 	ctx, cancel := c.s.ctx(ctx)
 	defer cancel()
-	lo, hi := "-", "+"
-	if prefix != "" {
-		lo, hi = "["+prefix, "["+prefix+"\xff"
+	lo, hi := "["+base+r.Prefix, "+"
+	if r.After != "" {
+		lo = "(" + base + r.After
 	}
-	keys, err := c.s.rdb.ZRangeByLex(ctx, c.s.idxKey(c.kind), &goredis.ZRangeBy{Min: lo, Max: hi}).Result()
+	if end, ok := storage.PrefixEnd(base + r.Prefix); ok {
+		hi = "(" + end
+	}
+	members, err := c.s.rdb.ZRangeByLex(ctx, zset, &goredis.ZRangeBy{Min: lo, Max: hi, Count: int64(r.Limit) + 1}).Result()
 	if err != nil {
-		return nil, unavailable(err)
+		return storage.Page[T]{}, unavailable(err)
 	}
-	out := make([]*T, 0, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+	page := storage.Page[T]{Items: []*T{}}
+	if len(members) > r.Limit {
+		members = members[:r.Limit]
+		page.Next = storage.EncodeCursor(members[r.Limit-1][len(base):])
 	}
-	recKeys := make([]string, len(keys))
-	for i, k := range keys {
-		recKeys[i] = c.s.recKey(c.kind, k)
+	if len(members) == 0 {
+		return page, nil
+	}
+	recKeys := make([]string, len(members))
+	for i, m := range members {
+		recKeys[i] = c.s.recKey(c.kind, m[len(base):])
 	}
 	vals, err := c.s.rdb.MGet(ctx, recKeys...).Result()
 	if err != nil {
-		return nil, unavailable(err)
+		return storage.Page[T]{}, unavailable(err)
 	}
 	for _, v := range vals {
 		if sv, ok := v.(string); ok {
 			rec, err := decode[T](sv)
 			if err != nil {
-				return nil, err
+				return storage.Page[T]{}, err
 			}
-			out = append(out, rec)
+			if keep == nil || keep(rec) {
+				page.Items = append(page.Items, rec)
+			}
 		}
 	}
-	return out, nil
+	return page, nil
 }
 
 // APIs implements storage.Directory.
 func (s *Store) APIs() storage.Collection[storage.API] {
-	return collection[storage.API, *storage.API]{s, "api"}
+	return collection[storage.API, *storage.API]{s, "api", nil}
 }
 
 // Clients implements storage.Directory.
 func (s *Store) Clients() storage.Collection[storage.Client] {
-	return collection[storage.Client, *storage.Client]{s, "client"}
+	return collection[storage.Client, *storage.Client]{s, "client", nil}
 }
 
 // ClientGrants implements storage.Directory.
 func (s *Store) ClientGrants() storage.Collection[storage.ClientGrant] {
-	return collection[storage.ClientGrant, *storage.ClientGrant]{s, "grant"}
+	return collection[storage.ClientGrant, *storage.ClientGrant]{s, "grant", nil}
 }
 
 // Users implements storage.Directory.
 func (s *Store) Users() storage.Collection[storage.User] {
-	return collection[storage.User, *storage.User]{s, "user"}
+	return collection[storage.User, *storage.User]{s, "user", userMembers}
 }
 
 // Roles implements storage.Directory.
 func (s *Store) Roles() storage.Collection[storage.Role] {
-	return collection[storage.Role, *storage.Role]{s, "role"}
+	return collection[storage.Role, *storage.Role]{s, "role", nil}
 }
 
 // Groups implements storage.Directory.
 func (s *Store) Groups() storage.Collection[storage.Group] {
-	return collection[storage.Group, *storage.Group]{s, "group"}
+	return collection[storage.Group, *storage.Group]{s, "group", groupMembers}
 }
 
 // Consents implements storage.Directory.
 func (s *Store) Consents() storage.Collection[storage.Consent] {
-	return collection[storage.Consent, *storage.Consent]{s, "consent"}
+	return collection[storage.Consent, *storage.Consent]{s, "consent", nil}
 }
 
 // Keys implements storage.Directory.
 func (s *Store) Keys() storage.Collection[storage.SigningKey] {
-	return watchedKeys{collection[storage.SigningKey, *storage.SigningKey]{s, "key"}}
+	return watchedKeys{collection[storage.SigningKey, *storage.SigningKey]{s, "key", nil}}
 }
 
 // Resolve implements storage.Directory: one MGET, one round trip.

@@ -190,14 +190,20 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.opts.Timeout)
 }
 
-// Keys. Long-lived records: {prefix:tenant}:kind:key and the kind's index
-// {prefix:tenant}:kind:idx. A family: {prefix:tenant:fam:ID}:f, its refresh
+// Keys. Long-lived records: {prefix:tenant}:kind:r:key and the kind's index
+// {prefix:tenant}:kind:idx; for users and groups the lookup index
+// {prefix:tenant}:kind:lk and each record's members of it
+// {prefix:tenant}:kind:m:key. A family: {prefix:tenant:fam:ID}:f, its refresh
 // tokens {…}:rt:HASH and its revoked jtis {…}:rev:JTI.
 
 func (s *Store) recKey(kind, key string) string { return s.dirTag + ":" + kind + ":r:" + key }
 func (s *Store) idxKey(kind string) string      { return s.dirTag + ":" + kind + ":idx" }
-func (s *Store) ownTag(kind, id string) string  { return "{" + s.keyBase + ":" + kind + ":" + id + "}" }
-func (s *Store) famTag(id string) string        { return s.ownTag("fam", id) }
+func (s *Store) lookupKey(kind string) string   { return s.dirTag + ":" + kind + ":lk" }
+func (s *Store) membersKey(kind, key string) string {
+	return s.dirTag + ":" + kind + ":m:" + key
+}
+func (s *Store) ownTag(kind, id string) string { return "{" + s.keyBase + ":" + kind + ":" + id + "}" }
+func (s *Store) famTag(id string) string       { return s.ownTag("fam", id) }
 
 // unavailable wraps a backend failure without its details (addresses,
 // credentials, socket messages) beyond the failure's kind: the error's text

@@ -194,7 +194,7 @@ func TestCorruptRecord(t *testing.T) {
 	}
 	must(t, rdb.Set(ctx, keys[0], `{"client_id": 42, "secret": "hunter2"`, 0).Err())
 	_, getErr := s.Clients().Get(ctx, "svc")
-	_, listErr := s.Clients().List(ctx, "")
+	_, listErr := s.Clients().List(ctx, storage.ListQuery{})
 	for name, err := range map[string]error{"Get": getErr, "List": listErr} {
 		if !errors.Is(err, storage.ErrCorrupt) {
 			t.Fatalf("%s of a corrupt record: %v", name, err)
@@ -227,7 +227,7 @@ func TestLongLivedRecordsSurviveRestart(t *testing.T) {
 	if _, err := s.APIs().Get(ctx, "https://api"); err != nil {
 		t.Fatalf("API lost in a restart: %v", err)
 	}
-	if list, err := s.Clients().List(ctx, ""); err != nil || len(list) != 1 {
+	if list, err := storage.All(ctx, s.Clients(), ""); err != nil || len(list) != 1 {
 		t.Fatalf("client index lost in a restart: %v %d", err, len(list))
 	}
 	keys, _ := rdb.Keys(ctx, "*").Result()
@@ -260,7 +260,7 @@ func TestServerDownFailsClosed(t *testing.T) {
 		},
 		"RevokeToken":  func() error { return s.RevokeToken(ctx, &storage.Revocation{JTI: "j", ExpiresAt: hour}) },
 		"TokenRevoked": func() error { _, err := s.TokenRevoked(ctx, "f", "j"); return err },
-		"ListKeys":     func() error { _, err := s.Keys().List(ctx, ""); return err },
+		"ListKeys":     func() error { _, err := s.Keys().List(ctx, storage.ListQuery{}); return err },
 		"WatchKeys":    func() error { _, err := s.WatchKeys(ctx); return err },
 	}
 	for name, op := range ops {

@@ -5,19 +5,35 @@ import goredis "github.com/redis/go-redis/v9"
 // The Lua scripts of the atomic operations. Each touches only keys of one
 // hash tag, declared in KEYS.
 
-// createRecord: KEYS = record, index; ARGV = json, key. Returns 1 when
-// written, 0 when the record exists.
+// The record scripts keep a kind's key index (a sorted set of keys) and,
+// for kinds with lookups, its lookup index in step with the record. The
+// lookup index is a sorted set of members "<lookup>:<hex value>:<key>"
+// (see lookups.go); the record's own members are also kept in a set of
+// their own, so that an update or delete removes exactly what the last
+// write added, whatever the stored JSON says.
+
+// createRecord: KEYS = record, key index [, lookup index, record's
+// members]; ARGV = json, key [, members...]. Returns 1 when written, 0
+// when the record exists.
 var createRecord = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
+if KEYS[3] then
+  for _, m in ipairs(redis.call('SMEMBERS', KEYS[4])) do redis.call('ZREM', KEYS[3], m) end
+  redis.call('DEL', KEYS[4])
+  for i = 3, #ARGV do
+    redis.call('ZADD', KEYS[3], 0, ARGV[i])
+    redis.call('SADD', KEYS[4], ARGV[i])
+  end
+end
 return 1`)
 
-// updateRecord: KEYS = record; ARGV = json, expected revision. A
-// compare-and-set on the stored record's "revision" (0 when absent). Returns
-// 1 when written, 0 when there is no record, -1 when the stored revision
-// differs, -2 when the stored record is not JSON. Revisions are below 2^53,
-// exact as Lua numbers.
+// updateRecord: KEYS = record [, lookup index, record's members]; ARGV =
+// json, expected revision [, members...]. A compare-and-set on the stored
+// record's "revision" (0 when absent). Returns 1 when written, 0 when there
+// is no record, -1 when the stored revision differs, -2 when the stored
+// record is not JSON. Revisions are below 2^53, exact as Lua numbers.
 var updateRecord = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 0 end
@@ -27,12 +43,25 @@ local rev = rec['revision']
 if type(rev) ~= 'number' then rev = 0 end
 if rev ~= tonumber(ARGV[2]) then return -1 end
 redis.call('SET', KEYS[1], ARGV[1])
+if KEYS[2] then
+  for _, m in ipairs(redis.call('SMEMBERS', KEYS[3])) do redis.call('ZREM', KEYS[2], m) end
+  redis.call('DEL', KEYS[3])
+  for i = 3, #ARGV do
+    redis.call('ZADD', KEYS[2], 0, ARGV[i])
+    redis.call('SADD', KEYS[3], ARGV[i])
+  end
+end
 return 1`)
 
-// deleteRecord: KEYS = record, index; ARGV = key. Returns 1 when deleted.
+// deleteRecord: KEYS = record, key index [, lookup index, record's
+// members]; ARGV = key. Returns 1 when deleted.
 var deleteRecord = goredis.NewScript(`
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
+if KEYS[3] then
+  for _, m in ipairs(redis.call('SMEMBERS', KEYS[4])) do redis.call('ZREM', KEYS[3], m) end
+  redis.call('DEL', KEYS[4])
+end
 return 1`)
 
 // createCode: KEYS = code hash; ARGV = json, expiry ms, kept-until ms

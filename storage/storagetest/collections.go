@@ -216,12 +216,12 @@ func testCollection[T any](t *testing.T, newStore NewStore, c collCase[T]) {
 			}
 		}
 		sort.Strings(want1)
-		all, err := c.coll(s).List(bg, "")
+		all, err := storage.All(bg, c.coll(s), "")
 		Expect(t, err, nil, "List all")
 		if len(all) != 6 || !sort.SliceIsSorted(all, func(i, j int) bool { return c.key(all[i]) < c.key(all[j]) }) {
 			t.Fatalf("List all: %d records, sorted %v", len(all), sort.SliceIsSorted(all, func(i, j int) bool { return c.key(all[i]) < c.key(all[j]) }))
 		}
-		one, err := c.coll(s).List(bg, c.prefix(1))
+		one, err := storage.All(bg, c.coll(s), c.prefix(1))
 		Expect(t, err, nil, "List prefix")
 		var got []string
 		for _, r := range one {
@@ -230,12 +230,13 @@ func testCollection[T any](t *testing.T, newStore NewStore, c collCase[T]) {
 		if !reflect.DeepEqual(got, want1) {
 			t.Fatalf("List(%q) = %q, want %q", c.prefix(1), got, want1)
 		}
-		empty, err := c.coll(s).List(bg, "no-such-prefix")
+		empty, err := storage.All(bg, c.coll(s), "no-such-prefix")
 		Expect(t, err, nil, "List none")
 		if len(empty) != 0 {
 			t.Fatalf("List of an unused prefix returned %d records", len(empty))
 		}
 	})
+	t.Run("Paging", func(t *testing.T) { testPaging(t, newStore, c) })
 	t.Run("EmptyKey", func(t *testing.T) {
 		s := newStore(t)
 		var zero T

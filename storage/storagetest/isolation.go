@@ -25,7 +25,7 @@ func testTenants(t *testing.T, newStore NewStore) {
 
 	_, err := b.Clients().Get(bg, "app")
 	Expect(t, err, storage.ErrNotFound, "client seen from b")
-	if list, _ := b.Clients().List(bg, ""); len(list) != 0 {
+	if list, _ := storage.All(bg, b.Clients(), ""); len(list) != 0 {
 		t.Fatalf("b lists %d clients of a", len(list))
 	}
 	if res, err := b.Resolve(bg, "app", "https://api"); err != nil || res.Client != nil || res.API != nil || res.Grant != nil {
@@ -80,7 +80,7 @@ func testTenantNames(t *testing.T, newStore NewStore) {
 		if c.Name != n {
 			t.Fatalf("tenant %q reads the client of %q", n, c.Name)
 		}
-		if list, err := s.Clients().List(bg, ""); err != nil || len(list) != 1 {
+		if list, err := storage.All(bg, s.Clients(), ""); err != nil || len(list) != 1 {
 			t.Fatalf("tenant %q lists %d clients: %v", n, len(list), err)
 		}
 		_, err = s.ConsumeCode(bg, "h1")
@@ -96,7 +96,9 @@ func testCancelled(t *testing.T, newStore NewStore) {
 	ops := map[string]func() error{
 		"Create":       func() error { return s.Clients().Create(ctx, &storage.Client{ID: "c"}) },
 		"Get":          func() error { _, err := s.Clients().Get(ctx, "c"); return err },
-		"List":         func() error { _, err := s.Clients().List(ctx, ""); return err },
+		"List":         func() error { _, err := s.Clients().List(ctx, storage.ListQuery{}); return err },
+		"UsersByEmail": func() error { _, err := s.UsersByEmail(ctx, "a@example.com", storage.ListQuery{}); return err },
+		"GroupMembers": func() error { _, err := s.GroupMembers(ctx, "g", storage.ListQuery{}); return err },
 		"Resolve":      func() error { _, err := s.Resolve(ctx, "c", "a"); return err },
 		"CreateCode":   func() error { return s.CreateCode(ctx, code("h", hour)) },
 		"ConsumeCode":  func() error { _, err := s.ConsumeCode(ctx, "h"); return err },

@@ -30,7 +30,7 @@ func testRevisions[T any](t *testing.T, newStore NewStore, c collCase[T]) {
 		if record(got).Rev() != rev {
 			t.Fatalf("Get revision %d, Create set %d", record(got).Rev(), rev)
 		}
-		all, err := c.coll(s).List(bg, "")
+		all, err := storage.All(bg, c.coll(s), "")
 		Expect(t, err, nil, "List")
 		if len(all) != 1 || record(all[0]).Rev() != rev {
 			t.Fatalf("List returned %d records, revision %v; want revision %d", len(all), all, rev)

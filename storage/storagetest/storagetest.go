@@ -24,6 +24,8 @@ type NewStore func(t *testing.T) storage.Store
 // Run runs the whole suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
 	t.Run("Collections", func(t *testing.T) { testCollections(t, newStore) })
+	t.Run("Lookups", func(t *testing.T) { testLookups(t, newStore) })
+	t.Run("PageBounds", func(t *testing.T) { testPageBounds(t, newStore) })
 	t.Run("Resolve", func(t *testing.T) { testResolve(t, newStore) })
 	t.Run("AuthRequests", func(t *testing.T) { testAuthRequests(t, newStore) })
 	t.Run("Codes", func(t *testing.T) { testCodes(t, newStore) })
