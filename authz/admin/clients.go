@@ -192,6 +192,7 @@ func cloneClient(c *storage.Client) *storage.Client {
 	r.GrantTypes = slices.Clone(c.GrantTypes)
 	r.ResponseTypes = slices.Clone(c.ResponseTypes)
 	r.IntrospectAudiences = slices.Clone(c.IntrospectAudiences)
+	r.JWKS = slices.Clone(c.JWKS)
 	return &r
 }
 
