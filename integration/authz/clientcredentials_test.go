@@ -34,8 +34,8 @@ func TestClientCredentialsWithOAuth2Client(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 	})))
 	for _, style := range []struct {
-		name  string
-		style oauth2.AuthStyle
+		name       string
+		style      oauth2.AuthStyle
 		id, secret string
 	}{{"basic", oauth2.AuthStyleInHeader, "reporter", f.secret}, {"post", oauth2.AuthStyleInParams, "poster", f.postSecret}} {
 		t.Run(style.name, func(t *testing.T) {
