@@ -20,7 +20,7 @@ const (
 var privateMembers = [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 // ParsePublicJWKS parses a JWK Set (RFC 7517 §5) of public signing keys,
-// refusing the whole set on any defect: more than MaxPublicJWKSBytes or
+// refusing the whole set on any defect: no key, more than MaxPublicJWKSBytes or
 // MaxPublicJWKs, a member of private or symmetric key material, a key
 // without kid or with a kid used twice, without a supported "alg" (RS256,
 // PS256, ES256, EdDSA) or with one its key type does not fit (RSA of at
@@ -35,8 +35,8 @@ func ParsePublicJWKS(data []byte) ([]jose.JSONWebKey, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("token: malformed JWK Set: %w", err)
 	}
-	if raw.Keys == nil {
-		return nil, fmt.Errorf("token: a JWK Set needs a keys array")
+	if len(raw.Keys) == 0 {
+		return nil, fmt.Errorf("token: a JWK Set needs at least one key")
 	}
 	if len(raw.Keys) > MaxPublicJWKs {
 		return nil, fmt.Errorf("token: a JWK Set holds at most %d keys", MaxPublicJWKs)
