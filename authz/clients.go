@@ -2,7 +2,9 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scopekit/scopekit/authz/oauth"
@@ -11,9 +13,11 @@ import (
 )
 
 // CreateClient validates and registers a client. An empty ID is generated.
-// A confidential client gets a new secret of 256 bits of entropy: it is
+// A confidential client of a secret method (client_secret_basic unless it
+// names client_secret_post) gets a new secret of 256 bits of entropy: it is
 // returned here, the only time it is ever shown, and stored as its SHA-256
-// hash only. Public clients get no secret.
+// hash only. Public clients (method none) and private_key_jwt clients get
+// no secret. The method must be enabled (Config.ClientAuthenticators).
 //
 // The secret is a random 256-bit value, not a password, so a fast hash is as
 // strong as a slow one: no dictionary exists to attack it, and the token
@@ -26,12 +30,22 @@ func (s *Server) CreateClient(ctx context.Context, c *storage.Client) (secret st
 	if err := validateClient(&rec); err != nil {
 		return "", err
 	}
-	if !rec.Public {
-		secret = token.NewSecret()
-		rec.SecretHash = token.SecretHash(secret)
-	} else {
+	switch {
+	case rec.Public:
 		rec.SecretHash = nil
 		rec.AuthMethod = oauth.AuthNone
+	case rec.AuthMethod == oauth.AuthPrivateKeyJWT:
+		// Its keys are its credentials: it never gets a secret.
+		rec.SecretHash = nil
+	default:
+		if rec.AuthMethod == "" {
+			rec.AuthMethod = oauth.AuthBasic
+		}
+		secret = token.NewSecret()
+		rec.SecretHash = token.SecretHash(secret)
+	}
+	if _, ok := s.clientAuth[rec.AuthMethod]; !ok {
+		return "", fmt.Errorf("authz: token_endpoint_auth_method %q is not enabled on this server", rec.AuthMethod)
 	}
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.cfg.Now().UTC()
@@ -54,6 +68,9 @@ func (s *Server) RotateClientSecret(ctx context.Context, clientID string) (strin
 	err := revise(ctx, s.store.Clients(), clientID, nil, func(c *storage.Client) error {
 		if c.Public {
 			return fmt.Errorf("authz: client %q is public and has no secret", clientID)
+		}
+		if c.AuthMethod != "" && c.AuthMethod != oauth.AuthBasic && c.AuthMethod != oauth.AuthPost {
+			return fmt.Errorf("authz: client %q authenticates with %s, not a secret", clientID, c.AuthMethod)
 		}
 		secret = token.NewSecret()
 		c.SecretHash = token.SecretHash(secret)
@@ -80,22 +97,15 @@ func validateClient(c *storage.Client) error {
 // CheckClient validates a client's metadata the way CreateClient does
 // (RFC 7591 §2; redirect URIs per RFC 8252 §7 and RFC 9700 §4.1), calling
 // bad once per problem with the metadata field at fault ("client_id",
-// "token_endpoint_auth_method", "id_token_signed_response_alg",
-// "redirect_uris[i]", "allowed_origins[i]") and the reason. It is the one implementation of these
+// "token_endpoint_auth_method", "jwks", "jwks_uri",
+// "id_token_signed_response_alg", "redirect_uris[i]", "allowed_origins[i]")
+// and the reason. It is the one implementation of these
 // rules, for every path that writes a client.
 func CheckClient(c *storage.Client, bad func(field string, err error)) {
 	if !storage.ValidID(c.ID) {
 		bad("client_id", fmt.Errorf("authz: client id %q must be printable UTF-8 of at most %d bytes", c.ID, storage.MaxIDBytes))
 	}
-	switch c.AuthMethod {
-	case "", oauth.AuthBasic, oauth.AuthPost:
-	case oauth.AuthNone:
-		if !c.Public {
-			bad("token_endpoint_auth_method", fmt.Errorf("authz: confidential client %q cannot use auth method none", c.ID))
-		}
-	default:
-		bad("token_endpoint_auth_method", fmt.Errorf("authz: unsupported token_endpoint_auth_method %q", c.AuthMethod))
-	}
+	checkClientAuth(c, bad)
 	if c.IDTokenSigningAlg != "" && !token.Supported(c.IDTokenSigningAlg) {
 		bad("id_token_signed_response_alg", fmt.Errorf("authz: unsupported id_token_signed_response_alg %q: use one of %s", c.IDTokenSigningAlg, strings.Join(allAlgorithms, ", ")))
 	}
@@ -138,4 +148,48 @@ func checkSubject(c *storage.Client, d *Decision) error {
 		return oauth.ErrInvalidGrant.WithDescription("a machine subject is only issued to its own client")
 	}
 	return nil
+}
+
+// clientAuthMethods are the token_endpoint_auth_method values a client may
+// register: the built-ins, and the other methods of the IANA registry
+// (RFC 7591 §2, RFC 8705 §2) that a Config.ClientAuthenticators entry can
+// provide.
+var clientAuthMethods = []string{
+	oauth.AuthBasic, oauth.AuthPost, oauth.AuthPrivateKeyJWT, oauth.AuthNone,
+	"client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth",
+}
+
+// checkClientAuth checks the authentication method and its keys: none for
+// public clients only; private_key_jwt for confidential clients only, with
+// exactly one of jwks (public signing keys, token.ParsePublicJWKS) and
+// jwks_uri (https); keys for no other method.
+func checkClientAuth(c *storage.Client, bad func(field string, err error)) {
+	m := c.AuthMethod
+	switch {
+	case m != "" && !slices.Contains(clientAuthMethods, m):
+		bad("token_endpoint_auth_method", fmt.Errorf("authz: unsupported token_endpoint_auth_method %q", m))
+	case m == oauth.AuthNone && !c.Public:
+		bad("token_endpoint_auth_method", fmt.Errorf("authz: confidential client %q cannot use auth method none", c.ID))
+	case m != "" && m != oauth.AuthNone && c.Public:
+		bad("token_endpoint_auth_method", fmt.Errorf("authz: public client %q can only use auth method none", c.ID))
+	}
+	hasKeys := len(c.JWKS) > 0 || c.JWKSURI != ""
+	switch {
+	case m == oauth.AuthPrivateKeyJWT && len(c.JWKS) > 0 && c.JWKSURI != "":
+		bad("jwks", errors.New("authz: jwks and jwks_uri must not both be set (RFC 7591 §2)"))
+	case m == oauth.AuthPrivateKeyJWT && !hasKeys:
+		bad("jwks", errors.New("authz: private_key_jwt needs jwks or jwks_uri"))
+	case m != oauth.AuthPrivateKeyJWT && hasKeys:
+		bad("jwks", fmt.Errorf("authz: jwks and jwks_uri are only used by private_key_jwt, not %q", m))
+	}
+	if len(c.JWKS) > 0 {
+		if _, err := token.ParsePublicJWKS(c.JWKS); err != nil {
+			bad("jwks", err)
+		}
+	}
+	if c.JWKSURI != "" {
+		if err := checkJWKSURI(c.JWKSURI); err != nil {
+			bad("jwks_uri", err)
+		}
+	}
 }

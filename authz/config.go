@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -157,6 +158,15 @@ type Config struct {
 	// AuditMaxRecords bounds the audit records kept per tenant, the oldest
 	// dropped first. Zero means 10000.
 	AuditMaxRecords int
+	// ClientAuthenticators add client authentication methods, or replace
+	// or disable built-in ones, keyed by token_endpoint_auth_method: the
+	// built-ins client_secret_basic, client_secret_post, private_key_jwt and
+	// none are enabled unless mapped to nil here. See docs/CLIENT_AUTH.md.
+	ClientAuthenticators map[string]ClientAuthenticator
+	// ClientJWKSClient fetches the jwks_uri of private_key_jwt clients. Nil
+	// means a client with a 10-second timeout that follows https redirects
+	// only.
+	ClientJWKSClient *http.Client
 	// Now is the clock. Nil means time.Now. When set, New hands it to the
 	// store (storage.Store.WithClock), so that codes, requests, refresh
 	// tokens and revocations expire on this clock too.

@@ -52,6 +52,14 @@ type Metadata struct {
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	// RevocationEndpointAuthMethodsSupported are those of /oauth/revoke.
 	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported"`
+	// TokenEndpointAuthSigningAlgValuesSupported are the algorithms of
+	// private_key_jwt assertions (RFC 8414 §2), when it is enabled; the
+	// introspection and revocation fields repeat them for those endpoints.
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// IntrospectionEndpointAuthSigningAlgValuesSupported: see TokenEndpointAuthSigningAlgValuesSupported.
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// RevocationEndpointAuthSigningAlgValuesSupported: see TokenEndpointAuthSigningAlgValuesSupported.
+	RevocationEndpointAuthSigningAlgValuesSupported []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
 	// SubjectTypesSupported is ["public"] on an OpenID Provider.
 	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
 	// IDTokenSigningAlgValuesSupported are every algorithm an ID token may
@@ -75,7 +83,9 @@ var standardClaims = []string{
 // every slice is a fresh copy, shared with nothing (not even another field).
 func (s *Server) Metadata() *Metadata {
 	e := s.endpoints
-	secretMethods := []string{oauth.AuthBasic, oauth.AuthPost}
+	// none is listed where public clients are served: the token and
+	// revocation endpoints of a server with user-facing flows.
+	confidential := slices.DeleteFunc(s.ClientAuthMethods(), func(m string) bool { return m == oauth.AuthNone })
 	m := &Metadata{
 		Issuer:                            s.cfg.Issuer,
 		TokenEndpoint:                     e.url(e.token),
@@ -84,9 +94,14 @@ func (s *Server) Metadata() *Metadata {
 		RevocationEndpoint:                e.url(e.revoke),
 		GrantTypesSupported:               s.GrantTypes(),
 		ResponseTypesSupported:            []string{},
-		TokenEndpointAuthMethodsSupported: slices.Clone(secretMethods),
-		IntrospectionEndpointAuthMethodsSupported: slices.Clone(secretMethods),
-		RevocationEndpointAuthMethodsSupported:    slices.Clone(secretMethods),
+		TokenEndpointAuthMethodsSupported: slices.Clone(confidential),
+		IntrospectionEndpointAuthMethodsSupported: slices.Clone(confidential),
+		RevocationEndpointAuthMethodsSupported:    slices.Clone(confidential),
+	}
+	if _, ok := s.clientAuth[oauth.AuthPrivateKeyJWT]; ok {
+		m.TokenEndpointAuthSigningAlgValuesSupported = slices.Clone(allAlgorithms)
+		m.IntrospectionEndpointAuthSigningAlgValuesSupported = slices.Clone(allAlgorithms)
+		m.RevocationEndpointAuthSigningAlgValuesSupported = slices.Clone(allAlgorithms)
 	}
 	if s.interactive() {
 		m.AuthorizationEndpoint = e.url(e.authorize)
@@ -108,9 +123,10 @@ func (s *Server) Metadata() *Metadata {
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgValuesSupported = s.signingAlgorithms()
 		m.AuthorizationResponseIss = true
-		withNone := []string{oauth.AuthBasic, oauth.AuthPost, oauth.AuthNone}
-		m.TokenEndpointAuthMethodsSupported = withNone
-		m.RevocationEndpointAuthMethodsSupported = slices.Clone(withNone)
+		if _, ok := s.clientAuth[oauth.AuthNone]; ok {
+			m.TokenEndpointAuthMethodsSupported = append(m.TokenEndpointAuthMethodsSupported, oauth.AuthNone)
+			m.RevocationEndpointAuthMethodsSupported = append(m.RevocationEndpointAuthMethodsSupported, oauth.AuthNone)
+		}
 	}
 	return m
 }

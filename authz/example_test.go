@@ -49,7 +49,7 @@ func ExampleServer_Issue() {
 	srv, secret := exampleServer()
 	resp, err := srv.Issue(context.Background(), &authz.TokenRequest{
 		GrantType: "client_credentials", ClientID: "reporting", ClientSecret: secret,
-		AuthMethod: oauth.AuthPost, Audience: "https://users.example.com",
+		AuthMethod: oauth.AuthBasic, Audience: "https://users.example.com",
 		Scopes: []string{"read:users", "write:users"},
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -45,11 +46,13 @@ func (s *Server) interactive() bool {
 	return s.cfg.Login != nil && s.responseTypeEnabled("code")
 }
 
-// authenticateForm authenticates the client of an introspection or
-// revocation request by the same rules as the token endpoint.
-func (s *Server) authenticateForm(ctx context.Context, r *http.Request, form map[string][]string) (*storage.Client, error) {
+// authenticateForm authenticates the client of a request to an endpoint
+// other than the token endpoint (introspection, revocation, any endpoint
+// a client calls with its credentials) by the same rules as the token
+// endpoint, and returns the authenticated client.
+func (s *Server) authenticateForm(ctx context.Context, r *http.Request, form url.Values) (*storage.Client, error) {
 	req := &TokenRequest{}
-	if err := readClientCredentials(r, form, &req.ClientID, &req.ClientSecret, &req.AuthMethod); err != nil {
+	if err := readClientCredentials(r, form, req); err != nil {
 		return nil, err
 	}
 	if err := checkClientID(req.ClientID, req.AuthMethod); err != nil {
@@ -59,7 +62,7 @@ func (s *Server) authenticateForm(ctx context.Context, r *http.Request, form map
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
-	if err := authenticateClient(c, req); err != nil {
+	if err := s.authenticateClient(ctx, c, req); err != nil {
 		return nil, s.authFailed(ctx, req, err)
 	}
 	return c, nil

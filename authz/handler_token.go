@@ -54,7 +54,7 @@ func (s *Server) parseTokenRequest(r *http.Request, form url.Values) (*TokenRequ
 		RefreshToken: form.Get("refresh_token"),
 		Params:       form,
 	}
-	if err := readClientCredentials(r, form, &req.ClientID, &req.ClientSecret, &req.AuthMethod); err != nil {
+	if err := readClientCredentials(r, form, req); err != nil {
 		return nil, err
 	}
 	aud, err := audienceParam(form)
@@ -94,14 +94,24 @@ func audienceParam(form url.Values) (string, error) {
 	return aud, nil
 }
 
-// readClientCredentials reads client_secret_basic or client_secret_post
-// credentials, or a bare client_id for public clients (RFC 6749 §2.3.1).
-// Using two methods at once is invalid_request.
-func readClientCredentials(r *http.Request, form url.Values, id, secret, method *string) error {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if form.Has("client_secret") {
-			return oauth.ErrInvalidRequest.WithDescription("client credentials sent by more than one method")
+// readClientCredentials reads the client credentials of a request into
+// req: client_secret_basic, client_secret_post, a client_assertion
+// (private_key_jwt), or a bare client_id for public clients (RFC 6749
+// §2.3.1, RFC 7523 §2.2). Using two methods at once is invalid_request.
+func readClientCredentials(r *http.Request, form url.Values, req *TokenRequest) error {
+	req.Params = form
+	h := r.Header.Get("Authorization")
+	methods := 0
+	for _, present := range [...]bool{h != "", form.Has("client_secret"), form.Has("client_assertion") || form.Has("client_assertion_type")} {
+		if present {
+			methods++
 		}
+	}
+	if methods > 1 {
+		return oauth.ErrInvalidRequest.WithDescription("client credentials sent by more than one method")
+	}
+	switch {
+	case h != "":
 		user, pass, ok := parseBasic(h)
 		if !ok {
 			e := oauth.ErrInvalidClient.WithDescription("malformed Basic credentials")
@@ -111,15 +121,14 @@ func readClientCredentials(r *http.Request, form url.Values, id, secret, method 
 		if fid := form.Get("client_id"); fid != "" && fid != user {
 			return oauth.ErrInvalidRequest.WithDescription("client_id does not match the Basic credentials")
 		}
-		*id, *secret, *method = user, pass, oauth.AuthBasic
-		return nil
+		req.ClientID, req.ClientSecret, req.AuthMethod = user, pass, oauth.AuthBasic
+	case form.Has("client_secret"):
+		req.ClientID, req.ClientSecret, req.AuthMethod = form.Get("client_id"), form.Get("client_secret"), oauth.AuthPost
+	case methods == 1:
+		return readAssertion(form, req)
+	default:
+		req.ClientID, req.AuthMethod = form.Get("client_id"), oauth.AuthNone
 	}
-	*id = form.Get("client_id")
-	if form.Has("client_secret") {
-		*secret, *method = form.Get("client_secret"), oauth.AuthPost
-		return nil
-	}
-	*method = oauth.AuthNone
 	return nil
 }
 

@@ -17,8 +17,12 @@ type TokenRequest struct {
 	// GrantType is the grant_type parameter.
 	GrantType string
 	// ClientID and ClientSecret are the client's credentials; AuthMethod says
-	// how they were presented (oauth.AuthBasic, oauth.AuthPost or oauth.AuthNone).
+	// how they were presented (oauth.AuthBasic, oauth.AuthPost,
+	// oauth.AuthPrivateKeyJWT or oauth.AuthNone).
 	ClientID, ClientSecret, AuthMethod string
+	// ClientAssertion is the client_assertion of private_key_jwt (RFC 7523
+	// §2.2); ClientID is then its sub.
+	ClientAssertion string
 	// Scopes are the parsed "scope" parameter; nil when absent.
 	Scopes []string
 	// Audience is the "audience" parameter, or RFC 8707 "resource".
@@ -101,7 +105,7 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	if err != nil {
 		return nil, err
 	}
-	if err := authenticateClient(res.Client, req); err != nil {
+	if err := s.authenticateClient(ctx, res.Client, req); err != nil {
 		return nil, err
 	}
 	noteClient(ctx, res.Client)
@@ -131,35 +135,6 @@ func (s *Server) decide(ctx context.Context, g Grant, req *TokenRequest, res *st
 	x, codes := s.exchange(req, res, aud, now)
 	d, err = g.Decide(ctx, x)
 	return d, codes.redeemed, err
-}
-
-// unknownClientHash is compared against when the client does not exist.
-var unknownClientHash = token.SecretHash(token.NewSecret())
-
-// authenticateClient checks the client's credentials (RFC 6749 §2.3). The
-// secret is compared as a constant-time SHA-256 match.
-func authenticateClient(c *storage.Client, req *TokenRequest) error {
-	fail := oauth.ErrInvalidClient.WithDescription("client authentication failed")
-	fail.Basic = req.AuthMethod == oauth.AuthBasic
-	if c == nil {
-		// Hash anyway, so the time of the answer does not tell an unknown
-		// client id from a wrong secret.
-		token.CheckSecret(unknownClientHash, req.ClientSecret)
-		return fail
-	}
-	if c.Public {
-		if req.AuthMethod != oauth.AuthNone {
-			return fail
-		}
-		return nil
-	}
-	if req.AuthMethod == oauth.AuthNone || (c.AuthMethod != "" && c.AuthMethod != req.AuthMethod) {
-		return fail
-	}
-	if !token.CheckSecret(c.SecretHash, req.ClientSecret) {
-		return fail
-	}
-	return nil
 }
 
 // fail logs the internal cause of an error and returns its public form.

@@ -123,7 +123,7 @@ func (r *replicas) replica() *Server {
 // issue returns an access token of s and the kid that signed it.
 func (r *replicas) issue(s *Server) (string, string, error) {
 	resp, err := s.Issue(context.Background(), &TokenRequest{GrantType: "client_credentials", ClientID: "m",
-		ClientSecret: r.secret, AuthMethod: oauth.AuthPost, Audience: syncAPI})
+		ClientSecret: r.secret, AuthMethod: oauth.AuthBasic, Audience: syncAPI})
 	if err != nil {
 		return "", "", err
 	}

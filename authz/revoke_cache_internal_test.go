@@ -41,7 +41,7 @@ func TestRevokeForgetsCachedToken(t *testing.T) {
 	if err := store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "m", Audience: api, Scopes: []string{"read"}}); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := s.Issue(ctx, &TokenRequest{GrantType: "client_credentials", ClientID: "m", ClientSecret: secret, AuthMethod: oauth.AuthPost, Audience: api})
+	resp, err := s.Issue(ctx, &TokenRequest{GrantType: "client_credentials", ClientID: "m", ClientSecret: secret, AuthMethod: oauth.AuthBasic, Audience: api})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestRevokeForgetsCachedToken(t *testing.T) {
 	if _, err := s.Authorizer(api).Authorize(ctx, resp.AccessToken, resource.Requirement{}); err == nil {
 		t.Fatal("revoked token accepted")
 	}
-	resp, err = s.Issue(ctx, &TokenRequest{GrantType: "client_credentials", ClientID: "m", ClientSecret: secret, AuthMethod: oauth.AuthPost, Audience: api})
+	resp, err = s.Issue(ctx, &TokenRequest{GrantType: "client_credentials", ClientID: "m", ClientSecret: secret, AuthMethod: oauth.AuthBasic, Audience: api})
 	if err != nil {
 		t.Fatal(err)
 	}

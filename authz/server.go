@@ -31,6 +31,10 @@ type Server struct {
 	defaultAuthorizer *resource.Authorizer
 	// userinfoAuthorizer checks the access tokens presented at /userinfo.
 	userinfoAuthorizer *resource.Authorizer
+	// clientAuth are the enabled client authentication methods.
+	clientAuth map[string]ClientAuthenticator
+	// clientKeys caches the JWK Sets of jwks_uri clients.
+	clientKeys *remoteClientKeys
 	// overrunningRules counts rule goroutines still running past their
 	// deadline (Config.MaxOverrunningRules).
 	overrunningRules atomic.Int64
@@ -72,6 +76,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.keys.startSync()
 	}
 	s.endpoints = newEndpoints(c.Issuer)
+	s.clientAuth = s.clientAuthenticators()
+	s.clientKeys = newRemoteClientKeys(c.ClientJWKSClient, c.Now)
 	s.cache = resource.NewCache(c.VerifiedTokenCache)
 	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))

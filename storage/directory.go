@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"time"
 )
@@ -133,9 +134,20 @@ type Client struct {
 	// ResponseTypes lists the response_type values the client may use at
 	// /authorize; empty means "code" only.
 	ResponseTypes []string `json:"response_types,omitempty" bson:"response_types,omitempty"`
-	// AuthMethod is the token endpoint auth method: client_secret_basic,
-	// client_secret_post or none; empty accepts both secret methods.
+	// AuthMethod is the one client authentication method the client uses at
+	// the token, introspection and revocation endpoints (RFC 7591 §2
+	// token_endpoint_auth_method): client_secret_basic, client_secret_post,
+	// private_key_jwt or none. Registration sets it (client_secret_basic
+	// for a confidential client, none for a public one); a record stored
+	// empty by an earlier version accepts either secret method.
 	AuthMethod string `json:"token_endpoint_auth_method,omitempty" bson:"token_endpoint_auth_method,omitempty"`
+	// JWKS is the client's public JWK Set (RFC 7517 §5) for private_key_jwt,
+	// inline: public signing keys only, each with kid and alg. At most one
+	// of JWKS and JWKSURI is set (RFC 7591 §2).
+	JWKS json.RawMessage `json:"jwks,omitempty" bson:"jwks,omitempty"`
+	// JWKSURI is the https URL of the client's public JWK Set for
+	// private_key_jwt, fetched and cached by the server.
+	JWKSURI string `json:"jwks_uri,omitempty" bson:"jwks_uri,omitempty"`
 	// IDTokenSigningAlg is the JWS algorithm of ID tokens; empty means RS256.
 	IDTokenSigningAlg string `json:"id_token_signed_response_alg,omitempty" bson:"id_token_signed_response_alg,omitempty"`
 	// IntrospectAudiences are the APIs this client serves as a resource

@@ -176,6 +176,8 @@ type Store interface {
 	Revocations
 	// AuditLog keeps the tenant's audit log.
 	AuditLog
+	// Replay remembers single-use values (client assertion jtis).
+	Replay
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.
 	Tenant(id string) Store

@@ -52,6 +52,9 @@ type RemoteKeys struct {
 	// at least. A kid that is gone from the refetched set stops verifying.
 	// Zero means 1 hour.
 	MaxAge time.Duration
+	// MaxBytes bounds the fetched document; a larger one is a failed
+	// fetch. Zero means 1 MiB.
+	MaxBytes int
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
 
@@ -152,6 +155,59 @@ func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (jose.JSON
 	}
 }
 
+// AssertionKeys implements AssertionKeys: the key of kid as
+// VerificationKey finds it, or, for an empty kid, every key of the cached
+// set (waiting for the first fetch when none was made; a stale set is
+// answered while its refetch runs in the background).
+func (r *RemoteKeys) AssertionKeys(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
+	if kid != "" {
+		k, err := r.VerificationKey(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		return []jose.JSONWebKey{k}, nil
+	}
+	r.mu.Lock()
+	if r.keys != nil {
+		if !r.now().Before(r.expires) {
+			r.startLocked()
+		}
+		keys := r.valuesLocked()
+		r.mu.Unlock()
+		return keys, nil
+	}
+	call := r.startLocked()
+	if call == nil {
+		err := r.lastErr
+		r.mu.Unlock()
+		if err == nil {
+			err = ErrUnknownKey
+		}
+		return nil, err
+	}
+	r.mu.Unlock()
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if call.err != nil {
+		return nil, call.err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.valuesLocked(), nil
+}
+
+// valuesLocked copies the cached keys. r.mu is held.
+func (r *RemoteKeys) valuesLocked() []jose.JSONWebKey {
+	keys := make([]jose.JSONWebKey, 0, len(r.keys))
+	for _, k := range r.keys {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
 // startLocked returns the running fetch, or starts one in the background
 // when the interval allows; nil when none may start yet. r.mu is held.
 func (r *RemoteKeys) startLocked() *fetchCall {
@@ -238,12 +294,16 @@ func (r *RemoteKeys) fetch(ctx context.Context) (map[string]jose.JSONWebKey, tim
 	if resp.StatusCode != http.StatusOK {
 		return nil, 0, fmt.Errorf("token: fetching JWKS: status %d", resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
+	limit := r.MaxBytes
+	if limit <= 0 {
+		limit = maxJWKSBytes
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
 		return nil, 0, fmt.Errorf("token: reading JWKS: %w", err)
 	}
-	if len(body) > maxJWKSBytes {
-		return nil, 0, fmt.Errorf("token: JWKS larger than %d bytes", maxJWKSBytes)
+	if len(body) > limit {
+		return nil, 0, fmt.Errorf("token: JWKS larger than %d bytes", limit)
 	}
 	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(body, &set); err != nil {

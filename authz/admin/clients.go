@@ -200,6 +200,7 @@ func cloneClient(c *storage.Client) *storage.Client {
 	r.ResponseTypes = slices.Clone(c.ResponseTypes)
 	r.IntrospectAudiences = slices.Clone(c.IntrospectAudiences)
 	r.AllowedOrigins = slices.Clone(c.AllowedOrigins)
+	r.JWKS = slices.Clone(c.JWKS)
 	return &r
 }
 

@@ -28,3 +28,11 @@ const (
 	// AuthNone is a public client sending its client_id only.
 	AuthNone = "none"
 )
+
+// AuthPrivateKeyJWT is a JWT the client signs with its private key
+// (RFC 7523 §2.2, OpenID Connect Core §9), sent as client_assertion.
+const AuthPrivateKeyJWT = "private_key_jwt"
+
+// AssertionTypeJWTBearer is the client_assertion_type of a JWT client
+// assertion (RFC 7523 §2.2).
+const AssertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

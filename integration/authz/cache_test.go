@@ -280,7 +280,7 @@ func TestRemoveKeyOfConfiguredKeySet(t *testing.T) {
 		t.Fatalf("token of a removed configured key: %v", err)
 	}
 	_, err = f.srv.Issue(ctx, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter",
-		ClientSecret: f.secret, AuthMethod: oauth.AuthPost, Audience: usersAPI})
+		ClientSecret: f.secret, AuthMethod: oauth.AuthBasic, Audience: usersAPI})
 	if err == nil {
 		t.Fatal("issued with no RS256 key configured")
 	}

@@ -34,12 +34,13 @@ func TestClientCredentialsWithOAuth2Client(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 	})))
 	for _, style := range []struct {
-		name  string
-		style oauth2.AuthStyle
-	}{{"basic", oauth2.AuthStyleInHeader}, {"post", oauth2.AuthStyleInParams}} {
+		name       string
+		style      oauth2.AuthStyle
+		id, secret string
+	}{{"basic", oauth2.AuthStyleInHeader, "reporter", f.secret}, {"post", oauth2.AuthStyleInParams, "poster", f.postSecret}} {
 		t.Run(style.name, func(t *testing.T) {
 			cc := clientcredentials.Config{
-				ClientID: "reporter", ClientSecret: f.secret,
+				ClientID: style.id, ClientSecret: style.secret,
 				TokenURL:       f.srv.Metadata().TokenEndpoint,
 				EndpointParams: url.Values{"audience": {usersAPI}},
 				AuthStyle:      style.style,
@@ -56,7 +57,7 @@ func TestClientCredentialsWithOAuth2Client(t *testing.T) {
 				t.Fatalf("scope in response = %v, want read:users (no scope was requested)", got)
 			}
 			h := httpRoundTrip(t, api, http.MethodGet, "/users", tok.AccessToken)
-			if h.Code != http.StatusOK || h.Body.String() != "reporter@clients reporter read:users" {
+			if h.Code != http.StatusOK || h.Body.String() != style.id+"@clients "+style.id+" read:users" {
 				t.Fatalf("GET /users: %d %q", h.Code, h.Body.String())
 			}
 			h = httpRoundTrip(t, api, http.MethodPost, "/users", tok.AccessToken)
@@ -101,7 +102,7 @@ func TestClientCredentialsScopeDecision(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"reporter"}, "client_secret": {f.secret}}
+			form := url.Values{"grant_type": {"client_credentials"}}
 			for k, v := range tc.form {
 				if v == nil {
 					delete(form, k) // not sent at all
@@ -109,7 +110,7 @@ func TestClientCredentialsScopeDecision(t *testing.T) {
 					form[k] = v
 				}
 			}
-			resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, form, nil)
+			resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, form, basic("reporter", f.secret))
 			if resp.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("Cache-Control = %q", resp.Header.Get("Cache-Control"))
 			}
@@ -129,8 +130,8 @@ func TestClientCredentialsScopeDecision(t *testing.T) {
 		})
 	}
 	t.Run("client without grant for the API", func(t *testing.T) {
-		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"other"}, "client_secret": {f.secret2}, "audience": {bankAPI}}
-		resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, form, nil)
+		form := url.Values{"grant_type": {"client_credentials"}, "audience": {bankAPI}}
+		resp, body := postForm(t, f.srv.Metadata().TokenEndpoint, form, basic("other", f.secret2))
 		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" {
 			t.Fatalf("got %d %v", resp.StatusCode, body)
 		}
@@ -181,7 +182,7 @@ func TestTokenEndpointRequestErrors(t *testing.T) {
 	f := newFixture(t)
 	endpoint := f.srv.Metadata().TokenEndpoint
 	good := "grant_type=client_credentials&audience=" + url.QueryEscape(usersAPI)
-	jsonCreds := `"client_id":"reporter","client_secret":"` + f.secret + `"`
+	jsonCreds := `"client_id":"poster","client_secret":"` + f.postSecret + `"`
 	cases := []struct {
 		name        string
 		method      string
@@ -249,7 +250,7 @@ func TestTokenEndpointRequestErrors(t *testing.T) {
 		})
 	}
 	t.Run("JSON body works", func(t *testing.T) {
-		b, _ := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": "reporter", "client_secret": f.secret, "audience": usersAPI})
+		b, _ := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": "poster", "client_secret": f.postSecret, "audience": usersAPI})
 		resp, err := http.Post(endpoint, "application/json", strings.NewReader(string(b)))
 		if err != nil {
 			t.Fatal(err)
@@ -276,7 +277,7 @@ func TestTokenEndpointRequestErrors(t *testing.T) {
 
 func TestIssueInProcessErrorsAreTyped(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.srv.Issue(context.Background(), &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter", ClientSecret: "x", AuthMethod: oauth.AuthPost, Audience: usersAPI})
+	_, err := f.srv.Issue(context.Background(), &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter", ClientSecret: "x", AuthMethod: oauth.AuthBasic, Audience: usersAPI})
 	if !errors.Is(err, oauth.ErrInvalidClient) {
 		t.Fatalf("err = %v", err)
 	}

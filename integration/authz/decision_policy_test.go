@@ -40,7 +40,7 @@ func TestExplainClientCredentialsMatchesIssue(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, ierr := f.srv.Issue(ctx, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter",
-				ClientSecret: f.secret, AuthMethod: oauth.AuthPost, Audience: tc.aud, Scopes: tc.scopes})
+				ClientSecret: f.secret, AuthMethod: oauth.AuthBasic, Audience: tc.aud, Scopes: tc.scopes})
 			ex, err := f.srv.Explain(ctx, authz.ExplainRequest{ClientID: "reporter", Audience: tc.aud, Scopes: tc.scopes})
 			if !errors.Is(ierr, tc.want) || !errors.Is(err, tc.want) {
 				t.Fatalf("Issue: %v; Explain: %v %+v; want %v from both", ierr, err, ex, tc.want)

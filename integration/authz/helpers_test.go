@@ -34,6 +34,9 @@ type fixture struct {
 	clock   *clock
 	secret  string // of "reporter"
 	secret2 string // of "other"
+	// postSecret is the secret of "poster", registered for
+	// client_secret_post (the others use client_secret_basic).
+	postSecret string
 }
 
 type clock struct{ t time.Time }
@@ -78,6 +81,9 @@ func newFixture(t testing.TB, mutate ...func(*authz.Config)) *fixture {
 	must(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "reporter", Audience: usersAPI, Scopes: []string{"read:users"}}))
 	must(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "reporter", Audience: bankAPI, Scopes: []string{"read:balance", "transfer:funds"}}))
 	must(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "other", Audience: usersAPI, Scopes: []string{"read:users", "write:users"}}))
+	f.postSecret, err = srv.CreateClient(ctx, &storage.Client{ID: "poster", Name: "Poster", GrantTypes: []string{"client_credentials"}, AuthMethod: oauth.AuthPost})
+	must(t, err)
+	must(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "poster", Audience: usersAPI, Scopes: []string{"read:users"}}))
 	return f
 }
 
@@ -92,7 +98,7 @@ func must(t testing.TB, err error) {
 func (f *fixture) issue(t testing.TB, aud string, scopes ...string) *authz.TokenResponse {
 	t.Helper()
 	req := &authz.TokenRequest{GrantType: "client_credentials", ClientID: "reporter", ClientSecret: f.secret,
-		AuthMethod: oauth.AuthPost, Audience: aud}
+		AuthMethod: oauth.AuthBasic, Audience: aud}
 	if scopes != nil {
 		req.Scopes = scopes
 	}

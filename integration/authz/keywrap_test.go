@@ -81,7 +81,7 @@ func TestKeyWrapperAtRest(t *testing.T) {
 	must(t, err)
 	must(t, store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "svc", Audience: usersAPI, Scopes: []string{"read:users"}}))
 	resp, err := s1.Issue(ctx, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: secret,
-		AuthMethod: oauth.AuthPost, Audience: usersAPI})
+		AuthMethod: oauth.AuthBasic, Audience: usersAPI})
 	must(t, err)
 
 	s2, err := newKeyServer(store, wrapper(t, 1))

@@ -162,9 +162,8 @@ func TestAuthorizeScopeBounds(t *testing.T) {
 		tokens[i] = strconv.FormatInt(int64(i), 36)
 	}
 	tokens[0] = "read:users"
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"reporter"}, "client_secret": {cc.secret},
-		"audience": {usersAPI}, "scope": {strings.Join(tokens, " ")}}
-	resp, body := postForm(t, cc.http.URL+"/oauth/token", form, nil)
+	form := url.Values{"grant_type": {"client_credentials"}, "audience": {usersAPI}, "scope": {strings.Join(tokens, " ")}}
+	resp, body := postForm(t, cc.http.URL+"/oauth/token", form, basic("reporter", cc.secret))
 	if resp.StatusCode != 400 || body["error"] != "invalid_scope" || body["access_token"] != nil {
 		t.Fatalf("%d %v", resp.StatusCode, body)
 	}

@@ -1,6 +1,10 @@
 package memory
 
-import "github.com/scopekit/scopekit/storage"
+import (
+	"encoding/json"
+
+	"github.com/scopekit/scopekit/storage"
+)
 
 // Records are deep-copied in and out of the store so that no caller shares
 // memory with it.
@@ -59,6 +63,9 @@ func cloneClient(a *storage.Client) *storage.Client {
 	c.ResponseTypes = cloneStrings(a.ResponseTypes)
 	c.IntrospectAudiences = cloneStrings(a.IntrospectAudiences)
 	c.AllowedOrigins = cloneStrings(a.AllowedOrigins)
+	if a.JWKS != nil {
+		c.JWKS = append(json.RawMessage(nil), a.JWKS...)
+	}
 	return &c
 }
 

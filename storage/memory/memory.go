@@ -5,8 +5,9 @@
 // Its records do not survive a restart.
 //
 // The sweep: every short-lived entry (pending request, code, family, access
-// token revocation, family tombstone) is scheduled on an expiry queue of its
-// kind, a min-heap by instant, when it is written or its expiry moves later.
+// token revocation, family tombstone, single-use key) is scheduled on an
+// expiry queue of its kind, a min-heap by instant, when it is written or its
+// expiry moves later.
 // Every 256 schedules in a tenant, a sweep pops, from each kind's queue, up
 // to 1,024 entries whose instant has passed and deletes those still expired.
 // No kind can starve another (each has its own queue and budget), a sweep
@@ -61,6 +62,8 @@ type tenant struct {
 	tombstones map[string]time.Time
 	// audit is the audit log, oldest first by ID (audit.go).
 	audit []*storage.AuditRecord
+	// used are the keys of Replay.UseOnce: key -> expiry.
+	used map[string]time.Time
 
 	queues [kinds]expiryQueue // expiries to look at, by kind
 	writes int                // schedules since the last sweep
@@ -89,7 +92,7 @@ func newTenant() *tenant {
 		lookups:  newLookups(),
 		requests: map[string]*storage.AuthRequest{}, codes: map[string]*storage.AuthCode{},
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
-		tombstones: map[string]time.Time{},
+		tombstones: map[string]time.Time{}, used: map[string]time.Time{},
 	}
 }
 

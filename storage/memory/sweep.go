@@ -28,6 +28,7 @@ const (
 	kindFamily
 	kindRevoked
 	kindTombstone
+	kindUsed
 	kinds
 )
 
@@ -98,6 +99,10 @@ func (t *tenant) reclaim(k kind, key string, now time.Time) {
 	case kindTombstone:
 		if exp, ok := t.tombstones[key]; ok && storage.Expired(exp, now) {
 			delete(t.tombstones, key)
+		}
+	case kindUsed:
+		if exp, ok := t.used[key]; ok && storage.Expired(exp, now) {
+			delete(t.used, key)
 		}
 	}
 }

@@ -29,11 +29,13 @@ import (
 //	     replay after the code's expiry still finds its family
 //	rt   a rotated refresh token, holding the old token and its successor
 //	fam  a revoked token family (also a tombstone for a family not stored yet)
+//	once a key used by storage.Replay.UseOnce, until its expiry
 const (
 	claimRequest = "ar"
 	claimCode    = "code"
 	claimRefresh = "rt"
 	claimFamily  = "fam"
+	claimOnce    = "once"
 )
 
 // maxChain bounds how many rotations a read follows past the token the

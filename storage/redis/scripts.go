@@ -180,3 +180,12 @@ if live(KEYS[1], 1) and redis.call('HGET', KEYS[1], 'r') == '1' then return 1 en
 local v = redis.call('GET', KEYS[2])
 if v and (v == '1' or tonumber(v) > tonumber(ARGV[1])) then return 1 end
 return 0`)
+
+// useOnce: KEYS = the used key; ARGV = now ms, expiry ms, eviction ms.
+// Returns 1 when the key was absent or its recorded expiry has passed on the
+// store's clock, and records it; 0 when it is live.
+var useOnce = goredis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+return 1`)
