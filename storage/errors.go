@@ -32,3 +32,13 @@ var (
 	// missing expiry on a short-lived record).
 	ErrInvalid = errors.New("storage: invalid record")
 )
+
+// Errors of device codes (RFC 8628 §3.5).
+var (
+	// ErrExpired means a device code is past its lifetime but still kept:
+	// the poll is answered expired_token.
+	ErrExpired = errors.New("storage: expired")
+	// ErrSlowDown means a poll came before the interval had passed: the
+	// interval grew by DeviceSlowDown (slow_down).
+	ErrSlowDown = errors.New("storage: polled too soon")
+)

@@ -149,6 +149,8 @@ type Store interface {
 	Families
 	// Revocations keeps revoked access tokens.
 	Revocations
+	// DeviceCodes keeps device authorizations (RFC 8628).
+	DeviceCodes
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.
 	Tenant(id string) Store

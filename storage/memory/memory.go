@@ -58,6 +58,10 @@ type tenant struct {
 	// tombstones are revocations of families that did not exist when
 	// revoked: id -> expiry.
 	tombstones map[string]time.Time
+	// devices are the device codes by user-code hash; attempts the live
+	// attempts by key, id -> expiry.
+	devices  map[string]*storage.DeviceCode
+	attempts map[string]map[string]time.Time
 
 	queues [kinds]expiryQueue // expiries to look at, by kind
 	writes int                // schedules since the last sweep
@@ -77,6 +81,7 @@ func newTenant() *tenant {
 		requests: map[string]*storage.AuthRequest{}, codes: map[string]*storage.AuthCode{},
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
 		tombstones: map[string]time.Time{},
+		devices:    map[string]*storage.DeviceCode{}, attempts: map[string]map[string]time.Time{},
 	}
 }
 

@@ -28,6 +28,8 @@ const (
 	kindFamily
 	kindRevoked
 	kindTombstone
+	kindDevice
+	kindAttempt
 	kinds
 )
 
@@ -99,5 +101,11 @@ func (t *tenant) reclaim(k kind, key string, now time.Time) {
 		if exp, ok := t.tombstones[key]; ok && storage.Expired(exp, now) {
 			delete(t.tombstones, key)
 		}
+	case kindDevice:
+		if d, ok := t.devices[key]; ok && storage.Expired(storage.DeviceKeptUntil(d), now) {
+			delete(t.devices, key)
+		}
+	case kindAttempt:
+		t.reclaimAttempts(key, now)
 	}
 }

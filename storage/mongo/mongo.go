@@ -61,7 +61,7 @@ type Store struct {
 
 type collections struct {
 	apis, clients, grants, users, roles, groups, consents, keys *mongodriver.Collection
-	requests, codes, families, revocations, claims              *mongodriver.Collection
+	requests, codes, families, revocations, claims, devices     *mongodriver.Collection
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -91,7 +91,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 		apis: coll("apis"), clients: coll("clients"), grants: coll("client_grants"), users: coll("users"),
 		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"),
 		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),
-		claims: coll("claims"),
+		claims: coll("claims"), devices: coll("device_codes"),
 	}}
 	return s, nil
 }
@@ -178,8 +178,8 @@ func mapErr(err error) error {
 // backend's failures through mapErr, and a document that does not decode
 // as ErrCorrupt (the decoder's message, which quotes stored data, is not
 // passed on).
-func (s *Store) findOne(ctx context.Context, c *mongodriver.Collection, filter any, d any) error {
-	res := c.FindOne(ctx, filter)
+func (s *Store) findOne(ctx context.Context, c *mongodriver.Collection, filter any, d any, opts ...*options.FindOneOptions) error {
+	res := c.FindOne(ctx, filter, opts...)
 	if err := res.Err(); err != nil {
 		return mapErr(err)
 	}
