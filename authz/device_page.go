@@ -330,17 +330,9 @@ func (s *Server) decideDevice(w http.ResponseWriter, r *http.Request, ar *storag
 		s.errorPage(w, err)
 		return false
 	}
-	var retain time.Time
-	if g != nil {
-		var api *storage.API
-		if ar.Audience != "" {
-			api, _ = s.store.APIs().Get(ctx, ar.Audience) // nil: the default lifetime
-		}
-		// The device code was created before the request, so it expires
-		// by then: no token from it outlives the retention.
-		retain = s.codeRetention(&storage.AuthCode{Scopes: g.Scopes, ExpiresAt: ar.CreatedAt.Add(s.cfg.DeviceCodeLifetime)}, api).UTC()
-	}
-	err := s.store.DecideDeviceCode(ctx, ar.Extra["user_code"], g, retain)
+	// The record is kept as created (past its expiry, to answer
+	// expired_token, or a second take with invalid_grant).
+	err := s.store.DecideDeviceCode(ctx, ar.Extra["user_code"], g, time.Time{})
 	switch {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrAlreadyUsed):
 		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the code expired or was already used"))

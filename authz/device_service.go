@@ -19,7 +19,7 @@ type Devices interface {
 	// passed is slow_down (the interval grows by 5 s); a code the user has
 	// not decided on is authorization_pending, one denied access_denied,
 	// one past its lifetime expired_token. A code taken before is
-	// invalid_grant and revokes the tokens issued from it. The rules ran
+	// invalid_grant: of concurrent polls exactly one gets tokens. The rules ran
 	// on the verification page, with the user: the server does not run
 	// them again for a decision from a polled code.
 	Poll(ctx context.Context, client *storage.Client, deviceCode string) (*storage.DeviceCode, error)
@@ -41,10 +41,11 @@ func (ds deviceService) Poll(ctx context.Context, client *storage.Client, raw st
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, oauth.ErrInvalidGrant.WithDescription("invalid device_code")
 	case errors.Is(err, storage.ErrAlreadyUsed):
-		if rerr := store.RevokeFamily(ctx, d.Family); rerr != nil {
-			return nil, rerr
-		}
-		return nil, oauth.ErrInvalidGrant.WithDescription("the device code was already used: its tokens are revoked")
+		// Not revoked, unlike a replayed authorization code: the device
+		// code never left the device, and a concurrent or retried poll of
+		// that device would revoke the tokens it just got (or, arriving
+		// before the winner's mint, leave it none).
+		return nil, oauth.ErrInvalidGrant.WithDescription("the device code was already used")
 	case errors.Is(err, storage.ErrExpired):
 		return nil, oauth.ErrExpiredToken.WithDescription("the device code expired")
 	case errors.Is(err, storage.ErrSlowDown):

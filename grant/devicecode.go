@@ -13,8 +13,8 @@ import (
 // consent page of /authorize), and the device polls the token endpoint
 // with its device code. Registering it enables the device authorization
 // endpoint /oauth/device/code and the verification page. A device code is
-// taken once: a second take is invalid_grant and revokes the tokens of the
-// first. See docs/DEVICE.md.
+// taken once: of concurrent polls exactly one gets tokens, the others
+// invalid_grant. See docs/DEVICE.md.
 type DeviceCode struct{}
 
 // GrantType implements authz.Grant.

@@ -51,8 +51,8 @@ type DeviceCode struct {
 	// ExpiresAt is the end of the device code's life (expires_in).
 	ExpiresAt time.Time `json:"expires_at" bson:"expires_at"`
 	// RetainUntil is how long the record is kept past ExpiresAt: an expired
-	// code is answered expired_token, a used one revokes its family, until
-	// then. Zero keeps it until ExpiresAt only.
+	// code is answered expired_token, a used one ErrAlreadyUsed, until then.
+	// Zero keeps it until ExpiresAt only.
 	RetainUntil time.Time `json:"retain_until,omitempty" bson:"retain_until,omitempty"`
 
 	// DeviceGrant is what the user decided; set with Status approved.
@@ -68,7 +68,7 @@ type DeviceGrant struct {
 	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
 	// AuthTime is when the user authenticated.
 	AuthTime time.Time `json:"auth_time,omitzero" bson:"auth_time,omitempty"`
-	// Family is the token family the tokens join; a second take revokes it.
+	// Family is the token family the tokens join.
 	Family string `json:"family,omitempty" bson:"family,omitempty"`
 	// IDTokenClaims are the custom ID-token claims decided by rules.
 	IDTokenClaims map[string]any `json:"id_token_claims,omitempty" bson:"id_token_claims,omitempty"`
@@ -122,7 +122,7 @@ func DeviceKeptUntil(d *DeviceCode) time.Time {
 }
 
 // DeviceUsedMarker is what a driver keeps of a taken device code: enough
-// to recognise a second take and revoke the family, none of the grant's
+// to recognise a second take (and name its family), none of the grant's
 // scopes or claims.
 func DeviceUsedMarker(d *DeviceCode) *DeviceCode {
 	return &DeviceCode{UserCode: d.UserCode, Hash: d.Hash, ClientID: d.ClientID, Status: DeviceApproved, Interval: d.Interval,
