@@ -44,12 +44,21 @@ func (s *Server) bindingCookie(ar *storage.AuthRequest) *http.Cookie {
 	return &http.Cookie{
 		Name:     "sk_" + ar.ID[:12],
 		Value:    ar.CSRF,
-		Path:     s.endpoints.path + "/authorize",
+		Path:     bindingPath(s.endpoints, ar),
 		MaxAge:   max(1, int(ar.ExpiresAt.Sub(s.cfg.Now())/time.Second)),
 		HttpOnly: true,
 		Secure:   s.endpoints.secure,
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// bindingPath is the path the binding cookie is sent to: /authorize, or
+// the verification page for a device code's request.
+func bindingPath(e endpoints, ar *storage.AuthRequest) string {
+	if isDeviceRequest(ar) {
+		return e.device
+	}
+	return e.path + "/authorize"
 }
 
 // boundRequest loads a pending request and checks that this browser started

@@ -65,6 +65,12 @@ type Config struct {
 	// AuthRequestLifetime is how long a pending authorization request waits
 	// for the user to sign in and consent. Zero means 10 minutes.
 	AuthRequestLifetime time.Duration
+	// DeviceCodeLifetime is how long a device code (RFC 8628 §3.2
+	// expires_in) waits for the user. Zero means 10 minutes.
+	DeviceCodeLifetime time.Duration
+	// DevicePollInterval is the least time between a device's polls (RFC
+	// 8628 §3.2 interval), whole seconds. Zero means 5 seconds.
+	DevicePollInterval time.Duration
 	// RefreshIdleLifetime is how long an unused refresh token stays valid.
 	// Zero means 14 days.
 	RefreshIdleLifetime time.Duration
@@ -207,7 +213,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		seen[g.GrantType()] = true
 	}
-	for _, d := range []time.Duration{c.RuleTimeout, c.AccessTokenLifetime, c.IDTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime} {
+	for _, d := range []time.Duration{c.RuleTimeout, c.AccessTokenLifetime, c.IDTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime, c.DeviceCodeLifetime, c.DevicePollInterval} {
 		if d < 0 {
 			return c, errors.New("authz: negative lifetime or leeway")
 		}
@@ -245,6 +251,11 @@ func (c Config) withDefaults() (Config, error) {
 	c.KeyPublishDelay = orDefault(c.KeyPublishDelay, defaultKeyPublishDelay)
 	c.CodeLifetime = orDefault(c.CodeLifetime, 60*time.Second)
 	c.AuthRequestLifetime = orDefault(c.AuthRequestLifetime, 10*time.Minute)
+	c.DeviceCodeLifetime = orDefault(c.DeviceCodeLifetime, 10*time.Minute)
+	c.DevicePollInterval = orDefault(c.DevicePollInterval, 5*time.Second).Truncate(time.Second)
+	if c.DevicePollInterval == 0 {
+		return c, errors.New("authz: DevicePollInterval below one second")
+	}
 	c.RefreshIdleLifetime = orDefault(c.RefreshIdleLifetime, 14*24*time.Hour)
 	c.RefreshAbsoluteLifetime = orDefault(c.RefreshAbsoluteLifetime, 30*24*time.Hour)
 	if c.AccessTokenLifetime == 0 {

@@ -67,9 +67,13 @@ li{list-style:none;margin:.5rem 0}button{margin-right:.5rem;padding:.4rem 1rem}<
 
 // showConsent renders the consent page for the candidate scopes.
 func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, candidates []string) {
+	action, formAction := s.endpoints.url(s.endpoints.consent), "'self' "+formActionSource(ar.RedirectURI)
+	if isDeviceRequest(ar) {
+		action, formAction = s.endpoints.url(s.endpoints.deviceConsent), "'self'"
+	}
 	p := &ConsentPrompt{
 		ClientID: client.ID, ClientName: client.Name, User: user,
-		Action: s.endpoints.url(s.endpoints.consent),
+		Action: action,
 		Fields: map[string]string{"id": ar.ID, "csrf": consentToken(ar, user.ID)},
 	}
 	if p.ClientName == "" {
@@ -91,7 +95,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage
 	}
 	// The form posts here and the answer is a redirect to the client, which
 	// browsers check against form-action too: allow both origins.
-	pageHeaders(w, "'self' "+formActionSource(ar.RedirectURI))
+	pageHeaders(w, formAction)
 	if s.cfg.ConsentPage != nil {
 		s.cfg.ConsentPage(w, r, p)
 		return

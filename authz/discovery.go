@@ -24,6 +24,9 @@ type Metadata struct {
 	UserinfoEndpoint string `json:"userinfo_endpoint,omitempty"`
 	// JWKSURI is the public JWK Set of the signing keys.
 	JWKSURI string `json:"jwks_uri"`
+	// DeviceAuthorizationEndpoint is /oauth/device/code (RFC 8628 §4);
+	// empty unless a grant redeems device codes and Config.Login is set.
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
 	// IntrospectionEndpoint is /oauth/introspect (RFC 7662).
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	// RevocationEndpoint is /oauth/revoke (RFC 7009).
@@ -102,6 +105,9 @@ func (s *Server) Metadata() *Metadata {
 		m.TokenEndpointAuthSigningAlgValuesSupported = slices.Clone(allAlgorithms)
 		m.IntrospectionEndpointAuthSigningAlgValuesSupported = slices.Clone(allAlgorithms)
 		m.RevocationEndpointAuthSigningAlgValuesSupported = slices.Clone(allAlgorithms)
+	}
+	if s.deviceFlow() {
+		m.DeviceAuthorizationEndpoint = e.url(e.deviceCode)
 	}
 	if s.interactive() {
 		m.AuthorizationEndpoint = e.url(e.authorize)

@@ -13,6 +13,7 @@ type endpoints struct {
 
 	token, introspect, revoke, jwks, oidcConfig, asMetadata, asMetadataRFC string
 	authorize, resume, consent, userinfo                                   string
+	deviceCode, device, deviceResume, deviceConsent                        string
 	// secure is true for an https issuer: cookies get the Secure flag.
 	secure bool
 }
@@ -25,6 +26,10 @@ func newEndpoints(issuer string) endpoints {
 	e.resume = path + "/authorize/resume"
 	e.consent = path + "/authorize/consent"
 	e.userinfo = path + "/userinfo"
+	e.deviceCode = path + "/oauth/device/code"
+	e.device = path + "/device"
+	e.deviceResume = path + "/device/resume"
+	e.deviceConsent = path + "/device/consent"
 	e.token = path + "/oauth/token"
 	e.introspect = path + "/oauth/introspect"
 	e.revoke = path + "/oauth/revoke"

@@ -37,6 +37,11 @@ type Capabilities struct {
 	// its credentials alone (RFC 6749 §4.4). Server.Explain explains a
 	// client's issuance with it.
 	ClientTokens bool
+	// DeviceAuthorization: the grant redeems the device codes of the
+	// device authorization endpoint (RFC 8628; Exchange.Devices).
+	// Registering one enables /oauth/device/code and, with Config.Login,
+	// the verification page /device.
+	DeviceAuthorization bool
 }
 
 // Capable is implemented by a grant that declares Capabilities. New reads
@@ -67,6 +72,9 @@ type Exchange struct {
 	Codes Codes
 	// Families continues the token families of refresh tokens.
 	Families Families
+	// Devices redeems the device codes the device authorization endpoint
+	// issued.
+	Devices Devices
 	// Directory reads the users and APIs a decision names.
 	Directory Directory
 	// Policy is what the server decides for users: offline access, and

@@ -20,6 +20,8 @@ type grantCaps struct {
 	refresh []string
 	// clientTokens is the first grant issuing a client's own tokens.
 	clientTokens Grant
+	// device reports that a grant redeems device codes.
+	device bool
 }
 
 // newGrantCaps reads the capabilities of the grants, once.
@@ -32,6 +34,7 @@ func newGrantCaps(grants []Grant) grantCaps {
 		}
 		c := cg.Capabilities()
 		gc.code = gc.code || c.AuthorizationEndpoint
+		gc.device = gc.device || c.DeviceAuthorization
 		if c.RefreshTokens {
 			gc.refresh = append(gc.refresh, g.GrantType())
 		}
@@ -58,7 +61,7 @@ func (s *Server) exchange(req *TokenRequest, res *storage.Resolution, aud string
 	cs := &codeService{s: s}
 	return &Exchange{
 		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant, Audience: aud, Now: now,
-		Codes: cs, Families: familyService{s}, Directory: directory{s}, Policy: policy{s},
+		Codes: cs, Families: familyService{s}, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{cs},
 	}, cs
 }
 

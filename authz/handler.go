@@ -31,6 +31,7 @@ func (s *Server) Handler() http.Handler {
 	if e.asMetadataRFC != e.asMetadata {
 		mux.HandleFunc(e.asMetadataRFC, publicCORS(s.serveDiscovery))
 	}
+	s.handleDevice(mux)
 	if s.interactive() {
 		mux.HandleFunc(e.authorize, s.serveAuthorize)
 		mux.HandleFunc(e.resume, s.serveResume)

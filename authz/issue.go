@@ -86,6 +86,28 @@ func (s *Server) Issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	return resp, nil
 }
 
+// resolveClient reads the client, the requested (or default) audience and
+// their client grant in one storage call and authenticates the client, as
+// every endpoint that takes a token request does.
+func (s *Server) resolveClient(ctx context.Context, req *TokenRequest) (*storage.Resolution, string, error) {
+	if err := checkClientID(req.ClientID, req.AuthMethod); err != nil {
+		return nil, "", err
+	}
+	aud := req.Audience
+	if aud == "" {
+		aud = s.cfg.DefaultAudience
+	}
+	res, err := s.store.Resolve(ctx, req.ClientID, aud)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.authenticateClient(ctx, res.Client, req); err != nil {
+		return nil, "", err
+	}
+	noteClient(ctx, res.Client)
+	return res, aud, nil
+}
+
 func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	if req.GrantType == "" {
 		return nil, oauth.ErrInvalidRequest.WithDescription("grant_type is required")
@@ -94,21 +116,10 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	if !ok {
 		return nil, oauth.ErrUnsupportedGrantType
 	}
-	if err := checkClientID(req.ClientID, req.AuthMethod); err != nil {
-		return nil, err
-	}
-	aud := req.Audience
-	if aud == "" {
-		aud = s.cfg.DefaultAudience
-	}
-	res, err := s.store.Resolve(ctx, req.ClientID, aud)
+	res, aud, err := s.resolveClient(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authenticateClient(ctx, res.Client, req); err != nil {
-		return nil, err
-	}
-	noteClient(ctx, res.Client)
 	now := s.cfg.Now()
 	d, redeemed, err := s.decide(ctx, g, req, res, aud, now)
 	if err != nil {

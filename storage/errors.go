@@ -35,3 +35,13 @@ var (
 	// ErrTooMany means All found more records than it returns (MaxAll).
 	ErrTooMany = errors.New("storage: too many records")
 )
+
+// Errors of device codes (RFC 8628 §3.5).
+var (
+	// ErrExpired means a device code is past its lifetime but still kept:
+	// the poll is answered expired_token.
+	ErrExpired = errors.New("storage: expired")
+	// ErrSlowDown means a poll came before the interval had passed: the
+	// interval grew by DeviceSlowDown (slow_down).
+	ErrSlowDown = errors.New("storage: polled too soon")
+)

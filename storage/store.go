@@ -178,6 +178,8 @@ type Store interface {
 	AuditLog
 	// Replay remembers single-use values (client assertion jtis).
 	Replay
+	// DeviceCodes keeps device authorizations (RFC 8628).
+	DeviceCodes
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.
 	Tenant(id string) Store

@@ -139,6 +139,12 @@ var (
 	ErrInsufficientScope = Code{"insufficient_scope", http.StatusForbidden}
 	// ErrUnsupportedTokenType: the token type cannot be revoked (RFC 7009 §2.2.1).
 	ErrUnsupportedTokenType = Code{"unsupported_token_type", http.StatusBadRequest}
+	// ErrAuthorizationPending: the user has not yet approved the device code (RFC 8628 §3.5).
+	ErrAuthorizationPending = Code{"authorization_pending", http.StatusBadRequest}
+	// ErrSlowDown: the device polled before its interval passed, which grows by 5 s (RFC 8628 §3.5).
+	ErrSlowDown = Code{"slow_down", http.StatusBadRequest}
+	// ErrExpiredToken: the device code expired (RFC 8628 §3.5).
+	ErrExpiredToken = Code{"expired_token", http.StatusBadRequest}
 	// ErrServerError: an unexpected internal failure (RFC 6749 §4.1.2.1).
 	ErrServerError = Code{"server_error", http.StatusInternalServerError}
 	// ErrTemporarilyUnavailable: the storage backend cannot answer now (RFC 6749 §4.1.2.1).

@@ -150,3 +150,12 @@ func cloneRefresh(a *storage.RefreshToken) *storage.RefreshToken {
 	c.Scopes = cloneStrings(a.Scopes)
 	return &c
 }
+
+func cloneDevice(d *storage.DeviceCode) *storage.DeviceCode {
+	c := *d
+	c.RequestedScopes = cloneStrings(d.RequestedScopes)
+	c.Scopes = cloneStrings(d.Scopes)
+	c.IDTokenClaims = cloneMap(d.IDTokenClaims)
+	c.AccessTokenClaims = cloneMap(d.AccessTokenClaims)
+	return &c
+}

@@ -64,6 +64,10 @@ type tenant struct {
 	audit []*storage.AuditRecord
 	// used are the keys of Replay.UseOnce: key -> expiry.
 	used map[string]time.Time
+	// devices are the device codes by user-code hash; attempts the live
+	// attempts by key, id -> expiry.
+	devices  map[string]*storage.DeviceCode
+	attempts map[string]map[string]time.Time
 
 	queues [kinds]expiryQueue // expiries to look at, by kind
 	writes int                // schedules since the last sweep
@@ -93,6 +97,7 @@ func newTenant() *tenant {
 		requests: map[string]*storage.AuthRequest{}, codes: map[string]*storage.AuthCode{},
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
 		tombstones: map[string]time.Time{}, used: map[string]time.Time{},
+		devices: map[string]*storage.DeviceCode{}, attempts: map[string]map[string]time.Time{},
 	}
 }
 

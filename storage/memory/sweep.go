@@ -29,6 +29,8 @@ const (
 	kindRevoked
 	kindTombstone
 	kindUsed
+	kindDevice
+	kindAttempt
 	kinds
 )
 
@@ -104,5 +106,11 @@ func (t *tenant) reclaim(k kind, key string, now time.Time) {
 		if exp, ok := t.used[key]; ok && storage.Expired(exp, now) {
 			delete(t.used, key)
 		}
+	case kindDevice:
+		if d, ok := t.devices[key]; ok && storage.Expired(storage.DeviceKeptUntil(d), now) {
+			delete(t.devices, key)
+		}
+	case kindAttempt:
+		t.reclaimAttempts(key, now)
 	}
 }

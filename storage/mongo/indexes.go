@@ -67,7 +67,7 @@ func ttlUnsupported(err error) bool {
 }
 
 func (s *Store) shortLived() []*mongodriver.Collection {
-	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims, s.c.audit}
+	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims, s.c.audit, s.c.devices}
 }
 
 // Purge deletes the short-lived records of every tenant expired on the

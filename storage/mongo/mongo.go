@@ -63,8 +63,8 @@ type Store struct {
 }
 
 type collections struct {
-	apis, clients, grants, users, roles, groups, consents, keys *mongodriver.Collection
-	requests, codes, families, revocations, claims, audit       *mongodriver.Collection
+	apis, clients, grants, users, roles, groups, consents, keys    *mongodriver.Collection
+	requests, codes, families, revocations, claims, audit, devices *mongodriver.Collection
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -94,7 +94,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 		apis: coll("apis"), clients: coll("clients"), grants: coll("client_grants"), users: coll("users"),
 		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"),
 		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),
-		claims: coll("claims"), audit: coll("audit"),
+		claims: coll("claims"), audit: coll("audit"), devices: coll("device_codes"),
 	}}
 	return s, nil
 }
@@ -181,8 +181,8 @@ func mapErr(err error) error {
 // backend's failures through mapErr, and a document that does not decode
 // as ErrCorrupt (the decoder's message, which quotes stored data, is not
 // passed on).
-func (s *Store) findOne(ctx context.Context, c *mongodriver.Collection, filter any, d any) error {
-	res := c.FindOne(ctx, filter)
+func (s *Store) findOne(ctx context.Context, c *mongodriver.Collection, filter any, d any, opts ...*options.FindOneOptions) error {
+	res := c.FindOne(ctx, filter, opts...)
 	if err := res.Err(); err != nil {
 		return mapErr(err)
 	}

@@ -30,6 +30,9 @@ import (
 //	rt   a rotated refresh token, holding the old token and its successor
 //	fam  a revoked token family (also a tombstone for a family not stored yet)
 //	once a key used by storage.Replay.UseOnce, until its expiry
+//	devd a device code's decision, devp one of its polls (a chain by
+//	     sequence number), devu its taking, holding the used marker;
+//	att  one attempt of CountAttempt (device.go)
 const (
 	claimRequest = "ar"
 	claimCode    = "code"
@@ -82,6 +85,10 @@ type claimDoc struct {
 	Old       *storage.RefreshToken `bson:"old,omitempty"`
 	Next      *storage.RefreshToken `bson:"next,omitempty"`
 	Code      *storage.AuthCode     `bson:"code,omitempty"`
+	// Device is a device code's decision, poll or used marker.
+	Device *storage.DeviceCode `bson:"device,omitempty"`
+	// Seq numbers a device code's poll claims.
+	Seq int64 `bson:"seq,omitempty"`
 }
 
 func (s *Store) claimID(kind string, key ...string) string {
