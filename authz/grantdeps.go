@@ -64,12 +64,17 @@ type Policy interface {
 // stays inside, and a grant reads only what it decides on.
 type Continuation struct {
 	client, family, hash string
-	familyExp            time.Time
-	user                 *storage.User
-	api                  *storage.API
-	scopes               []string
-	authTime             time.Time
-	claims               map[string]any
+	// next is the refresh token that follows the presented one; retry
+	// reports that the presented one was rotated to it already, within
+	// the retry window: the server answers with next and writes nothing.
+	next      string
+	retry     bool
+	familyExp time.Time
+	user      *storage.User
+	api       *storage.API
+	scopes    []string
+	authTime  time.Time
+	claims    map[string]any
 	// kept is the scope of the next refresh token, set by Redecide.
 	kept      []string
 	redecided bool

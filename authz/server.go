@@ -33,6 +33,8 @@ type Server struct {
 	// overrunningRules counts rule goroutines still running past their
 	// deadline (Config.MaxOverrunningRules).
 	overrunningRules atomic.Int64
+	// retry is the tenant's retry secret (Config.RetryWindow).
+	retry retrySecret
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
