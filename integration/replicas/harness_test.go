@@ -43,7 +43,7 @@ func setup(t *testing.T, kind, backend, database string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(admin.Close)
+	t.Cleanup(func() { _ = admin.Close() })
 	must(t, store.APIs().Create(ctx, &storage.API{Identifier: api, Name: "API", AllowSkipConsent: true, AllowOfflineAccess: true,
 		Scopes: []storage.Scope{{Name: "read"}}}))
 	must(t, store.Users().Create(ctx, &storage.User{ID: "alice", Name: "Alice"}))

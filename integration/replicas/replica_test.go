@@ -93,7 +93,14 @@ func config(store storage.Store) authz.Config {
 	}
 }
 
+// quiet drops go-redis's own log lines (dial failures while a node is
+// down are the point of the outage tests).
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 func serveReplica(kind string) error {
+	goredis.SetLogger(quiet{})
 	ctx := context.Background()
 	store, closeStore, err := openStore(ctx, kind, os.Getenv(backendEnv), os.Getenv(databaseEnv))
 	if err != nil {
