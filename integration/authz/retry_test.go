@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"bytes"
 	"context"
 	"net/url"
 	"strings"
@@ -12,8 +13,11 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/grant"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/storagetest"
+	"github.com/scopekit/scopekit/token"
 )
 
 // lostAnswers is a store whose next CreateFamily or RotateRefresh applies
@@ -309,4 +313,61 @@ func TestCodeRetry(t *testing.T) {
 			t.Fatalf("%d concurrent exchanges succeeded with %d distinct refresh tokens", oks, len(got))
 		}
 	})
+}
+
+// TestRetrySecretAtRest: the retry secret is a store record wrapped by
+// Config.KeyWrapper like the signing keys, never a signing key (not in the
+// JWKS), shared by every server over the store (a retry at another server
+// gets the same token), and re-wrapped by RewrapKeys.
+func TestRetrySecretAtRest(t *testing.T) {
+	wrapper := func(current byte, older ...byte) token.KeyWrapper {
+		var old [][]byte
+		for _, o := range older {
+			old = append(old, bytes.Repeat([]byte{o}, 32))
+		}
+		w, err := token.NewAESKeyWrapper(bytes.Repeat([]byte{current}, 32), old...)
+		must(t, err)
+		return w
+	}
+	f := newUserFixture(t, func(c *authz.Config) { c.KeyWrapper = wrapper(1) })
+	b := f.browser(t)
+	b.login(f, "alice")
+	ctx := context.Background()
+	cfg := f.oauth("bank-app")
+	code, v := f.codeFor(t, b, true, "read:balance", "offline_access")
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
+	must(t, err)
+	rec, err := f.store.Keys().Get(ctx, "retry-secret")
+	must(t, err)
+	if !token.IsWrappedJWK(rec.JWK) {
+		t.Fatal("the retry secret is stored in clear with a KeyWrapper configured")
+	}
+	if bytes.Contains(f.srv.Keys().JWKS(), []byte("retry-secret")) {
+		t.Fatal("the retry secret is published in the JWKS")
+	}
+	server := func(w token.KeyWrapper) *authz.Server {
+		s, err := authz.New(ctx, authz.Config{Issuer: f.ts.URL + "/", Store: f.store, KeyWrapper: w,
+			Grants: []authz.Grant{grant.AuthorizationCode{}, grant.RefreshToken{}}})
+		must(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	refreshAt := func(s *authz.Server, rt string) (*authz.TokenResponse, error) {
+		return s.Issue(ctx, &authz.TokenRequest{GrantType: "refresh_token", RefreshToken: rt,
+			ClientID: "bank-app", ClientSecret: f.bankSecret, AuthMethod: oauth.AuthBasic})
+	}
+	first, err := refreshAt(f.srv, tok.RefreshToken)
+	must(t, err)
+	again, err := refreshAt(server(wrapper(1)), tok.RefreshToken)
+	if err != nil || again.RefreshToken != first.RefreshToken {
+		t.Fatalf("a retry at another server: %v", err)
+	}
+	// After RewrapKeys under a new wrapping key, a server holding only the
+	// new one still derives the same tokens.
+	if _, err := server(wrapper(2, 1)).RewrapKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := refreshAt(server(wrapper(2)), tok.RefreshToken); err != nil || again.RefreshToken != first.RefreshToken {
+		t.Fatalf("a retry after the secret was rewrapped: %v", err)
+	}
 }
