@@ -284,6 +284,12 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		ExpiresAt:           now.Add(s.cfg.CodeLifetime).UTC(),
 	}
 	rec.RetainUntil = s.codeRetention(rec, api).UTC()
+	sealed, err := s.sealCode(ctx, code, rec)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	rec.Sealed = sealed
 	if err := s.store.CreateCode(ctx, rec); err != nil {
 		s.redirectError(w, r, ar, err)
 		return

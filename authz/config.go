@@ -77,6 +77,16 @@ type Config struct {
 	// RefreshAbsoluteLifetime bounds a refresh-token family from its first
 	// issuance, however often it is rotated. Zero means 30 days.
 	RefreshAbsoluteLifetime time.Duration
+	// RetryWindow is how long after a refresh token's rotation, or a
+	// code's first exchange, the same request by the same client (for a
+	// code: with the same PKCE verifier) is answered as a retry, with the
+	// same new refresh token and equivalent access and ID tokens, instead
+	// of as a reuse that revokes the grant: the first answer may have been
+	// lost to a timeout or a 503 after the store applied it. Outside it,
+	// reuse detection is unchanged (RFC 9700 §4.14.2). Zero means 10
+	// seconds; a negative value disables retries. See docs/ARCHITECTURE.md,
+	// "Retries and grace windows".
+	RetryWindow time.Duration
 	// Rules run in order at every issuance (see Rule).
 	Rules []Rule
 	// RuleTimeout bounds each rule's run. Zero means 2 seconds.
@@ -258,6 +268,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.RefreshIdleLifetime = orDefault(c.RefreshIdleLifetime, 14*24*time.Hour)
 	c.RefreshAbsoluteLifetime = orDefault(c.RefreshAbsoluteLifetime, 30*24*time.Hour)
+	c.RetryWindow = orDefault(c.RetryWindow, defaultRetryWindow)
 	if c.AccessTokenLifetime == 0 {
 		c.AccessTokenLifetime = defaultLifetime
 	}

@@ -143,4 +143,9 @@ type Decision struct {
 	// Claims are custom claims decided at login and kept for the family
 	// (custom ID-token claims returned by /userinfo).
 	Claims map[string]any
+
+	// code is the code the exchange redeemed (Codes.Redeem), set by the
+	// server: the family's first refresh token is derived from it, so that
+	// a retry of the exchange gets the same one.
+	code string
 }

@@ -13,7 +13,10 @@ type Codes interface {
 	// Redeem consumes the code the client presents, once, and returns what
 	// /authorize stored with it. An unknown or expired code is
 	// invalid_grant; so is one already redeemed, which also revokes every
-	// token issued from it (RFC 6749 §4.1.2).
+	// token issued from it (RFC 6749 §4.1.2), unless the exchange retries
+	// the first within Config.RetryWindow (the same client, the same PKCE
+	// verifier): the code's grant is then returned again, and the server
+	// answers with the first exchange's tokens.
 	Redeem(ctx context.Context, code string) (*storage.AuthCode, error)
 }
 
@@ -21,7 +24,9 @@ type Codes interface {
 type Families interface {
 	// Continue checks a refresh token the client presents: live, issued to
 	// the client, not used before (a used one revokes its family: RFC 9700
-	// §4.14.2), its family, user and API still there. Every failure is
+	// §4.14.2, unless the request retries its rotation within
+	// Config.RetryWindow while the successor is unused: the server then
+	// answers with that successor), its family, user and API still there. Every failure is
 	// invalid_grant. The continuation is handed back in
 	// Decision.Continuation once Policy.Redecide has decided what is left of
 	// the grant.
@@ -64,12 +69,17 @@ type Policy interface {
 // stays inside, and a grant reads only what it decides on.
 type Continuation struct {
 	client, family, hash string
-	familyExp            time.Time
-	user                 *storage.User
-	api                  *storage.API
-	scopes               []string
-	authTime             time.Time
-	claims               map[string]any
+	// next is the refresh token that follows the presented one; retry
+	// reports that the presented one was rotated to it already, within
+	// the retry window: the server answers with next and writes nothing.
+	next      string
+	retry     bool
+	familyExp time.Time
+	user      *storage.User
+	api       *storage.API
+	scopes    []string
+	authTime  time.Time
+	claims    map[string]any
 	// kept is the scope of the next refresh token, set by Redecide.
 	kept      []string
 	redecided bool

@@ -58,25 +58,43 @@ func (s *Server) offlineAllowed(c *storage.Client, api *storage.API) bool {
 // server's services, never the server. The code service tells whether the
 // grant redeemed a code.
 func (s *Server) exchange(req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (*Exchange, *codeService) {
-	cs := &codeService{s: s}
+	cs := &codeService{s: s, client: res.Client, verifier: req.CodeVerifier, now: now}
 	return &Exchange{
 		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant, Audience: aud, Now: now,
-		Codes: cs, Families: familyService{s}, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{cs},
+		Codes: cs, Families: familyService{s: s, now: now}, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{cs},
 	}, cs
 }
 
 // codeService implements Codes for one exchange.
 type codeService struct {
 	s *Server
+	// client and verifier are the exchange's authenticated client and its
+	// PKCE verifier: a retry of a code's first exchange must repeat both.
+	client   *storage.Client
+	verifier string
+	now      time.Time
 	// redeemed is set once a code was consumed: the rules ran for it at
 	// /authorize.
 	redeemed bool
+	// code is the code redeemed.
+	code string
 }
 
-// Redeem implements Codes.
+// Redeem implements Codes. A code already used is answered as a retry of
+// its first exchange (the same grant, so the same tokens) when
+// Server.codeRetry says it is one; otherwise it is a replay.
 func (cs *codeService) Redeem(ctx context.Context, code string) (*storage.AuthCode, error) {
 	store := cs.s.store
 	c, err := store.ConsumeCode(ctx, token.Hash(code))
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		first, rerr := cs.s.codeRetry(ctx, code, c, cs.client, cs.verifier, cs.now)
+		if rerr != nil {
+			return nil, rerr
+		}
+		if first != nil {
+			c, err = first, nil
+		}
+	}
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
 		// The family may not exist yet when the first exchange is still
@@ -94,12 +112,15 @@ func (cs *codeService) Redeem(ctx context.Context, code string) (*storage.AuthCo
 	case err != nil:
 		return nil, err
 	}
-	cs.redeemed = true
+	cs.redeemed, cs.code = true, code
 	return c, nil
 }
 
 // familyService implements Families.
-type familyService struct{ s *Server }
+type familyService struct {
+	s   *Server
+	now time.Time
+}
 
 // Continue implements Families.
 func (fs familyService) Continue(ctx context.Context, client *storage.Client, raw string) (*Continuation, error) {
@@ -119,7 +140,17 @@ func (fs familyService) Continue(ctx context.Context, client *storage.Client, ra
 	if rt.ClientID != client.ID {
 		return nil, oauth.ErrInvalidGrant.WithDescription("the refresh token was issued to another client")
 	}
+	next, err := fs.s.nextRefresh(ctx, family, labelAfterRefresh, raw)
+	if err != nil {
+		return nil, err
+	}
+	retry := false
 	if rt.Used {
+		if retry, err = fs.s.rotationRetry(ctx, client, rt, next, fs.now); err != nil {
+			return nil, err
+		}
+	}
+	if rt.Used && !retry {
 		if rerr := store.RevokeFamily(ctx, family); rerr != nil {
 			return nil, rerr
 		}
@@ -133,7 +164,7 @@ func (fs familyService) Continue(ctx context.Context, client *storage.Client, ra
 		}
 		return nil, err
 	}
-	dir := directory(fs)
+	dir := directory{fs.s}
 	user, err := dir.User(ctx, rt.Subject)
 	if err != nil {
 		return nil, err
@@ -145,7 +176,7 @@ func (fs familyService) Continue(ctx context.Context, client *storage.Client, ra
 		}
 	}
 	return &Continuation{
-		client: client.ID, family: family, hash: hash, familyExp: fam.ExpiresAt,
+		client: client.ID, family: family, hash: hash, next: next, retry: retry, familyExp: fam.ExpiresAt,
 		user: user, api: api, scopes: rt.Scopes, authTime: fam.AuthTime, claims: fam.Claims,
 	}, nil
 }

@@ -121,11 +121,12 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 		return nil, err
 	}
 	now := s.cfg.Now()
-	d, redeemed, err := s.decide(ctx, g, req, res, aud, now)
+	d, codes, err := s.decide(ctx, g, req, res, aud, now)
 	if err != nil {
 		return nil, err
 	}
-	if !redeemed {
+	d.code = codes.code
+	if !codes.redeemed {
 		// A decision from a code ran the rules at /authorize, where the
 		// user was; any other runs them here.
 		if err := s.applyRules(ctx, res.Client, d); err != nil {
@@ -137,15 +138,15 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 
 // decide is the grant decision of a token request from an authenticated
 // client, shared by Issue and Explain: the client must be allowed the grant
-// type, then the grant decides. redeemed reports that the grant redeemed an
-// authorization code.
-func (s *Server) decide(ctx context.Context, g Grant, req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (d *Decision, redeemed bool, err error) {
+// type, then the grant decides. codes tells whether the grant redeemed an
+// authorization code, and which.
+func (s *Server) decide(ctx context.Context, g Grant, req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (d *Decision, codes *codeService, err error) {
 	if !contains(res.Client.GrantTypes, req.GrantType) {
-		return nil, false, oauth.ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
+		return nil, nil, oauth.ErrUnauthorizedClient.WithDescription("the client may not use this grant type")
 	}
 	x, codes := s.exchange(req, res, aud, now)
 	d, err = g.Decide(ctx, x)
-	return d, codes.redeemed, err
+	return d, codes, err
 }
 
 // fail logs the internal cause of an error and returns its public form.

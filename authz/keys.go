@@ -182,6 +182,9 @@ func (k *storeKeys) read(ctx context.Context) ([]token.KeyState, map[string]open
 	states := make([]token.KeyState, 0, len(recs))
 	opened := make(map[string]openedKey, len(recs))
 	for _, r := range recs {
+		if isRetrySecret(r) {
+			continue
+		}
 		o, ok := k.opened[r.ID]
 		if !ok || string(o.jwk) != string(r.JWK) {
 			key, err := k.vault.open(ctx, r)

@@ -62,6 +62,25 @@ func (v keyVault) open(ctx context.Context, r *storage.SigningKey) (*token.Key, 
 	return k, nil
 }
 
+// rewrap re-wraps a stored record's JWK under the current wrapping key: a
+// signing key, or the retry secret (a symmetric JWK, never parsed here).
+func (v keyVault) rewrap(ctx context.Context, r *storage.SigningKey) error {
+	if isRetrySecret(r) {
+		jwk, err := token.UnwrapJWK(ctx, v.wrapper, r.JWK, v.aad(r.ID))
+		if err != nil {
+			return fmt.Errorf("authz: stored retry secret: %w", err)
+		}
+		r.JWK, err = token.WrapJWK(ctx, v.wrapper, jwk, v.aad(r.ID))
+		return err
+	}
+	k, err := v.open(ctx, r)
+	if err != nil {
+		return err
+	}
+	r.JWK, err = v.seal(ctx, k)
+	return err
+}
+
 // RewrapKeys re-wraps every signing key of the store under the current
 // wrapping key of Config.KeyWrapper, keys stored in clear included, and
 // returns how many it rewrote. Run it after rotating the wrapping key (the
@@ -85,11 +104,7 @@ func (s *Server) RewrapKeys(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, r := range recs {
-		k, err := s.keys.vault.open(ctx, r)
-		if err != nil {
-			return n, err
-		}
-		if r.JWK, err = s.keys.vault.seal(ctx, k); err != nil {
+		if err := s.keys.vault.rewrap(ctx, r); err != nil {
 			return n, err
 		}
 		if err := s.store.Keys().Update(ctx, r); err != nil {

@@ -197,7 +197,13 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 	var refresh string
 	var next *storage.RefreshToken
 	if d.IssueRefresh {
-		refresh = d.Family + "." + token.Random(32)
+		var err error
+		if refresh, err = s.nextRefresh(ctx, d.Family, labelAfterCode, d.code); err != nil {
+			return "", err
+		}
+		if d.Continuation != nil && d.Continuation.next != "" {
+			refresh = d.Continuation.next
+		}
 		idle := now.Add(s.cfg.RefreshIdleLifetime)
 		if idle.After(familyExp) {
 			idle = familyExp
@@ -214,13 +220,31 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 		}
 	}
 	if d.Continuation != nil {
-		_, err := s.store.RotateRefresh(ctx, d.Family, d.Continuation.hash, next)
+		if d.Continuation.retry {
+			// A retry of a rotation done within the retry window: its
+			// successor, stored by the first request, is the answer.
+			return refresh, nil
+		}
+		old, err := s.store.RotateRefresh(ctx, d.Family, d.Continuation.hash, next)
+		if errors.Is(err, storage.ErrAlreadyUsed) {
+			// A concurrent refresh of the same token by the same client
+			// won the race: within the retry window it stored this very
+			// successor, which both answers carry.
+			retry, rerr := s.rotationRetry(ctx, c, old, refresh, now)
+			if rerr != nil {
+				return "", rerr
+			}
+			if retry {
+				return refresh, nil
+			}
+		}
 		switch {
 		case errors.Is(err, storage.ErrAlreadyUsed):
-			// RFC 9700 §4.14.2: a rotated token used again means theft. This
-			// includes a concurrent refresh with the same token that lost
+			// RFC 9700 §4.14.2: a rotated token used again means theft,
+			// outside the retry window (and by another client, or after
+			// its successor was used) also a concurrent refresh that lost
 			// the race: the family is revoked, the winner's new tokens
-			// with it (reuse detection, no grace window; docs/LOGIN.md).
+			// with it (docs/ARCHITECTURE.md, "Retries and grace windows").
 			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil {
 				return "", rerr
 			}
@@ -240,6 +264,21 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 	}
 	if err := s.store.CreateFamily(ctx, fam, next); err != nil {
 		switch {
+		case errors.Is(err, storage.ErrDuplicate) && d.code != "" && s.retryOn():
+			// Only an exchange of the same code stores this family: the
+			// first exchange and its retry. Both answer with the family's
+			// first refresh token while it is still the current one.
+			same, rerr := s.firstExchangeRetry(ctx, c, d.Family, next)
+			if rerr != nil {
+				return "", rerr
+			}
+			if same {
+				return refresh, nil
+			}
+			if rerr := s.store.RevokeFamily(ctx, d.Family); rerr != nil {
+				return "", rerr
+			}
+			return "", oauth.ErrInvalidGrant.WithDescription("the code was already used: its tokens are revoked")
 		case errors.Is(err, storage.ErrDuplicate):
 			return "", oauth.ErrInvalidGrant.WithDescription("the grant was already exchanged")
 		case errors.Is(err, storage.ErrRevoked):

@@ -43,6 +43,8 @@ type Server struct {
 	// unready is set while readiness probes fail, so that the failure and
 	// the recovery are each logged once.
 	unready atomic.Bool
+	// retry is the tenant's retry secret (Config.RetryWindow).
+	retry retrySecret
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When

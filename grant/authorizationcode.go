@@ -12,7 +12,9 @@ import (
 // A code is single use: a second exchange is invalid_grant and revokes every
 // token issued from the first (RFC 6749 §4.1.2), also after the code's
 // lifetime, as long as the store retains its used marker (RetainUntil). It is bound to the client,
-// the redirect URI and the PKCE challenge.
+// the redirect URI and the PKCE challenge. A retry of the first exchange by
+// the same client with the same verifier within authz.Config.RetryWindow
+// gets the same tokens instead (Codes.Redeem).
 type AuthorizationCode struct{}
 
 // GrantType implements authz.Grant.

@@ -9,7 +9,9 @@ import (
 
 // RefreshToken is the refresh token grant (RFC 6749 §6). Refresh tokens are
 // rotated on every use; a rotated token used again revokes its whole family
-// (RFC 9700 §4.14.2). A token is bound to its client; the scope may be
+// (RFC 9700 §4.14.2), unless it is a retry of the rotation by the same
+// client within authz.Config.RetryWindow, answered with the same new token
+// (Families.Continue). A token is bound to its client; the scope may be
 // narrowed, never widened. Every refresh decides again (Policy.Redecide):
 // scopes the API no longer defines, the user no longer holds or no longer
 // consents to are dropped; a deleted user or API, a withdrawn consent or

@@ -99,9 +99,10 @@ type AuthRequests interface {
 type Codes interface {
 	// CreateCode stores a code until its ExpiresAt; ErrDuplicate if its hash exists.
 	CreateCode(ctx context.Context, c *AuthCode) error
-	// ConsumeCode atomically marks the code used and returns it. Of many
-	// concurrent callers exactly one gets it with a nil error; a code used
-	// before is returned with ErrAlreadyUsed; an unknown or expired one is
+	// ConsumeCode atomically marks the code used (UsedAt: the store's
+	// clock) and returns it. Of many concurrent callers exactly one gets it
+	// with a nil error; a code used before is returned with ErrAlreadyUsed
+	// (its used marker, with UsedAt and Sealed); an unknown or expired one is
 	// ErrNotFound.
 	ConsumeCode(ctx context.Context, hash string) (*AuthCode, error)
 }
@@ -120,11 +121,14 @@ type Families interface {
 	// GetRefresh returns a live refresh token of the family. ErrNotFound if
 	// absent or expired, ErrRevoked if the family is revoked.
 	GetRefresh(ctx context.Context, family, hash string) (*RefreshToken, error)
-	// RotateRefresh atomically marks the token oldHash of the family used and
-	// stores next in its place, and returns the old token. Of many concurrent
-	// callers exactly one succeeds. A token used before is returned with
-	// ErrAlreadyUsed and next is not stored; ErrRevoked if the family is
-	// revoked; ErrNotFound if the token is absent or expired.
+	// RotateRefresh atomically marks the token oldHash of the family used,
+	// recording on it the instant (RotatedAt, the store's clock) and its
+	// successor (NextHash), stores next in its place, and returns the old
+	// token. Of many concurrent callers exactly one succeeds. A token used
+	// before is returned with ErrAlreadyUsed (with the RotatedAt and
+	// NextHash of its rotation) and next is not stored; ErrRevoked if the
+	// family is revoked; ErrNotFound if the token is absent or expired.
+	// GetRefresh returns a used token with the same two fields.
 	RotateRefresh(ctx context.Context, family, oldHash string, next *RefreshToken) (*RefreshToken, error)
 	// RevokeFamily marks the family revoked until it expires: its refresh
 	// tokens stop working and TokenRevoked reports its access tokens revoked.
@@ -227,9 +231,11 @@ func CodeState(c *AuthCode, now time.Time) error {
 
 // UsedCodeMarker is what a driver keeps of a consumed code: enough to
 // detect a replay and revoke the family (hash, client, family, used and
-// the instants), none of the grant's scopes, claims or PKCE data.
+// the instants), none of the grant's scopes, claims or PKCE data in clear;
+// the grant only as Sealed, which the store cannot read.
 func UsedCodeMarker(c *AuthCode) *AuthCode {
-	return &AuthCode{Hash: c.Hash, ClientID: c.ClientID, Family: c.Family, Used: true, ExpiresAt: c.ExpiresAt, RetainUntil: c.RetainUntil}
+	return &AuthCode{Hash: c.Hash, ClientID: c.ClientID, Family: c.Family, Used: true, ExpiresAt: c.ExpiresAt,
+		RetainUntil: c.RetainUntil, Sealed: c.Sealed, UsedAt: c.UsedAt}
 }
 
 // ClockOrDefault returns now, or time.Now when now is nil.

@@ -95,6 +95,16 @@ type AuthCode struct {
 	// ExpiresAt still revokes its family: the latest expiry of the tokens
 	// issued from it. Zero keeps it until ExpiresAt only.
 	RetainUntil time.Time `json:"retain_until,omitempty" bson:"retain_until,omitempty"`
+	// Sealed, set by the server, is the grant of the code encrypted under
+	// a key derived from the code's value and a server secret: only a
+	// request presenting the code can read it. The used marker keeps it,
+	// so that a retry of the first exchange (same client, same PKCE
+	// verifier, within the server's retry window) can be answered with the
+	// same tokens. Opaque to the store.
+	Sealed string `json:"sealed,omitempty" bson:"sealed,omitempty"`
+	// UsedAt is when ConsumeCode consumed the code, by the store's clock;
+	// set on the consumed code and on its used marker.
+	UsedAt time.Time `json:"used_at,omitempty" bson:"used_at,omitempty"`
 }
 
 // Family is one grant given to one client for one user: the access, ID and
@@ -144,6 +154,14 @@ type RefreshToken struct {
 	Scopes []string `json:"scope,omitempty" bson:"scope,omitempty"`
 	// Used is set by RotateRefresh on the token it replaces.
 	Used bool `json:"used,omitempty" bson:"used,omitempty"`
+	// RotatedAt is when RotateRefresh replaced the token, by the store's
+	// clock; zero while it is unused.
+	RotatedAt time.Time `json:"rotated_at,omitempty" bson:"rotated_at,omitempty"`
+	// NextHash is the hash of the token RotateRefresh stored in its place;
+	// empty while it is unused. With RotatedAt it is what the first
+	// rotation decided, so that a retry within the server's retry window
+	// can be recognised and answered with the same successor.
+	NextHash string `json:"next_hash,omitempty" bson:"next_hash,omitempty"`
 	// IssuedAt is when the token was issued.
 	IssuedAt time.Time `json:"iat" bson:"iat"`
 	// ExpiresAt is the idle expiry, never later than the family's.

@@ -321,8 +321,10 @@ func (f *userFixture) codeFor(t testing.TB, b *browser, pkce bool, scopes ...str
 	return cb.Query().Get("code"), verifier
 }
 
+// TestCodeExchangeRules runs with retries off (Config.RetryWindow < 0), as
+// every second exchange is then a replay; retry_test.go has them on.
 func TestCodeExchangeRules(t *testing.T) {
-	f := newUserFixture(t)
+	f := newUserFixture(t, noRetries)
 	b := f.browser(t)
 	b.login(f, "alice")
 	ctx := context.Background()
@@ -456,8 +458,10 @@ func TestCodeExchangeRules(t *testing.T) {
 	})
 }
 
+// TestRefreshTokens runs with retries off (Config.RetryWindow < 0), as every
+// second use of a token is then a reuse; retry_test.go has them on.
 func TestRefreshTokens(t *testing.T) {
-	f := newUserFixture(t)
+	f := newUserFixture(t, noRetries)
 	b := f.browser(t)
 	b.login(f, "alice")
 	ctx := context.Background()
@@ -664,7 +668,7 @@ func (s *lateFamilies) CreateFamily(ctx context.Context, f *storage.Family, firs
 // revocation and CreateFamily of that id then fails with storage.ErrRevoked.
 func TestCodeReplayBeforeFamilyExists(t *testing.T) {
 	late := &lateFamilies{revoked: make(chan struct{})}
-	f := newUserFixture(t, func(c *authz.Config) { late.Store = c.Store; c.Store = late })
+	f := newUserFixture(t, noRetries, func(c *authz.Config) { late.Store = c.Store; c.Store = late })
 	b := f.browser(t)
 	b.login(f, "alice")
 	ctx := context.Background()
@@ -694,6 +698,10 @@ func TestCodeReplayBeforeFamilyExists(t *testing.T) {
 		}
 	}
 }
+
+// noRetries turns retries off: a second use of a code or refresh token is
+// a replay however soon it comes.
+func noRetries(c *authz.Config) { c.RetryWindow = -1 }
 
 func concurrently(n int, f func() error) int {
 	var wg sync.WaitGroup

@@ -37,7 +37,7 @@ func TestDeviceFlowWithOAuth2Client(t *testing.T) {
 	must(t, err)
 	claims := decodePayload(t, tok.AccessToken)
 	// alice is an organizer: RBAC keeps create:events and drops view:events.
-	if claims["sub"] != "alice" || !contains(audiences(claims), eventsAPI) || claims["scope"] != "openid create:events offline_access" ||
+	if claims["sub"] != "alice" || !contains(audiences(claims["aud"]), eventsAPI) || claims["scope"] != "openid create:events offline_access" ||
 		claims["gty"] != oauth.GrantDeviceCode || claims["client_id"] != "tv-app" {
 		t.Fatalf("access token claims %v", claims)
 	}
@@ -329,20 +329,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// audiences returns the aud claim as a list.
-func audiences(claims map[string]any) []string {
-	switch a := claims["aud"].(type) {
-	case string:
-		return []string{a}
-	case []any:
-		out := make([]string, 0, len(a))
-		for _, v := range a {
-			s, _ := v.(string)
-			out = append(out, s)
-		}
-		return out
-	}
-	return nil
 }

@@ -74,6 +74,7 @@ func TestEventsCarryNoSecret(t *testing.T) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.EventHooks = []event.Hook{rec.hook}
 		c.AuditLog = true
+		noRetries(c) // an immediate reuse and replay must raise their alarms
 		c.Rules = []authz.Rule{{Name: "block-list", Run: func(_ context.Context, t *authz.Transaction) error {
 			if t.Client.ID == "blocked" {
 				return t.Deny("client is blocked")

@@ -147,7 +147,11 @@ func RunFlows(t *testing.T, newStore storagetest.NewStore) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := app.Exchange(ctx, code, oauth2.VerifierOption(v)); err == nil {
+		if again, err := app.Exchange(ctx, code, oauth2.VerifierOption(v)); err != nil || again.RefreshToken != tok.RefreshToken {
+			t.Fatalf("a retry of the exchange (same client and verifier, within the retry window) did not get the same grant: %v", err)
+		}
+		// A replay with another verifier is no retry: it revokes the grant.
+		if _, err := app.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
 			t.Fatal("a code was redeemed twice")
 		}
 		if _, err := is.Server.Authorize(ctx, tok.AccessToken, resource.Requirement{Audience: flowAPI}); err == nil {
@@ -162,13 +166,21 @@ func RunFlows(t *testing.T, newStore storagetest.NewStore) {
 		if err != nil || next.RefreshToken == tok.RefreshToken {
 			t.Fatalf("rotation: %v", err)
 		}
+		if again, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil || again.RefreshToken != next.RefreshToken {
+			t.Fatalf("a retry of the refresh within the retry window did not get the same refresh token: %v", err)
+		}
+		last, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token()
+		if err != nil {
+			t.Fatalf("rotation after a retry: %v", err)
+		}
+		// The successor was used: the first token again is a reuse.
 		if _, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 			t.Fatal("a rotated refresh token was accepted")
 		}
-		if _, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken}).Token(); err == nil {
+		if _, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: last.RefreshToken}).Token(); err == nil {
 			t.Fatal("the family survived a reuse")
 		}
-		if _, err := is.Server.Authorize(ctx, next.AccessToken, resource.Requirement{Audience: flowAPI}); err == nil {
+		if _, err := is.Server.Authorize(ctx, last.AccessToken, resource.Requirement{Audience: flowAPI}); err == nil {
 			t.Fatal("an access token of a revoked family was accepted")
 		}
 	})

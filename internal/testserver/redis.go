@@ -146,15 +146,17 @@ type RedisCluster struct {
 	nodes []*Redis
 }
 
-// StartRedisCluster starts n cluster-enabled servers and joins them with
+// StartRedisCluster starts n cluster-enabled servers (with extra
+// configuration arguments, e.g. "--appendonly", "yes") and joins them with
 // redis-cli --cluster create, then waits until every node reports
 // cluster_state:ok.
-func StartRedisCluster(t testing.TB, n int) *RedisCluster {
+func StartRedisCluster(t testing.TB, n int, extra ...string) *RedisCluster {
 	t.Helper()
 	cli := redisBinary(t, "redis-cli")
 	rc := &RedisCluster{}
 	for i := 0; i < n; i++ {
-		node := StartRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+		args := append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"}, extra...)
+		node := StartRedis(t, args...)
 		rc.nodes = append(rc.nodes, node)
 		rc.Addrs = append(rc.Addrs, node.Addr)
 	}

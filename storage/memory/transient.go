@@ -142,8 +142,8 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 	// The grant is handed out once; what stays is the used marker, kept
 	// while the tokens issued from the code may live.
 	out := cloneCode(c)
-	out.Used = true
-	t.codes[hash] = storage.UsedCodeMarker(c)
+	out.Used, out.UsedAt = true, now.UTC()
+	t.codes[hash] = storage.UsedCodeMarker(out)
 	if kept := storage.CodeKeptUntil(c); kept.After(c.ExpiresAt) {
 		t.schedule(kindCode, hash, kept, now)
 	}
@@ -248,7 +248,7 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 	if rt.Used {
 		return cloneRefresh(rt), storage.ErrAlreadyUsed
 	}
-	rt.Used = true
+	rt.Used, rt.RotatedAt, rt.NextHash = true, now.UTC(), next.Hash
 	e.tokens[next.Hash] = cloneRefresh(next)
 	return cloneRefresh(rt), nil
 }

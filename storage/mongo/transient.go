@@ -258,7 +258,7 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 	}
 	fix(&d.AuthCode)
 	c := &d.AuthCode
-	c.Used = true
+	c.Used, c.UsedAt = true, s.now().UTC()
 	marker := storage.UsedCodeMarker(c)
 	won, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimCode, hash), ExpiresAt: storage.CodeKeptUntil(c), Code: marker})
 	if err != nil {
@@ -454,13 +454,15 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 	if next.ExpiresAt.After(exp) {
 		exp = next.ExpiresAt
 	}
+	old.RotatedAt, old.NextHash = s.now().UTC(), next.Hash
 	won, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimRefresh, family, oldHash), ExpiresAt: exp, Old: old, Next: next})
 	if err != nil {
 		return nil, err
 	}
 	old.Used = true
 	if !won {
-		return old, storage.ErrAlreadyUsed
+		// The winner's claim holds what its rotation decided.
+		return s.lookupUsed(ctx, family, oldHash, old)
 	}
 	if s.afterClaim(claimRefresh) == nil {
 		// Tidy-up only: readers follow the claim when this fails.
@@ -542,4 +544,17 @@ func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, err
 		return n > 0, nil
 	}
 	return s.claimed(ctx, s.claimID(claimFamily, family))
+}
+
+// lookupUsed answers RotateRefresh for the loser of a rotation: the old
+// token as the winner's claim holds it (with its RotatedAt and NextHash),
+// or, when it cannot be read, the old token without them, so that nothing
+// is taken for the winner's decision.
+func (s *Store) lookupUsed(ctx context.Context, family, hash string, old *storage.RefreshToken) (*storage.RefreshToken, error) {
+	rt, _, err := s.lookup(ctx, family, hash)
+	if err != nil || !rt.Used {
+		old.RotatedAt, old.NextHash = time.Time{}, ""
+		return old, storage.ErrAlreadyUsed
+	}
+	return rt, storage.ErrAlreadyUsed
 }

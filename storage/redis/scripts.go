@@ -76,28 +76,29 @@ redis.call('HSET', KEYS[1], 'd', ARGV[1], 'u', 0, 'x', ARGV[2], 'k', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1`)
 
-// consumeCode: KEYS = code hash; ARGV = now ms. Returns {state, json} or
+// consumeCode: KEYS = code hash; ARGV = now ms. Returns {state, json,
+// used-at ms} or
 // false (unknown, expired unused, or a used marker past its retention).
 // state 'ok' is the first consumption: the hash then keeps only a used
-// marker (storage.UsedCodeMarker) until its retention. 'used' is a replay
-// and returns the marker.
+// marker (storage.UsedCodeMarker) until its retention, its consumption
+// instant in 'ua'. 'used' is a replay and returns the marker.
 var consumeCode = goredis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'd', 'u', 'x', 'k')
+local h = redis.call('HMGET', KEYS[1], 'd', 'u', 'x', 'k', 'ua')
 if not h[1] then return false end
 local now = tonumber(ARGV[1])
 local x = tonumber(h[3]) or math.huge
 local k = math.max(x, tonumber(h[4]) or 0)
 if h[2] ~= '0' then
-  if k > now then return {'used', h[1]} end
+  if k > now then return {'used', h[1], h[5] or '0'} end
   return false
 end
 if x <= now then return false end
 local c = cjson.decode(h[1])
 local m = {hash = c.hash, client_id = c.client_id, family = c.family, used = true,
-  expires_at = c.expires_at, retain_until = c.retain_until}
-redis.call('HSET', KEYS[1], 'u', 1, 'd', cjson.encode(m))
+  expires_at = c.expires_at, retain_until = c.retain_until, sealed = c.sealed}
+redis.call('HSET', KEYS[1], 'u', 1, 'd', cjson.encode(m), 'ua', ARGV[1])
 if k > x then redis.call('PEXPIREAT', KEYS[1], k) end
-return {'ok', h[1]}`)
+return {'ok', h[1], ARGV[1]}`)
 
 // familyLive is the Lua test of a family hash (or tombstone) being live at
 // now (ARGV index n): it exists and its expiry 'x' has not passed. A hash
@@ -129,17 +130,17 @@ end
 return 1`)
 
 // tokenState is the Lua lookup of a refresh token (KEYS[2]) of a family
-// (KEYS[1]) at now (ARGV[1]): {state, json, used} with state 'missing',
-// 'revoked' or 'ok'.
+// (KEYS[1]) at now (ARGV[1]): {state, json, used, next hash, rotated-at
+// ms} with state 'missing', 'revoked' or 'ok'.
 const tokenState = familyLive + `
 local function token()
   if not live(KEYS[1], 1) then return {'missing'} end
   local r = redis.call('HGET', KEYS[1], 'r')
   if not r then return {'missing'} end
   if r == '1' then return {'revoked'} end
-  local t = redis.call('HMGET', KEYS[2], 'd', 'u', 'x')
+  local t = redis.call('HMGET', KEYS[2], 'd', 'u', 'x', 'n', 'ra')
   if not t[1] or t[3] and tonumber(t[3]) <= tonumber(ARGV[1]) then return {'missing'} end
-  return {'ok', t[1], t[2]}
+  return {'ok', t[1], t[2], t[4] or '', t[5] or '0'}
 end
 `
 
@@ -147,13 +148,14 @@ end
 var getRefresh = goredis.NewScript(tokenState + `return token()`)
 
 // rotateRefresh: KEYS = family, old token, next token; ARGV = now ms, next
-// json, next expiry ms. Returns {state, old json} with state 'missing',
-// 'revoked', 'used' or 'ok'; only 'ok' stores next.
+// json, next expiry ms, next hash. Returns {state, old json, used, next
+// hash, rotated-at ms} with state 'missing', 'revoked', 'used' or 'ok'; only
+// 'ok' stores next, and records its hash and the instant on the old token.
 var rotateRefresh = goredis.NewScript(tokenState + `
 local t = token()
 if t[1] ~= 'ok' then return t end
-if t[3] ~= '0' then return {'used', t[2]} end
-redis.call('HSET', KEYS[2], 'u', 1)
+if t[3] ~= '0' then return {'used', t[2], t[3], t[4], t[5]} end
+redis.call('HSET', KEYS[2], 'u', 1, 'n', ARGV[4], 'ra', ARGV[1])
 redis.call('HSET', KEYS[3], 'd', ARGV[2], 'u', 0, 'x', ARGV[3])
 redis.call('PEXPIREAT', KEYS[3], ARGV[3])
 return {'ok', t[2]}`)

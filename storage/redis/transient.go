@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -149,7 +150,7 @@ func (s *Store) ConsumeCode(ctx context.Context, hash string) (*storage.AuthCode
 	if err != nil {
 		return nil, err
 	}
-	c.Used = true
+	c.Used, c.UsedAt = true, msAt(res, 2)
 	if res[0] == "used" {
 		return c, storage.ErrAlreadyUsed
 	}
@@ -246,6 +247,9 @@ func (s *Store) GetRefresh(ctx context.Context, family, hash string) (*storage.R
 		return nil, err
 	}
 	rt.Used = res[2] != "0"
+	if rt.Used {
+		rt.NextHash, rt.RotatedAt = res[3].(string), msAt(res, 4)
+	}
 	return rt, s.live(rt.ExpiresAt)
 }
 
@@ -264,7 +268,8 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 		return nil, err
 	}
 	keys := []string{s.famKey(family), s.rtKey(family, oldHash), s.rtKey(family, next.Hash)}
-	res, err := rotateRefresh.Run(ctx, s.rdb, keys, s.nowArg(), nv, pxat(next.ExpiresAt)).Slice()
+	now := s.nowArg()
+	res, err := rotateRefresh.Run(ctx, s.rdb, keys, now, nv, pxat(next.ExpiresAt), next.Hash).Slice()
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -278,8 +283,10 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 	}
 	old.Used = true
 	if state == "used" {
+		old.NextHash, old.RotatedAt = res[3].(string), msAt(res, 4)
 		return old, storage.ErrAlreadyUsed
 	}
+	old.NextHash, old.RotatedAt = next.Hash, time.UnixMilli(now).UTC()
 	return old, nil
 }
 
@@ -344,4 +351,23 @@ func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, err
 		return false, unavailable(err)
 	}
 	return n > 0, nil
+}
+
+// msAt reads the instant in milliseconds a script returned at index i; zero
+// when absent or 0 (a record written before the field existed).
+func msAt(res []any, i int) time.Time {
+	if i >= len(res) {
+		return time.Time{}
+	}
+	var ms int64
+	switch v := res[i].(type) {
+	case string:
+		ms, _ = strconv.ParseInt(v, 10, 64)
+	case int64:
+		ms = v
+	}
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("AuthRequests", func(t *testing.T) { testAuthRequests(t, newStore) })
 	t.Run("Codes", func(t *testing.T) { testCodes(t, newStore) })
 	t.Run("Families", func(t *testing.T) { testFamilies(t, newStore) })
+	t.Run("RetryRecords", func(t *testing.T) { testRetryRecords(t, newStore) })
 	t.Run("FamiliesBySubject", func(t *testing.T) { testFamiliesBySubject(t, newStore) })
 	t.Run("Revocations", func(t *testing.T) { testRevocations(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })

@@ -112,6 +112,10 @@ func testCodes(t *testing.T, newStore NewStore) {
 		Expect(t, err, nil, "Consume")
 		want := code("h1", time.Now().Add(time.Minute))
 		want.ExpiresAt, want.Used = c.ExpiresAt, true
+		if got == nil || got.UsedAt.IsZero() {
+			t.Fatalf("the consumed code has no UsedAt: %#v", got)
+		}
+		want.UsedAt = got.UsedAt
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %#v want %#v", got, want)
 		}
