@@ -70,7 +70,7 @@ func TestClaimSetsAgree(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &body); rec.Code != 200 || err != nil || body.AccessToken == "" {
 				t.Fatalf("%s %s: %d %s", alg, is.name, rec.Code, rec.Body.String())
 			}
-			jws, err := jose.ParseSigned(body.AccessToken, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+			jws, err := jose.ParseSignedCompact(body.AccessToken, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 			if err != nil {
 				t.Fatalf("%s %s: %v", alg, is.name, err)
 			}

@@ -2,7 +2,8 @@
 # The project's test command: installs what the tests need (a real
 # redis-server; headless Chromium for the browser tests) when missing,
 # checks that the SDK module requires only its allowed dependencies, then
-# vets and tests every module of the repository under the race detector:
+# vets (go vet, staticcheck) and tests every module of the repository under
+# the race detector:
 #
 #   .            the SDK (github.com/scopekit/scopekit)
 #   integration/ black-box tests of authz, the MongoDB driver on embedded
@@ -21,6 +22,9 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Node.js and npm run the interoperability tests with Node clients (jose).
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ]; then
 		apt-get update -qq
@@ -32,6 +36,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash scripts/check-deps.sh
+
+# staticcheck, pinned, from the Go module proxy.
+staticcheck=$(go env GOPATH)/bin/staticcheck
+[ -x "$staticcheck" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
@@ -47,6 +55,7 @@ module() {
 		{
 			echo "== $name ($dir)"
 			go vet ${tags:+-tags "$tags"} ./... &&
+				"$staticcheck" ${tags:+-tags "$tags"} ./... &&
 				go test ${tags:+-tags "$tags"} -race -count=1 -timeout 20m ./...
 		} >"$logs/$name.log" 2>&1 || rc=$?
 		echo "== $name: exit $rc in $((SECONDS - start))s" >>"$logs/$name.log"
@@ -60,7 +69,7 @@ vetonly() {
 	(
 		cd "$dir"
 		rc=0
-		{ echo "== $name ($dir): go vet"; go vet ./...; } >"$logs/$name.log" 2>&1 || rc=$?
+		{ echo "== $name ($dir): go vet, staticcheck"; go vet ./... && "$staticcheck" ./...; } >"$logs/$name.log" 2>&1 || rc=$?
 		echo "== $name: exit $rc" >>"$logs/$name.log"
 		echo "$rc" >"$logs/$name.rc"
 	)

@@ -31,7 +31,6 @@ type fixture struct {
 	srv     *authz.Server
 	store   storage.Store
 	http    *httptest.Server
-	clock   *clock
 	secret  string // of "reporter"
 	secret2 string // of "other"
 	// postSecret is the secret of "poster", registered for

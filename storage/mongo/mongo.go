@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/bsoncodec"
@@ -125,9 +124,6 @@ func escapeTenant(id string) string { return url.QueryEscape(id) }
 // id is the document id of a record: tenant, separator, key.
 func (s *Store) id(key string) string { return s.tenant + storage.KeySep + key }
 
-// keyOf strips the tenant from a document id.
-func (s *Store) keyOf(id string) string { return strings.TrimPrefix(id, s.tenant+storage.KeySep) }
-
 // ctx checks ctx and applies the store's timeout.
 func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	if err := ctx.Err(); err != nil {
@@ -162,7 +158,9 @@ func mapErr(err error) error {
 	case mongodriver.IsNetworkError(err) || mongodriver.IsTimeout(err):
 		return fmt.Errorf("%w: mongodb connection failed", storage.ErrUnavailable)
 	}
-	var noEnc bsoncodec.ErrNoEncoder
+	// mongo-driver v1 still returns ErrNoEncoder for a type it cannot
+	// encode; its deprecation is for v2.
+	var noEnc bsoncodec.ErrNoEncoder //lint:ignore SA1019 returned by mongo-driver v1
 	var encErr bsoncodec.ValueEncoderError
 	var me mongodriver.MarshalError
 	if errors.As(err, &me) || errors.As(err, &noEnc) || errors.As(err, &encErr) {

@@ -70,12 +70,6 @@ type familyDoc struct {
 	storage.Family `bson:",inline"`
 }
 
-type revocationDoc struct {
-	ID        string    `bson:"_id"`
-	Tenant    string    `bson:"tenant"`
-	ExpiresAt time.Time `bson:"expires_at"`
-}
-
 // claimDoc records that a single-use record was used. For a refresh token
 // it holds the token (Old) and the one that replaced it (Next).
 type claimDoc struct {
