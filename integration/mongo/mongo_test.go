@@ -179,7 +179,7 @@ func TestCorruptRecord(t *testing.T) {
 // back.
 func TestServerDownFailsClosed(t *testing.T) {
 	srv := mongoserver.StartMongo(t)
-	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: time.Second})
+	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestServerDownFailsClosed(t *testing.T) {
 // TestIssuerOutage stops the embedded server under a running issuer.
 func TestIssuerOutage(t *testing.T) {
 	srv := mongoserver.StartMongo(t)
-	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: time.Second})
+	s, err := mongo.New(srv.Database(t), &mongo.Options{Timeout: 5 * time.Second})
 	must(t, err)
 	_, err = s.EnsureIndexes(context.Background())
 	must(t, err)

@@ -117,7 +117,7 @@ func (m *Mongo) Stop() {
 
 func (m *Mongo) connect(selection time.Duration) *mongodriver.Client {
 	opts := options.Client().ApplyURI(m.URI).SetServerSelectionTimeout(selection).SetConnectTimeout(time.Second).
-		SetTimeout(5 * time.Second)
+		SetTimeout(15 * time.Second)
 	c, err := mongodriver.Connect(context.Background(), opts)
 	if err != nil {
 		m.t.Fatalf("mongo client: %v", err)
