@@ -83,7 +83,10 @@ func (m *Admin) bootstrapAPI(ctx context.Context, aud string, scopes []string) e
 	}
 	a, err := m.GetAPI(ctx, aud)
 	if isNotFound(err) {
-		err = m.CreateAPI(ctx, &storage.API{Identifier: aud, Name: "Management API", Managed: true, Scopes: want})
+		// EnforceRBAC: a user's token holds only the auth.* scopes their
+		// roles grant, never ones they consented to themselves.
+		err = m.CreateAPI(ctx, &storage.API{Identifier: aud, Name: "Management API", Managed: true,
+			EnforceRBAC: true, AllowSkipConsent: true, Scopes: want})
 		if !errors.Is(err, storage.ErrDuplicate) {
 			return err
 		}
@@ -92,8 +95,8 @@ func (m *Admin) bootstrapAPI(ctx context.Context, aud string, scopes []string) e
 	if err != nil {
 		return err
 	}
-	if !a.Managed {
-		return fmt.Errorf("admin: API %q exists and is not the management API", aud)
+	if !a.Managed || !a.EnforceRBAC {
+		return fmt.Errorf("admin: API %q exists and is not the management API (managed, enforcing RBAC)", aud)
 	}
 	missing := false
 	for _, s := range scopes {
