@@ -198,7 +198,7 @@ func decodeInto(w http.ResponseWriter, body []byte, v any) bool {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &te):
-		invalid(w, "invalid_body", te.Field, "must be a JSON %s", jsonKind(te.Type.Kind().String()))
+		invalid(w, "invalid_body", jsonPath(te.Field), "must be a JSON %s", jsonKind(te.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		invalid(w, "invalid_body", name, "is not a field of this resource")
@@ -206,6 +206,16 @@ func decodeInto(w http.ResponseWriter, body []byte, v any) bool {
 		writeError(w, http.StatusBadRequest, "invalid_body", "the body is not valid for this resource")
 	}
 	return false
+}
+
+// jsonPath drops from a decoding error's field path the names of embedded
+// Go structs (capitalised; every JSON name of the API is lower case).
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	for len(parts) > 1 && parts[0] != "" && parts[0][0] >= 'A' && parts[0][0] <= 'Z' {
+		parts = parts[1:]
+	}
+	return strings.Join(parts, ".")
 }
 
 // jsonKind names a Go kind as JSON does.
