@@ -204,23 +204,13 @@ func cloneClient(c *storage.Client) *storage.Client {
 	return &r
 }
 
-// revokeClientFamilies revokes the live families issued to the client. The
-// store indexes families by subject only, so it walks the users and their
-// families (storage.Families.ListFamilies): a cost in the number of users,
-// paid by client deletion alone.
+// revokeClientFamilies revokes the live families issued to the client
+// (eachClientFamily: a walk of the users, paid by client deletion alone).
 func (m *Admin) revokeClientFamilies(ctx context.Context, id string) error {
-	return each[storage.User](ctx, m.store.Users(), "", func(u *storage.User) error {
-		fams, err := m.store.ListFamilies(ctx, u.ID)
-		if err != nil {
-			return err
+	return m.eachClientFamily(ctx, id, func(f *storage.Family) error {
+		if f.Revoked {
+			return nil
 		}
-		for _, f := range fams {
-			if f.ClientID == id && !f.Revoked {
-				if err := m.store.RevokeFamily(ctx, f.ID); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return m.store.RevokeFamily(ctx, f.ID)
 	})
 }
