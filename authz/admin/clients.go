@@ -111,9 +111,6 @@ func (m *Admin) ListClients(ctx context.Context, q Query) (Page[storage.Client],
 func (m *Admin) UpdateClient(ctx context.Context, cl *storage.Client) (err error) {
 	defer m.audit(ctx, "client", cl.ID, "update", &err)
 	rec := cloneClient(cl)
-	if err := m.validateClient(ctx, rec); err != nil {
-		return err
-	}
 	old, err := m.store.Clients().Get(ctx, rec.ID)
 	if err != nil {
 		return wrap("client", rec.ID, err)
@@ -121,10 +118,15 @@ func (m *Admin) UpdateClient(ctx context.Context, cl *storage.Client) (err error
 	if old.Revision != rec.Revision {
 		return wrap("client", rec.ID, storage.ErrConflict)
 	}
+	// Whether a client can keep a secret is what it is, checked before
+	// the rest (which would only report what follows from changing it).
 	if old.Public != rec.Public {
 		c := checker{kind: "client"}
 		c.bad("public", "cannot change: register a new client")
 		return c.err()
+	}
+	if err := m.validateClient(ctx, rec); err != nil {
+		return err
 	}
 	rec.SecretHash, rec.CreatedAt = old.SecretHash, old.CreatedAt
 	if err := m.store.Clients().Update(ctx, rec); err != nil {

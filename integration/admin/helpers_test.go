@@ -120,7 +120,7 @@ func (e *env) token(scopes ...string) string {
 func (e *env) tokenFor(aud string, scopes ...string) string {
 	e.t.Helper()
 	resp, err := e.srv.Issue(bg, &authz.TokenRequest{GrantType: "client_credentials", ClientID: e.boot.ClientID,
-		ClientSecret: e.boot.ClientSecret, AuthMethod: oauth.AuthPost, Audience: aud, Scopes: scopes})
+		ClientSecret: e.boot.ClientSecret, AuthMethod: oauth.AuthBasic, Audience: aud, Scopes: scopes})
 	must(e.t, err)
 	return resp.AccessToken
 }

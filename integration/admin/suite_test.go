@@ -57,7 +57,7 @@ func testLifecycle(t *testing.T, e *env) {
 		"scope": []string{"read:users"}}).want(t, http.StatusCreated)
 	gid := g.json(t)["id"].(string)
 	if _, err := e.srv.Issue(bg, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: secret,
-		AuthMethod: oauth.AuthPost, Audience: usersAPI}); err != nil {
+		AuthMethod: oauth.AuthBasic, Audience: usersAPI}); err != nil {
 		t.Fatalf("the client made over REST gets no token: %v", err)
 	}
 	e.do("PATCH", "/api/v2/client-grants/"+gid, tok, map[string]any{"scope": []string{"read:users", "write:users"}},
@@ -275,8 +275,10 @@ func testSecrets(t *testing.T, e *env) {
 	old := cl["client_secret"].(string)
 	for _, p := range []string{"/api/v2/clients/svc", "/api/v2/clients"} {
 		a := e.do("GET", p, tok, nil).want(t, http.StatusOK)
-		if strings.Contains(string(a.body), "secret") {
-			t.Fatalf("%s shows a secret: %s", p, a.body)
+		for _, leak := range []string{old, `"client_secret"`, "secret_hash"} {
+			if strings.Contains(string(a.body), leak) {
+				t.Fatalf("%s shows a secret (%s): %s", p, leak, a.body)
+			}
 		}
 	}
 	rot := e.do("POST", "/api/v2/clients/svc/rotate-secret", tok, nil).want(t, http.StatusOK).json(t)
@@ -286,7 +288,7 @@ func testSecrets(t *testing.T, e *env) {
 	}
 	issue := func(secret string) error {
 		_, err := e.srv.Issue(bg, &authz.TokenRequest{GrantType: "client_credentials", ClientID: "svc", ClientSecret: secret,
-			AuthMethod: oauth.AuthPost, Audience: otherAPI, Scopes: []string{}})
+			AuthMethod: oauth.AuthBasic, Audience: otherAPI, Scopes: []string{}})
 		return err
 	}
 	if issue(old) == nil {
