@@ -76,11 +76,18 @@ var grantTypes = map[string]bool{
 	oauth.GrantRefreshToken: true, oauth.GrantDeviceCode: true, oauth.GrantTokenExchange: true,
 }
 
-// grantName returns g when it is a known grant type, "" when empty, else "other".
+// gtyClientCredentials is the gty claim of a client-credentials token,
+// which token.issued events carry as their Grant.
+const gtyClientCredentials = "client-credentials"
+
+// grantName returns g when it is a known grant type (the gty value of
+// client credentials mapped to its grant_type), "" when empty, else "other".
 func grantName(g string) string {
 	switch {
 	case g == "":
 		return ""
+	case g == gtyClientCredentials:
+		return oauth.GrantClientCredentials
 	case grantTypes[g]:
 		return g
 	}
