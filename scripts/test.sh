@@ -10,6 +10,8 @@
 #                FerretDB, whole flows and outages on every driver, the
 #                browser test (built with the tag scopekit_testhooks)
 #   examples/    the example programs and their tests
+#   contrib/otel the OpenTelemetry instrumentation (its own module, so the
+#                SDK never requires OpenTelemetry)
 #   bench/       vetted only: its benchmarks run with bench/run.sh
 #
 # Two lanes run side by side (the machine has two cores): the integration
@@ -79,11 +81,12 @@ module integration integration scopekit_testhooks &
 lane=$!
 module sdk .
 module examples examples
+module otel contrib/otel
 vetonly bench bench
 wait "$lane"
 
 failed=()
-for name in sdk integration examples bench; do
+for name in sdk integration examples otel bench; do
 	cat "$logs/$name.log"
 	[ "$(cat "$logs/$name.rc")" = 0 ] || failed+=("$name")
 done

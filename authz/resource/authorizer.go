@@ -27,6 +27,8 @@ type Authorizer struct {
 	// maxBody bounds how much of a form body the middleware reads to find
 	// a second access token.
 	maxBody int64
+	// onResult is the hook of WithResultHook; nil without one.
+	onResult func(ctx context.Context, r Result)
 }
 
 // RevocationChecker reports whether a token was revoked: the token jti, or
@@ -88,11 +90,14 @@ func (a *Authorizer) Audience() string { return a.audience }
 // is temporarily_unavailable (the token is not accepted). Errors are
 // *oauth.Error values.
 func (a *Authorizer) Authorize(ctx context.Context, raw string, req Requirement) (*Principal, error) {
-	p, err := a.verify(ctx, raw, req.Audience)
-	if err != nil {
-		return nil, err
+	p, cached, err := a.verify(ctx, raw, req.Audience)
+	if err == nil {
+		err = p.check(req)
 	}
-	if err := p.check(req); err != nil {
+	if a.onResult != nil {
+		a.onResult(ctx, Result{Err: err, Cached: cached})
+	}
+	if err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -101,9 +106,9 @@ func (a *Authorizer) Authorize(ctx context.Context, raw string, req Requirement)
 // verify checks the token alone, without scopes. A token verified before
 // costs a map lookup, a key lookup, an audience check and the revocation
 // check.
-func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Principal, error) {
+func (a *Authorizer) verify(ctx context.Context, raw, audience string) (p *Principal, cached bool, err error) {
 	if raw == "" {
-		return nil, oauth.ErrInvalidToken.WithDescription("no token")
+		return nil, false, oauth.ErrInvalidToken.WithDescription("no token")
 	}
 	if audience == "" {
 		audience = a.audience
@@ -114,9 +119,9 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Princip
 			a.cache.Forget(raw)
 		} else if containsString(e.audience, audience) {
 			if err := a.checkRevoked(ctx, e.jti); err != nil {
-				return nil, err
+				return nil, true, err
 			}
-			return e.p, nil
+			return e.p, true, nil
 		}
 	}
 	v := &a.base
@@ -126,21 +131,21 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (*Princip
 		v = &c
 	}
 	if v.Audience == "" {
-		return nil, oauth.ErrServerError.WithCause(errors.New("resource: authorizer has no audience"))
+		return nil, false, oauth.ErrServerError.WithCause(errors.New("resource: authorizer has no audience"))
 	}
 	claims, err := v.Verify(ctx, raw)
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
-			return nil, oauth.ErrInvalidToken.WithDescription(tokenErrorDescription(err)).WithCause(err)
+			return nil, false, oauth.ErrInvalidToken.WithDescription(tokenErrorDescription(err)).WithCause(err)
 		}
-		return nil, asError(err)
+		return nil, false, asError(err)
 	}
 	if err := a.checkRevoked(ctx, claims.JTI); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	p := principalOf(claims)
+	p = principalOf(claims)
 	a.cache.put(raw, claims.KeyID, p)
-	return p, nil
+	return p, false, nil
 }
 
 // keyKnown reports whether the key that signed a cached token is still one
