@@ -20,6 +20,15 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, err)
 		return
 	}
+	// RFC 9126 §4: with a request_uri, only the pushed parameters count;
+	// any other parameter sent alongside is ignored (RFC 9101 §5).
+	pushed := params.Has("request_uri")
+	if pushed {
+		if params, err = s.takePushed(r.Context(), params); err != nil {
+			s.errorPage(w, err)
+			return
+		}
+	}
 	ar, client, api, err := s.parseAuthorize(r.Context(), params)
 	var pe *pageError
 	switch {
@@ -28,6 +37,9 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.redirectError(w, r, ar, err)
+		return
+	case !pushed && s.requirePushed(client):
+		s.redirectError(w, r, ar, oauth.ErrInvalidRequest.WithDescription("authorization requests of this client must be pushed (RFC 9126 §5)"))
 		return
 	}
 	if err := s.store.CreateAuthRequest(r.Context(), ar); err != nil {
@@ -68,7 +80,7 @@ func (s *Server) boundRequest(r *http.Request, id, csrf string) (*storage.AuthRe
 		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
 	}
 	ar, err := s.store.GetAuthRequest(r.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || err == nil && ar.ResponseType == pushedRequestType {
 		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
 	}
 	if err != nil {

@@ -119,6 +119,9 @@ func CheckClient(c *storage.Client, bad func(field string, err error)) {
 			bad(fmt.Sprintf("allowed_origins[%d]", i), err)
 		}
 	}
+	if c.RequirePushedAuthorizationRequests && len(c.RedirectURIs) == 0 {
+		bad("require_pushed_authorization_requests", errors.New("authz: a client that must push authorization requests needs a redirect URI"))
+	}
 }
 
 // checkClientID refuses a presented client id that is empty or no valid

@@ -65,6 +65,15 @@ type Config struct {
 	// AuthRequestLifetime is how long a pending authorization request waits
 	// for the user to sign in and consent. Zero means 10 minutes.
 	AuthRequestLifetime time.Duration
+	// PushedRequestLifetime is how long a request_uri of the pushed
+	// authorization request endpoint stays usable (RFC 9126 §2.2
+	// expires_in), whole seconds. Zero means 60 seconds.
+	PushedRequestLifetime time.Duration
+	// RequirePushedAuthorizationRequests makes /authorize accept requests
+	// only through a request_uri of the pushed authorization request
+	// endpoint, for every client (RFC 9126 §5); Client.
+	// RequirePushedAuthorizationRequests asks it for one client.
+	RequirePushedAuthorizationRequests bool
 	// DeviceCodeLifetime is how long a device code (RFC 8628 §3.2
 	// expires_in) waits for the user. Zero means 10 minutes.
 	DeviceCodeLifetime time.Duration
@@ -223,7 +232,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		seen[g.GrantType()] = true
 	}
-	for _, d := range []time.Duration{c.RuleTimeout, c.AccessTokenLifetime, c.IDTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime, c.DeviceCodeLifetime, c.DevicePollInterval} {
+	for _, d := range []time.Duration{c.RuleTimeout, c.AccessTokenLifetime, c.IDTokenLifetime, c.Leeway, c.CodeLifetime, c.AuthRequestLifetime, c.PushedRequestLifetime, c.RefreshIdleLifetime, c.RefreshAbsoluteLifetime, c.DeviceCodeLifetime, c.DevicePollInterval} {
 		if d < 0 {
 			return c, errors.New("authz: negative lifetime or leeway")
 		}
@@ -262,6 +271,10 @@ func (c Config) withDefaults() (Config, error) {
 	c.CodeLifetime = orDefault(c.CodeLifetime, 60*time.Second)
 	c.AuthRequestLifetime = orDefault(c.AuthRequestLifetime, 10*time.Minute)
 	c.DeviceCodeLifetime = orDefault(c.DeviceCodeLifetime, 10*time.Minute)
+	c.PushedRequestLifetime = orDefault(c.PushedRequestLifetime, 60*time.Second).Truncate(time.Second)
+	if c.PushedRequestLifetime == 0 {
+		return c, errors.New("authz: PushedRequestLifetime below one second")
+	}
 	c.DevicePollInterval = orDefault(c.DevicePollInterval, 5*time.Second).Truncate(time.Second)
 	if c.DevicePollInterval == 0 {
 		return c, errors.New("authz: DevicePollInterval below one second")

@@ -69,6 +69,12 @@ type Metadata struct {
 	// be signed with, whether or not a key for it exists yet (keys are
 	// created on first use).
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	// PushedAuthorizationRequestEndpoint is /oauth/par (RFC 9126 §5);
+	// empty without user-facing flows.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
+	// RequirePushedAuthorizationRequests says /authorize accepts only
+	// pushed requests (Config.RequirePushedAuthorizationRequests).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
 	// AuthorizationResponseIss says authorization responses carry iss
 	// (RFC 9207).
 	AuthorizationResponseIss bool `json:"authorization_response_iss_parameter_supported,omitempty"`
@@ -112,6 +118,8 @@ func (s *Server) Metadata() *Metadata {
 	if s.interactive() {
 		m.AuthorizationEndpoint = e.url(e.authorize)
 		m.UserinfoEndpoint = e.url(e.userinfo)
+		m.PushedAuthorizationRequestEndpoint = e.url(e.par)
+		m.RequirePushedAuthorizationRequests = s.cfg.RequirePushedAuthorizationRequests
 		m.ResponseTypesSupported = []string{"code"}
 		if s.responseTypeEnabled("id_token") {
 			m.ResponseTypesSupported = append(m.ResponseTypesSupported, "id_token", "id_token token")

@@ -158,6 +158,11 @@ type Client struct {
 	// pages may call the token, revocation and userinfo endpoints for this
 	// client from a browser (CORS), compared exactly.
 	AllowedOrigins []string `json:"allowed_origins,omitempty" bson:"allowed_origins,omitempty"`
+	// RequirePushedAuthorizationRequests makes /authorize accept this
+	// client's requests only through a request_uri of the pushed
+	// authorization request endpoint (RFC 9126 §6
+	// require_pushed_authorization_requests).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty" bson:"require_pushed_authorization_requests,omitempty"`
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time `json:"created_at,omitempty" bson:"created_at,omitempty"`
 }

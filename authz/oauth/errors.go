@@ -125,6 +125,8 @@ var (
 	ErrInvalidScope = Code{"invalid_scope", http.StatusBadRequest}
 	// ErrInvalidTarget: the requested audience or resource is unknown (RFC 8707 §2).
 	ErrInvalidTarget = Code{"invalid_target", http.StatusBadRequest}
+	// ErrInvalidRequestURI: the request_uri is unknown, expired, used or another client's (RFC 9101 §6.2, RFC 9126 §4).
+	ErrInvalidRequestURI = Code{"invalid_request_uri", http.StatusBadRequest}
 	// ErrAccessDenied: the user or a rule denied the request (RFC 6749 §4.1.2.1).
 	ErrAccessDenied = Code{"access_denied", http.StatusForbidden}
 	// ErrUnsupportedResponseType: the response type is not enabled (RFC 6749 §4.1.2.1).

@@ -18,7 +18,9 @@ import (
 type Authorizer struct {
 	audience string
 	realm    string
-	base     token.Verifier
+	// metadataURL is the resource_metadata of challenges (WithMetadata).
+	metadataURL string
+	base        token.Verifier
 	// revocations is nil for a remote issuer, whose revocations are not visible.
 	revocations RevocationChecker
 	// cache remembers verified tokens; nil when disabled.

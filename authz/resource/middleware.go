@@ -67,6 +67,9 @@ func (a *Authorizer) Challenge(w http.ResponseWriter, err error) {
 	var b strings.Builder
 	b.WriteString("Bearer realm=")
 	b.WriteString(strconv.Quote(a.realm))
+	if a.metadataURL != "" {
+		b.WriteString(`, resource_metadata="` + a.metadataURL + `"`)
+	}
 	if err == nil {
 		w.Header().Set("WWW-Authenticate", b.String())
 		w.WriteHeader(http.StatusUnauthorized)

@@ -43,7 +43,7 @@ func testCollections(t *testing.T, newStore NewStore) {
 				return &storage.Client{ID: fmt.Sprintf("c%d-%d", o, i), Name: "app", SecretHash: []byte{1, 2, 3, 250},
 					FirstParty: true, RedirectURIs: []string{"https://app.example.com/cb"}, GrantTypes: []string{"authorization_code", "refresh_token"},
 					ResponseTypes: []string{"code"}, AuthMethod: "client_secret_basic", IDTokenSigningAlg: "EdDSA",
-					AllowedOrigins: []string{"https://spa.example.com"}, CreatedAt: epoch}
+					AllowedOrigins: []string{"https://spa.example.com"}, RequirePushedAuthorizationRequests: true, CreatedAt: epoch}
 			},
 			key:    func(c *storage.Client) string { return c.Key() },
 			prefix: func(o int) string { return fmt.Sprintf("c%d-", o) },
