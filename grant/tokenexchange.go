@@ -71,7 +71,7 @@ func (TokenExchange) Decide(ctx context.Context, x *authz.Exchange) (*authz.Deci
 		API: x.API, RequestedScopes: x.Request.Scopes, Scopes: granted,
 		// Rules may narrow the scopes, never add one the subject lacks.
 		ConsentedScopes: slices.Clone(granted),
-		Exchanged: subject, Actor: actor,
+		Exchanged:       subject, Actor: actor,
 	}
 	if !subject.Foreign() && !strings.HasSuffix(subject.Subject(), storage.MachineSubjectSuffix) {
 		// One of our users: the user must still be there, and rules see them.
