@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
+	"github.com/scopekit/scopekit/authz/event"
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/grant"
@@ -142,7 +143,8 @@ func TestTokenExchangeImpersonation(t *testing.T) {
 // TestTokenExchangeDelegation: with an actor token the new token names the
 // actor in "act", nested when the actor token was delegated itself.
 func TestTokenExchangeDelegation(t *testing.T) {
-	x := newExchangeFixture(t)
+	rec := &recorder{}
+	x := newExchangeFixture(t, func(c *authz.Config) { c.EventHooks = []event.Hook{rec.hook} })
 	subject, _ := x.aliceBank(t, "read:balance", "transfer:funds")
 	actor := x.gatewayToken(t)
 	status, body := x.post(t, "gateway", url.Values{"subject_token": {subject}, "resource": {ledgerAPI}, "scope": {"read:balance"},
@@ -162,6 +164,12 @@ func TestTokenExchangeDelegation(t *testing.T) {
 	last := x.seen[len(x.seen)-1]
 	if last.ActorToken == nil || last.ActorToken.Subject != "gateway@clients" {
 		t.Fatalf("rule saw actor %+v", last.ActorToken)
+	}
+	rec.mu.Lock()
+	issued := rec.events[len(rec.events)-1]
+	rec.mu.Unlock()
+	if issued.Kind != event.TokenIssued || issued.Subject != "alice" || issued.Client != "gateway" || issued.Attrs["actor"] != "gateway@clients" {
+		t.Fatalf("event %+v", issued)
 	}
 
 	// The delegated token acts in turn: the chain nests (RFC 8693 §4.1).
