@@ -45,6 +45,9 @@ type SubjectToken struct {
 	expiresAt                      time.Time
 	act                            map[string]any
 	foreign                        bool
+	// verified is set by Subjects.Verify alone: a zero SubjectToken a
+	// grant made itself is refused by mint.
+	verified bool
 }
 
 // Issuer is the token's "iss".
@@ -114,7 +117,7 @@ func (v subjects) Verify(ctx context.Context, raw, tokenType string) (*SubjectTo
 		return &SubjectToken{
 			issuer: claims.Issuer, subject: claims.Subject, clientID: claims.ClientID, jti: claims.JTI,
 			audience: slices.Clone(claims.Audience), scopes: claims.Scopes(), expiresAt: claims.ExpiresAt,
-			act: actClaim(claims.Raw),
+			act: actClaim(claims.Raw), verified: true,
 		}, nil
 	}
 	ver, trusted := s.cfg.ExchangeIssuers[iss]
@@ -135,7 +138,7 @@ func (v subjects) Verify(ctx context.Context, raw, tokenType string) (*SubjectTo
 	return &SubjectToken{
 		issuer: iss, subject: p.Subject, clientID: p.ClientID, jti: p.JTI,
 		audience: slices.Clone(p.Audience), scopes: p.Scopes(), expiresAt: p.ExpiresAt,
-		act: actClaim(p.Claims), foreign: true,
+		act: actClaim(p.Claims), foreign: true, verified: true,
 	}, nil
 }
 
@@ -204,6 +207,9 @@ func checkExchange(d *Decision) error {
 			return errors.New("authz: an actor token without a subject token")
 		}
 		return nil
+	}
+	if !d.Exchanged.verified || (d.Actor != nil && !d.Actor.verified) {
+		return errors.New("authz: an exchanged token not verified by Subjects.Verify")
 	}
 	if d.IssueRefresh || d.Continuation != nil {
 		return errors.New("authz: a token exchange issues no refresh token")

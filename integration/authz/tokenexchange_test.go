@@ -312,3 +312,40 @@ func TestTokenExchangeDiscovery(t *testing.T) {
 		t.Fatal("token exchange not in grant_types_supported")
 	}
 }
+
+// TestTokenExchangeContract: a grant cannot make up a subject token (to
+// issue another client's machine subject, or any token), nor issue a
+// refresh token with a real one.
+func TestTokenExchangeContract(t *testing.T) {
+	forge := func(mode string) customGrant {
+		return customGrant{name: "urn:example:forge", decide: func(ctx context.Context, x *authz.Exchange) (*authz.Decision, error) {
+			api, err := x.Directory.API(ctx, bankUserAPI)
+			if err != nil {
+				return nil, err
+			}
+			d := &authz.Decision{Trigger: authz.TriggerTokenExchange, GrantType: "forge", API: api, Exchanged: &authz.SubjectToken{}}
+			switch mode {
+			case "machine":
+				d.Subject = "other@clients"
+			case "refresh":
+				sub, err := x.Subjects.Verify(ctx, x.Request.Params.Get("subject_token"), authz.TokenTypeAccessToken)
+				if err != nil {
+					return nil, err
+				}
+				d.Subject, d.Exchanged, d.IssueRefresh = sub.Subject(), sub, true
+			}
+			return d, nil
+		}}
+	}
+	for mode, want := range map[string]string{"machine": "invalid_grant", "zero": "server_error", "refresh": "server_error"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newUserFixture(t, withGrants(grant.AuthorizationCode{}, grant.RefreshToken{}, forge(mode)))
+			subject := f.exchange(t, "bank-app", "alice", []string{"read:balance"}, "read:balance").AccessToken
+			f.allowGrantTypes(t, "authorization_code", "urn:example:forge")
+			status, body := f.postGrant(t, url.Values{"grant_type": {"urn:example:forge"}, "subject_token": {subject}})
+			if body["error"] != want || body["access_token"] != nil || status < 400 {
+				t.Fatalf("got %d %v, want %s", status, body, want)
+			}
+		})
+	}
+}
