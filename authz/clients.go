@@ -147,7 +147,7 @@ func checkSubject(c *storage.Client, d *Decision) error {
 	if d.User != nil && (d.Subject != d.User.ID || !storage.ValidUserID(d.User.ID)) {
 		return oauth.ErrInvalidGrant.WithDescription("the user id is not a valid subject")
 	}
-	if strings.HasSuffix(d.Subject, storage.MachineSubjectSuffix) && (d.User != nil || d.Subject != storage.MachineSubject(c.ID)) {
+	if strings.HasSuffix(d.Subject, storage.MachineSubjectSuffix) && (d.User != nil || d.Subject != storage.MachineSubject(c.ID)) && !exchangedSubject(d) {
 		return oauth.ErrInvalidGrant.WithDescription("a machine subject is only issued to its own client")
 	}
 	return nil

@@ -188,6 +188,13 @@ type Config struct {
 	// built-ins client_secret_basic, client_secret_post, private_key_jwt and
 	// none are enabled unless mapped to nil here. See docs/CLIENT_AUTH.md.
 	ClientAuthenticators map[string]ClientAuthenticator
+	// ExchangeIssuers are the other issuers whose access tokens the
+	// token-exchange grant accepts as subject or actor tokens, keyed by
+	// their "iss", each with the verifier that checks them (a
+	// resource.NewRemote authorizer). Trusting an issuer here lets its
+	// subjects be named in this server's tokens, for the APIs whose
+	// ExchangePolicy lists it only.
+	ExchangeIssuers map[string]SubjectVerifier
 	// ClientJWKSClient fetches the jwks_uri of private_key_jwt clients. Nil
 	// means a client with a 10-second timeout that follows https redirects
 	// only.

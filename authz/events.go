@@ -106,6 +106,13 @@ func (s *Server) issued(ctx context.Context, c *storage.Client, d *Decision) {
 	if d.Family != "" {
 		e.Attrs = map[string]string{"family": d.Family}
 	}
+	if d.Actor != nil {
+		// A delegated token exchange: who acts for the subject (RFC 8693).
+		if e.Attrs == nil {
+			e.Attrs = map[string]string{}
+		}
+		e.Attrs["actor"] = d.Actor.Subject()
+	}
 	s.emit(ctx, e)
 }
 

@@ -80,6 +80,8 @@ type Exchange struct {
 	// Policy is what the server decides for users: offline access, and
 	// what is left of a grant at a refresh.
 	Policy Policy
+	// Subjects verifies the subject and actor tokens of a token exchange.
+	Subjects Subjects
 }
 
 // Trigger says what caused an issuance; rules see it.
@@ -93,6 +95,9 @@ const (
 	TriggerLogin Trigger = "login"
 	// TriggerRefresh is a refresh-token exchange (RFC 6749 §6).
 	TriggerRefresh Trigger = "refresh"
+	// TriggerTokenExchange is a token exchange (RFC 8693): the
+	// transaction's SubjectToken (and ActorToken) say what was presented.
+	TriggerTokenExchange Trigger = "token_exchange"
 )
 
 // Decision is a grant's verdict: who the token is for and what it may do.
@@ -143,6 +148,12 @@ type Decision struct {
 	// Claims are custom claims decided at login and kept for the family
 	// (custom ID-token claims returned by /userinfo).
 	Claims map[string]any
+	// Exchanged is the verified subject token of a token exchange
+	// (Subjects.Verify), and Actor its actor token, nil for impersonation.
+	// The issued token keeps the subject (a machine subject included), joins
+	// the subject token's family, never outlives it, and carries the "act"
+	// claim of RFC 8693 §4.1 built from Actor. No refresh token is issued.
+	Exchanged, Actor *SubjectToken
 
 	// code is the code the exchange redeemed (Codes.Redeem), set by the
 	// server: the family's first refresh token is derived from it, so that

@@ -62,6 +62,7 @@ func (s *Server) exchange(req *TokenRequest, res *storage.Resolution, aud string
 	return &Exchange{
 		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant, Audience: aud, Now: now,
 		Codes: cs, Families: familyService{s: s, now: now}, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{cs},
+		Subjects: subjects{s},
 	}, cs
 }
 

@@ -52,24 +52,11 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	if family, ok := refreshFamily(raw); ok {
 		return s.introspectRefresh(ctx, family, raw)
 	}
-	claims, err := s.verifyAny(ctx, raw)
-	if err != nil {
-		if errors.Is(err, token.ErrInvalid) {
-			return inactive(), nil
-		}
-		return nil, AsError(err)
-	}
-	// The verifier allows a clock-skew leeway past exp for resource servers
-	// whose clocks differ from ours; the issuer's own answer has no skew to
-	// allow for (RFC 7662 §2.2: an expired token is inactive).
-	if !s.cfg.Now().Before(claims.ExpiresAt) {
-		return inactive(), nil
-	}
-	revoked, err := s.store.TokenRevoked(ctx, resource.FamilyOf(claims.JTI), claims.JTI)
+	claims, err := s.verifyLive(ctx, raw)
 	if err != nil {
 		return nil, AsError(err)
 	}
-	if revoked {
+	if claims == nil {
 		return inactive(), nil
 	}
 	return &Introspection{
@@ -146,6 +133,30 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
+// verifyLive verifies one of this server's access tokens and checks that it
+// is live: not expired, not revoked. A token that is not returns nil
+// claims; the error is only for storage failures.
+func (s *Server) verifyLive(ctx context.Context, raw string) (*token.Claims, error) {
+	claims, err := s.verifyAny(ctx, raw)
+	if err != nil {
+		if errors.Is(err, token.ErrInvalid) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	// The verifier allows a clock-skew leeway past exp for resource servers
+	// whose clocks differ from ours; the issuer's own answer has no skew to
+	// allow for (RFC 7662 §2.2: an expired token is inactive).
+	if !s.cfg.Now().Before(claims.ExpiresAt) {
+		return nil, nil
+	}
+	revoked, err := s.store.TokenRevoked(ctx, resource.FamilyOf(claims.JTI), claims.JTI)
+	if err != nil || revoked {
+		return nil, err
+	}
+	return claims, nil
+}
+
 // verifyAny verifies one of this server's access tokens whatever API it is
 // for: the audience is read from the payload, then the full verification
 // (signature included) runs against it.
@@ -161,31 +172,41 @@ func (s *Server) verifyAny(ctx context.Context, raw string) (*token.Claims, erro
 // default limit.
 const maxTokenBytes = 16 << 10
 
-// peekAudience returns the first "aud" of an unverified JWT payload.
-func peekAudience(raw string) (string, bool) {
+// peekClaims decodes the "iss" and "aud" of an unverified JWT payload.
+func peekClaims(raw string) (iss string, aud json.RawMessage, ok bool) {
 	if len(raw) > maxTokenBytes {
-		return "", false
+		return "", nil, false
 	}
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		return "", false
+		return "", nil, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	var c struct {
+		Iss string          `json:"iss"`
 		Aud json.RawMessage `json:"aud"`
 	}
-	if json.Unmarshal(payload, &c) != nil || len(c.Aud) == 0 {
+	if json.Unmarshal(payload, &c) != nil {
+		return "", nil, false
+	}
+	return c.Iss, c.Aud, true
+}
+
+// peekAudience returns the first "aud" of an unverified JWT payload.
+func peekAudience(raw string) (string, bool) {
+	_, aud, ok := peekClaims(raw)
+	if !ok || len(aud) == 0 {
 		return "", false
 	}
 	var one string
-	if json.Unmarshal(c.Aud, &one) == nil {
+	if json.Unmarshal(aud, &one) == nil {
 		return one, one != ""
 	}
 	var many []string
-	if json.Unmarshal(c.Aud, &many) == nil && len(many) > 0 {
+	if json.Unmarshal(aud, &many) == nil && len(many) > 0 {
 		return many[0], many[0] != ""
 	}
 	return "", false

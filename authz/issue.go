@@ -49,6 +49,9 @@ type TokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	// IDToken is set for an OpenID Connect request (scope openid).
 	IDToken string `json:"id_token,omitempty"`
+	// IssuedTokenType is the type of a token exchange's token (RFC 8693
+	// §2.2.1), TokenTypeAccessToken; empty for other grants.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // AppendJSON appends the response as a JSON object, without reflection:
@@ -62,6 +65,7 @@ func (r *TokenResponse) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, r.ExpiresIn, 10)
 	for _, f := range [...]struct{ name, value string }{
 		{`,"scope":`, r.Scope}, {`,"refresh_token":`, r.RefreshToken}, {`,"id_token":`, r.IDToken},
+		{`,"issued_token_type":`, r.IssuedTokenType},
 	} {
 		if f.value != "" {
 			b = append(b, f.name...)

@@ -22,6 +22,9 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	if err := checkSubject(c, d); err != nil {
 		return nil, err
 	}
+	if err := checkExchange(d); err != nil {
+		return nil, err
+	}
 	if err := settleFamily(c, d); err != nil {
 		return nil, err
 	}
@@ -44,7 +47,11 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 			return nil, err
 		}
 	}
-	if d.Family != "" {
+	if d.Exchanged != nil {
+		// An exchanged token joins its subject token's family, if any:
+		// nothing is stored (RFC 8693 §2.2.1).
+		resp.IssuedTokenType = TokenTypeAccessToken
+	} else if d.Family != "" {
 		if resp.RefreshToken, err = s.persistFamily(ctx, c, d, now, familyExp); err != nil {
 			return nil, err
 		}
@@ -123,6 +130,7 @@ func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decisio
 	if d.User != nil {
 		at.AuthTime = d.AuthTime
 	}
+	exchangedClaims(d, &at)
 	return at, alg, familyExp, nil
 }
 

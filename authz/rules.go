@@ -54,6 +54,10 @@ type Transaction struct {
 	// User is the user, with user_metadata and app_metadata; nil for client
 	// credentials.
 	User *storage.User
+	// SubjectToken and ActorToken are the tokens a token exchange
+	// presented (TriggerTokenExchange); nil otherwise, and ActorToken nil
+	// for impersonation.
+	SubjectToken, ActorToken *ExchangedToken
 
 	// reserved, maxClaimBytes and strict are the claim settings of the
 	// server (Config.ReservedClaimHosts, MaxCustomClaimsBytes, StrictClaims).
@@ -260,6 +264,7 @@ func (s *Server) newTransaction(c *storage.Client, d *Decision) (*Transaction, e
 		idClaims:     map[string]any{},
 		accessClaims: map[string]any{},
 		claimSizes:   map[string]int{},
+		SubjectToken: d.Exchanged.view(), ActorToken: d.Actor.view(),
 	}
 	if d.API != nil {
 		if t.API, err = cloneJSON(d.API); err != nil {

@@ -97,6 +97,9 @@ type API struct {
 	AllowOfflineAccess bool `json:"allow_offline_access,omitempty" bson:"allow_offline_access,omitempty"`
 	// Managed marks an API the server defines itself (the management API).
 	Managed bool `json:"managed,omitempty" bson:"managed,omitempty"`
+	// TokenExchange is what the API accepts at the token-exchange grant;
+	// nil accepts no exchange.
+	TokenExchange *ExchangePolicy `json:"token_exchange,omitempty" bson:"token_exchange,omitempty"`
 }
 
 // Key implements Record.

@@ -94,6 +94,21 @@ func TestAPIValidation(t *testing.T) {
 		{"negative lifetime", "token_lifetime", func(a *storage.API) { a.TokenLifetime = -time.Hour }},
 		{"lifetime too long", "token_lifetime", func(a *storage.API) { a.TokenLifetime = 31 * 24 * time.Hour }},
 		{"name with control", "name", func(a *storage.API) { a.Name = "a\x00b" }},
+		{"exchange scope undefined", "token_exchange.scopes[1]", func(a *storage.API) {
+			a.TokenExchange = &storage.ExchangePolicy{Scopes: []string{"read", "admin"}}
+		}},
+		{"exchange subject audience not a URI", "token_exchange.subject_audiences[0]", func(a *storage.API) {
+			a.TokenExchange = &storage.ExchangePolicy{SubjectAudiences: []string{"not a uri"}}
+		}},
+		{"exchange issuer not a URI", "token_exchange.issuers[0]", func(a *storage.API) {
+			a.TokenExchange = &storage.ExchangePolicy{Issuers: []string{""}}
+		}},
+		{"exchange client repeated", "token_exchange.clients[1]", func(a *storage.API) {
+			a.TokenExchange = &storage.ExchangePolicy{Clients: []string{"c", "c"}}
+		}},
+		{"exchange clients too many", "token_exchange.clients", func(a *storage.API) {
+			a.TokenExchange = &storage.ExchangePolicy{Clients: make([]string, admin.MaxListItems+1)}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, store := newAdmin(t)

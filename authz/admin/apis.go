@@ -31,6 +31,7 @@ func validateAPI(a *storage.API) error {
 		c.bad("token_lifetime", "must be zero (the server default) or between %v and %v", MinTokenLifetime, MaxTokenLifetime)
 	}
 	c.checkAlg("signing_alg", a.SigningAlg)
+	c.checkExchangePolicy(a)
 	return c.err()
 }
 
@@ -194,5 +195,6 @@ func reviseOrDelete[T any](ctx context.Context, coll storage.Collection[T], key 
 func cloneAPI(a *storage.API) *storage.API {
 	c := *a
 	c.Scopes = slices.Clone(a.Scopes)
+	c.TokenExchange = a.TokenExchange.Clone()
 	return &c
 }

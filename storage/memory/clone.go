@@ -50,6 +50,7 @@ func cloneAPI(a *storage.API) *storage.API {
 	if a.Scopes != nil {
 		c.Scopes = append([]storage.Scope(nil), a.Scopes...)
 	}
+	c.TokenExchange = a.TokenExchange.Clone()
 	return &c
 }
 

@@ -29,11 +29,17 @@ func testCollections(t *testing.T, newStore NewStore) {
 				return &storage.API{Identifier: fmt.Sprintf("https://api%d.example.com/%d", o, i), Name: "api",
 					Scopes:        []storage.Scope{{Name: "read:x", Description: "Read x"}, {Name: "write:x"}},
 					TokenLifetime: 90 * time.Minute, SigningAlg: "ES256", EnforceRBAC: true, AddPermissionsClaim: true,
-					AllowSkipConsent: true, AllowOfflineAccess: true}
+					AllowSkipConsent: true, AllowOfflineAccess: true,
+					TokenExchange: &storage.ExchangePolicy{Clients: []string{"gw"}, SubjectAudiences: []string{"https://up.example.com"},
+						Issuers: []string{"https://idp.example.com/"}, Scopes: []string{"read:x"}}}
 			},
 			key:    func(a *storage.API) string { return a.Key() },
 			prefix: func(o int) string { return fmt.Sprintf("https://api%d.", o) },
-			mutate: func(a *storage.API) { a.Name = "renamed"; a.Scopes = append(a.Scopes, storage.Scope{Name: "new"}) },
+			mutate: func(a *storage.API) {
+				a.Name = "renamed"
+				a.Scopes = append(a.Scopes, storage.Scope{Name: "new"})
+				a.TokenExchange.Clients[0] = "other"
+			},
 		})
 	})
 	t.Run("Clients", func(t *testing.T) {
