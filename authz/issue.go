@@ -136,6 +136,8 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 		if err := s.applyRules(ctx, res.Client, d); err != nil {
 			return nil, err
 		}
+	} else if err := s.consentStillGiven(ctx, res.Client, d); err != nil {
+		return nil, err
 	}
 	return s.mint(ctx, res.Client, d, now, false)
 }

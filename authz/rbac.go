@@ -86,6 +86,34 @@ func (s *Server) userScopes(ctx context.Context, c *storage.Client, api *storage
 // refreshScopes is Policy.Redecide on the grant's parties: of scopes (the
 // refresh token's), it keeps what userScopes would offer now and, where
 // consent applies, what the user's stored consent still covers.
+// consentStillGiven decides again, at the exchange of a code (or a device
+// code), what /authorize decided: where consent applies, the user's stored
+// consent must still cover every scope granted then. A consent withdrawn or
+// narrowed in between (RevokeConsent while the code was in flight) is
+// invalid_grant, so no family is created for it.
+func (s *Server) consentStillGiven(ctx context.Context, c *storage.Client, d *Decision) error {
+	if d.User == nil || !consentApplies(c, d.API) {
+		return nil
+	}
+	aud := ""
+	if d.API != nil {
+		aud = d.API.Identifier
+	}
+	consent, err := s.store.Consents().Get(ctx, storage.JoinKey(d.User.ID, c.ID, s.consentAudience(aud)))
+	if errors.Is(err, storage.ErrNotFound) {
+		return oauth.ErrInvalidGrant.WithDescription("the user withdrew consent to this client")
+	}
+	if err != nil {
+		return err
+	}
+	for _, sc := range d.Scopes {
+		if sc != oauth.ScopeOpenID && !contains(consent.Scopes, sc) {
+			return oauth.ErrInvalidGrant.WithDescription("the user's consent changed since the authorization")
+		}
+	}
+	return nil
+}
+
 func (s *Server) refreshScopes(ctx context.Context, c *storage.Client, api *storage.API, user *storage.User, scopes []string) (kept []string, consented bool, err error) {
 	kept, _, err = s.userScopes(ctx, c, api, user, scopes)
 	if err != nil || !consentApplies(c, api) {
