@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scopekit/scopekit/storage/memory"
 )
 
 // TestQuickstartConfigErrorsSayWhere: a misspelt field is refused with its
@@ -23,7 +25,7 @@ func TestQuickstartConfigErrorsSayWhere(t *testing.T) {
 		}
 		cfg, err := readConfig(path)
 		if err == nil {
-			_, _, err = setup(t.Context(), "http://127.0.0.1/", cfg)
+			_, _, err = setup(t.Context(), "http://127.0.0.1/", memory.New(), cfg)
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("config %s: err = %v, want it to say %q", tc.doc, err, tc.want)
