@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/authz/admin"
@@ -94,8 +96,13 @@ func describeJSONError(data []byte, err error) string {
 		line, col := position(data, int64(len(data)))
 		return fmt.Sprintf("line %d, column %d: unexpected end of the document", line, col)
 	}
-	// encoding/json reports an unknown field as: json: unknown field "x"
-	// (with its path since Go 1.24 when nested).
+	// encoding/json reports an unknown field as: json: unknown field "x",
+	// without saying in which element of an array it is.
+	if strings.HasPrefix(err.Error(), "json: unknown field") {
+		if p := unknownFieldPath(data, reflect.TypeFor[fileConfig]()); p != "" {
+			return fmt.Sprintf("unknown field %q", p)
+		}
+	}
 	return err.Error()
 }
 
