@@ -79,3 +79,26 @@ func TestStoreSpecs(t *testing.T) {
 		closeFn()
 	}
 }
+
+// TestOptionsFromEnvironment: every setting has its variable, and a flag
+// wins over it.
+func TestOptionsFromEnvironment(t *testing.T) {
+	env := map[string]string{"SCOPEKIT_ADDR": "127.0.0.1:9000", "SCOPEKIT_ISSUER": "https://auth.example.com/",
+		"SCOPEKIT_STORE": "redis://r:6379/0", "SCOPEKIT_CONFIG": "/etc/qs.json"}
+	o, err := parseOptions(nil, func(k string) string { return env[k] })
+	if err != nil || *o != (settings{"127.0.0.1:9000", "https://auth.example.com/", "redis://r:6379/0", "/etc/qs.json"}) {
+		t.Fatalf("from the environment: %+v %v", o, err)
+	}
+	o, err = parseOptions([]string{"-addr", ":1", "-store", "memory", "-config", "x.json", "-issuer", "https://b.example/"},
+		func(k string) string { return env[k] })
+	if err != nil || *o != (settings{":1", "https://b.example/", "memory", "x.json"}) {
+		t.Fatalf("flags over the environment: %+v %v", o, err)
+	}
+	o, err = parseOptions(nil, func(string) string { return "" })
+	if err != nil || *o != (settings{"127.0.0.1:8080", "", "memory", ""}) {
+		t.Fatalf("defaults: %+v %v", o, err)
+	}
+	if _, err := parseOptions([]string{"stray"}, func(string) string { return "" }); err == nil {
+		t.Fatal("a stray argument accepted")
+	}
+}

@@ -56,17 +56,16 @@ type settings struct {
 // parseOptions reads args over the environment getenv reads.
 func parseOptions(args []string, getenv func(string) string) (*settings, error) {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
 	var o settings
-	fs.StringVar(&o.addr, "addr", env("SCOPEKIT_ADDR", "127.0.0.1:8080"), "listen address (env SCOPEKIT_ADDR)")
-	fs.StringVar(&o.issuer, "issuer", env("SCOPEKIT_ISSUER", ""), "issuer URL (env SCOPEKIT_ISSUER; default http://<addr>/, with 127.0.0.1 for an unspecified host); https, or http on loopback")
-	fs.StringVar(&o.store, "store", env("SCOPEKIT_STORE", "memory"), "(env SCOPEKIT_STORE) "+storeHelp)
-	fs.StringVar(&o.config, "config", env("SCOPEKIT_CONFIG", ""), "JSON file of APIs, clients and client grants, see README (env SCOPEKIT_CONFIG)")
+	vars := map[string]string{}
+	str := func(p *string, name, env, def, usage string) {
+		fs.StringVar(p, name, def, usage+" (env "+env+")")
+		vars[name] = env
+	}
+	str(&o.addr, "addr", "SCOPEKIT_ADDR", "127.0.0.1:8080", "listen address")
+	str(&o.issuer, "issuer", "SCOPEKIT_ISSUER", "", "issuer URL (default http://<addr>/, with 127.0.0.1 for an unspecified host); https, or http on loopback")
+	str(&o.store, "store", "SCOPEKIT_STORE", "memory", storeHelp+"\n")
+	str(&o.config, "config", "SCOPEKIT_CONFIG", "", "JSON file of APIs, clients and client grants, see README")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: quickstart [flags]\n\nA flag wins over its environment variable. SIGINT or SIGTERM stops the\nserver once in-flight requests finish (at most %v).\n\n", shutdownTimeout)
 		fs.PrintDefaults()
@@ -76,6 +75,13 @@ func parseOptions(args []string, getenv func(string) string) (*settings, error) 
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, env := range vars { // the environment fills in the flags not given
+		if v := getenv(env); v != "" && !set[name] {
+			_ = fs.Set(name, v)
+		}
 	}
 	return &o, nil
 }
@@ -120,6 +126,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	defer srv.Close()
 	printUsage(out, issuer, api, secrets)
 	hs := &http.Server{Handler: routes(srv, api), ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(func() { // called once the listener is closed
+		fmt.Fprintln(out, "shutting down: no new connections, finishing in-flight requests")
+	})
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
@@ -127,7 +136,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(out, "shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
