@@ -17,14 +17,14 @@ import (
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	params, err := s.authorizeParams(w, r)
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	ar, client, api, err := s.parseAuthorize(r.Context(), params)
 	var pe *pageError
 	switch {
 	case errors.As(err, &pe):
-		s.errorPage(w, pe.err)
+		s.errorPage(w, r, pe.err)
 		return
 	case err != nil:
 		s.redirectError(w, r, ar, err)
@@ -65,11 +65,11 @@ func bindingPath(e endpoints, ar *storage.AuthRequest) string {
 // it and, when csrf is not empty, that the form carries its CSRF token.
 func (s *Server) boundRequest(r *http.Request, id, csrf string) (*storage.AuthRequest, error) {
 	if len(id) < 12 {
-		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+		return nil, oauth.ErrInvalidRequest.WithDescription(unknownRequest)
 	}
 	ar, err := s.store.GetAuthRequest(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+		return nil, oauth.ErrInvalidRequest.WithDescription(unknownRequest)
 	}
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (s *Server) boundRequest(r *http.Request, id, csrf string) (*storage.AuthRe
 func (s *Server) serveResume(w http.ResponseWriter, r *http.Request) {
 	ar, err := s.boundRequest(r, r.URL.Query().Get("id"), "")
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	client, api, err := s.requestParties(r.Context(), ar)
@@ -131,7 +131,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 			s.redirectError(w, r, ar, oauth.ErrLoginRequired)
 			return
 		}
-		s.cfg.Login.Challenge(w, r, s.endpoints.url(s.endpoints.resume)+"?id="+url.QueryEscape(ar.ID))
+		s.cfg.Login.Challenge(w, r, s.resumeURL(ar))
 		return
 	}
 	user, err := s.store.Users().Get(ctx, sess.UserID)
@@ -247,7 +247,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	if _, err := s.store.TakeAuthRequest(ctx, ar.ID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the authorization request was already completed"))
+			s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the authorization request was already completed"))
 			return
 		}
 		s.redirectError(w, r, ar, err)

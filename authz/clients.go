@@ -119,6 +119,11 @@ func CheckClient(c *storage.Client, bad func(field string, err error)) {
 			bad(fmt.Sprintf("allowed_origins[%d]", i), err)
 		}
 	}
+	if c.InitiateLoginURI != "" {
+		if err := checkInitiateLoginURI(c.InitiateLoginURI); err != nil {
+			bad("initiate_login_uri", err)
+		}
+	}
 }
 
 // checkClientID refuses a presented client id that is empty or no valid

@@ -158,6 +158,11 @@ type Client struct {
 	// pages may call the token, revocation and userinfo endpoints for this
 	// client from a browser (CORS), compared exactly.
 	AllowedOrigins []string `json:"allowed_origins,omitempty" bson:"allowed_origins,omitempty"`
+	// InitiateLoginURI is the https URL where the client starts a sign-in
+	// (OIDC Registration §2 initiate_login_uri): the issuer's error page
+	// for an expired or unknown authorization request links to it, so the
+	// user can start again.
+	InitiateLoginURI string `json:"initiate_login_uri,omitempty" bson:"initiate_login_uri,omitempty"`
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time `json:"created_at,omitempty" bson:"created_at,omitempty"`
 }
