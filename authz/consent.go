@@ -80,7 +80,7 @@ type SwitchAccount interface {
 var consentTemplate = template.Must(template.New("consent").Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.Text.title}}</title><style>` + pageCSS + `</style></head>
-<body><main role="main"><h1>{{.Text.heading}}</h1>
+<body><main id="page"><h1>{{.Text.heading}}</h1>
 {{if .Domain}}<p class="muted" id="domain">{{.Text.domain}}</p>
 {{end}}<p>{{.Text.signed_in}}{{if .SwitchAccountURL}} <a id="not-you" href="{{.SwitchAccountURL}}">{{.Text.not_you}}</a>{{end}}</p>
 {{if .APIName}}<p>{{.Text.api}}</p>

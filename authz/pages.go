@@ -130,7 +130,7 @@ label{display:flex;gap:.6rem;align-items:flex-start;padding:.45rem 0}
 label input{margin-top:.3rem;width:1.1rem;height:1.1rem;flex:none}
 .scope{display:block}.scope code{font-size:.8rem;color:var(--muted)}
 .actions{display:flex;flex-direction:row-reverse;gap:.75rem;margin-top:1rem}
-button,.button{font:inherit;padding:.65rem 1.2rem;border-radius:8px;border:1px solid var(--line);background:transparent;color:var(--fg);cursor:pointer;text-decoration:none;text-align:center}
+button,.button{display:inline-block;font:inherit;padding:.65rem 1.2rem;border-radius:8px;border:1px solid var(--line);background:transparent;color:var(--fg);cursor:pointer;text-decoration:none;text-align:center}
 button.primary,.button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-fg);font-weight:600}
 @media (max-width:480px){.actions{flex-direction:column}.actions button{width:100%}}
 a{color:var(--accent)}`

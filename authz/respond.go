@@ -81,7 +81,7 @@ func pageHeaders(w http.ResponseWriter, formAction string) {
 var pages = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.Title}}</title><style>` + pageCSS + `</style></head>
-<body><main role="main"><h1>{{.Title}}</h1>
+<body><main id="page"><h1>{{.Title}}</h1>
 <p id="message">{{.Message}}</p>
 {{if .StartURL}}<p><a id="start-again" class="button primary" href="{{.StartURL}}">{{.StartLabel}}</a></p>
 {{else if .Next}}<p id="next">{{.Next}}</p>
