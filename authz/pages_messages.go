@@ -4,7 +4,7 @@ package authz
 // language has every id of "en" (a test checks it).
 var builtinMessages = map[string]Messages{
 	"en": {
-		"consent.title":       "Allow {app}?",
+		"consent.title":       "Authorize {app}",
 		"consent.heading":     "{app} wants to access your account",
 		"consent.domain":      "at {domain}",
 		"consent.signed_in":   "Signed in as {user}.",
@@ -26,7 +26,7 @@ var builtinMessages = map[string]Messages{
 		"error.details":       "Details for support:",
 	},
 	"fr": {
-		"consent.title":       "Autoriser {app} ?",
+		"consent.title":       "Autoriser {app}",
 		"consent.heading":     "{app} souhaite accéder à votre compte",
 		"consent.domain":      "sur {domain}",
 		"consent.signed_in":   "Connecté en tant que {user}.",
