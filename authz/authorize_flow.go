@@ -17,7 +17,7 @@ import (
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	params, err := s.authorizeParams(w, r)
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	// RFC 9126 §4: with a request_uri, only the pushed parameters count;
@@ -25,7 +25,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	pushed := params.Has("request_uri")
 	if pushed {
 		if params, err = s.takePushed(r.Context(), params); err != nil {
-			s.errorPage(w, err)
+			s.errorPage(w, r, err)
 			return
 		}
 	}
@@ -33,7 +33,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	var pe *pageError
 	switch {
 	case errors.As(err, &pe):
-		s.errorPage(w, pe.err)
+		s.errorPage(w, r, pe.err)
 		return
 	case err != nil:
 		s.redirectError(w, r, ar, err)
@@ -77,11 +77,11 @@ func bindingPath(e endpoints, ar *storage.AuthRequest) string {
 // it and, when csrf is not empty, that the form carries its CSRF token.
 func (s *Server) boundRequest(r *http.Request, id, csrf string) (*storage.AuthRequest, error) {
 	if len(id) < 12 {
-		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+		return nil, oauth.ErrInvalidRequest.WithDescription(unknownRequest)
 	}
 	ar, err := s.store.GetAuthRequest(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) || err == nil && ar.ResponseType == pushedRequestType {
-		return nil, oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
+		return nil, oauth.ErrInvalidRequest.WithDescription(unknownRequest)
 	}
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (s *Server) boundRequest(r *http.Request, id, csrf string) (*storage.AuthRe
 func (s *Server) serveResume(w http.ResponseWriter, r *http.Request) {
 	ar, err := s.boundRequest(r, r.URL.Query().Get("id"), "")
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	client, api, err := s.requestParties(r.Context(), ar)
@@ -143,7 +143,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 			s.redirectError(w, r, ar, oauth.ErrLoginRequired)
 			return
 		}
-		s.cfg.Login.Challenge(w, r, s.endpoints.url(s.endpoints.resume)+"?id="+url.QueryEscape(ar.ID))
+		s.cfg.Login.Challenge(w, r, s.resumeURL(ar))
 		return
 	}
 	user, err := s.store.Users().Get(ctx, sess.UserID)
@@ -259,7 +259,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	if _, err := s.store.TakeAuthRequest(ctx, ar.ID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the authorization request was already completed"))
+			s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the authorization request was already completed"))
 			return
 		}
 		s.redirectError(w, r, ar, err)

@@ -122,6 +122,11 @@ func CheckClient(c *storage.Client, bad func(field string, err error)) {
 	if c.RequirePushedAuthorizationRequests && len(c.RedirectURIs) == 0 {
 		bad("require_pushed_authorization_requests", errors.New("authz: a client that must push authorization requests needs a redirect URI"))
 	}
+	if c.InitiateLoginURI != "" {
+		if err := checkInitiateLoginURI(c.InitiateLoginURI); err != nil {
+			bad("initiate_login_uri", err)
+		}
+	}
 }
 
 // checkClientID refuses a presented client id that is empty or no valid

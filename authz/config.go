@@ -59,6 +59,15 @@ type Config struct {
 	// ConsentPage renders the consent page instead of the built-in one. Nil
 	// means the built-in html/template page.
 	ConsentPage ConsentPage
+	// ErrorPage renders the error page of the authorization endpoints
+	// instead of the built-in one (see ErrorPage). Nil means the built-in
+	// page.
+	ErrorPage ErrorPage
+	// PageMessages add or override catalogues of the built-in pages, by
+	// language tag ("fr", "de", "pt-BR"): a message id missing from a
+	// catalogue falls back to the built-in text of that language, then to
+	// English. See DefaultMessages and docs/LOGIN.md.
+	PageMessages map[string]Messages
 	// CodeLifetime is the authorization code lifetime. Zero means 60 seconds
 	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
 	CodeLifetime time.Duration

@@ -25,6 +25,10 @@ type ConsentPage func(w http.ResponseWriter, r *http.Request, p *ConsentPrompt)
 type ConsentPrompt struct {
 	// ClientID and ClientName name the application asking.
 	ClientID, ClientName string
+	// Domain is the host of the redirect URI the answer goes to, the
+	// application's domain as the user can check it; empty for a native
+	// app's custom scheme.
+	Domain string
 	// APIName names the API, empty for a sign-in without API access.
 	APIName string
 	// User is the signed-in user.
@@ -33,10 +37,21 @@ type ConsentPrompt struct {
 	Scopes []ConsentScope
 	// Action is the URL the form posts to.
 	Action string
-	// Fields are the hidden form fields (request handle and CSRF token, the
-	// token bound to User: the POST is refused if another user is signed in
-	// by then).
+	// Fields are the hidden form fields (request handle, client id and CSRF
+	// token, the token bound to User: the POST is refused if another user
+	// is signed in by then).
 	Fields map[string]string
+	// SwitchAccountURL signs the user out and back in as someone else,
+	// then returns to this request: from Config.Login when it implements
+	// SwitchAccount, else empty.
+	SwitchAccountURL string
+	// Lang is the page's language tag, negotiated from Accept-Language;
+	// Messages its catalogue, complete; Text the built-in page's sentences
+	// in it, by message id without the "consent." prefix, placeholders
+	// filled.
+	Lang     string
+	Messages Messages
+	Text     map[string]string
 }
 
 // ConsentScope is one line of the consent page.
@@ -47,23 +62,40 @@ type ConsentScope struct {
 	// Required scopes (openid) are not optional: the user consents to the
 	// sign-in itself by allowing.
 	Required bool
+	// Checked is whether the box starts ticked: every scope, but those the
+	// user unticked before (not in the stored consent for this client and
+	// API) stay unticked.
+	Checked bool
+}
+
+// SwitchAccount is an optional interface of Config.Login: a host that
+// implements it gets a "Not you?" link on the consent page. It returns
+// the URL that signs the current user out and starts a sign-in that ends
+// at returnTo (this server's resume URL, to be checked as Challenge's
+// is), or "" for no link.
+type SwitchAccount interface {
+	SwitchAccountURL(r *http.Request, returnTo string) string
 }
 
 var consentTemplate = template.Must(template.New("consent").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Authorize {{.ClientName}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
-li{list-style:none;margin:.5rem 0}button{margin-right:.5rem;padding:.4rem 1rem}</style></head>
-<body><h1>{{.ClientName}} wants to access your account</h1>
-<p>Signed in as <strong>{{with .User}}{{if .Email}}{{.Email}}{{else}}{{.ID}}{{end}}{{end}}</strong>{{if .APIName}}. Access requested to <strong>{{.APIName}}</strong>{{end}}:</p>
-<form method="post" action="{{.Action}}">
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Text.title}}</title><style>` + pageCSS + `</style></head>
+<body><main id="page"><h1>{{.Text.heading}}</h1>
+{{if .Domain}}<p class="muted" id="domain">{{.Text.domain}}</p>
+{{end}}<p>{{.Text.signed_in}}{{if .SwitchAccountURL}} <a id="not-you" href="{{.SwitchAccountURL}}">{{.Text.not_you}}</a>{{end}}</p>
+{{if .APIName}}<p>{{.Text.api}}</p>
+{{end}}<form method="post" action="{{.Action}}">
 {{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{$v}}">
-{{end}}<ul>{{range .Scopes}}<li><label><input type="checkbox" name="scope" value="{{.Name}}" checked{{if .Required}} disabled{{end}}>
-<code>{{.Name}}</code> {{.Description}}</label></li>
-{{end}}</ul>
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
-</form></body></html>`))
+{{end}}<fieldset><legend>{{.Text.scopes}}</legend>
+{{range .Scopes}}<label><input type="checkbox" name="scope" value="{{.Name}}"{{if .Checked}} checked{{end}}{{if .Required}} disabled{{end}}>
+<span class="scope">{{if .Description}}{{.Description}}{{else}}{{.Name}}{{end}}{{if .Required}} <span class="muted">({{$.Text.required}})</span>{{end}}<br><code>{{.Name}}</code></span></label>
+{{end}}</fieldset>
+<div class="actions"><button class="primary" type="submit" name="decision" value="allow">{{.Text.allow}}</button>
+<button type="submit" name="decision" value="deny">{{.Text.deny}}</button></div>
+</form><p class="muted" id="withdraw">{{.Text.withdraw}}</p></main></body></html>`))
+
+// consentTexts are the message ids of the built-in consent page.
+var consentTexts = []string{"title", "heading", "domain", "signed_in", "not_you", "api", "scopes", "required", "allow", "deny", "withdraw"}
 
 // showConsent renders the consent page for the candidate scopes.
 func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, api *storage.API, user *storage.User, candidates []string) {
@@ -72,18 +104,27 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage
 		action, formAction = s.endpoints.url(s.endpoints.deviceConsent), "'self'"
 	}
 	p := &ConsentPrompt{
-		ClientID: client.ID, ClientName: client.Name, User: user,
+		ClientID: client.ID, ClientName: clientName(client.ID, client.Name), User: user,
+		Domain: redirectDomain(ar.RedirectURI),
 		Action: action,
-		Fields: map[string]string{"id": ar.ID, "csrf": consentToken(ar, user.ID)},
-	}
-	if p.ClientName == "" {
-		p.ClientName = client.ID
+		Fields: map[string]string{"id": ar.ID, "client_id": client.ID, "csrf": consentToken(ar, user.ID)},
 	}
 	if api != nil {
 		p.APIName = api.Name
 	}
+	if sw, ok := s.cfg.Login.(SwitchAccount); ok && !isDeviceRequest(ar) {
+		p.SwitchAccountURL = sw.SwitchAccountURL(r, s.resumeURL(ar))
+	}
+	// A stored consent that lacks a scope offered now means the user
+	// unticked it last time (or it is new): it starts unticked.
+	var before []string
+	stored, err := s.store.Consents().Get(r.Context(), storage.JoinKey(user.ID, client.ID, s.consentAudience(ar.Audience)))
+	if err == nil {
+		before = stored.Scopes
+	}
 	for _, sc := range candidates {
 		cs := ConsentScope{Name: sc, Description: identityScopes[sc], Required: sc == oauth.ScopeOpenID}
+		cs.Checked = cs.Required || stored == nil || contains(before, sc)
 		if api != nil {
 			for _, d := range api.Scopes {
 				if d.Name == sc && cs.Description == "" {
@@ -93,6 +134,16 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage
 		}
 		p.Scopes = append(p.Scopes, cs)
 	}
+	p.Lang, p.Messages = s.pageLanguage(r)
+	userName := user.ID
+	if user.Email != "" {
+		userName = user.Email
+	}
+	args := []string{"{app}", p.ClientName, "{domain}", p.Domain, "{user}", userName, "{api}", p.APIName}
+	p.Text = make(map[string]string, len(consentTexts))
+	for _, id := range consentTexts {
+		p.Text[id] = p.Messages.text("consent."+id, args...)
+	}
 	// The form posts here and the answer is a redirect to the client, which
 	// browsers check against form-action too: allow both origins.
 	pageHeaders(w, formAction)
@@ -101,6 +152,22 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, ar *storage
 		return
 	}
 	_ = consentTemplate.Execute(w, p)
+}
+
+// resumeURL is where the host's sign-in returns to continue ar. It
+// carries the client id too, so that the error page of a request expired
+// meanwhile can link to the client's initiate_login_uri.
+func (s *Server) resumeURL(ar *storage.AuthRequest) string {
+	return s.endpoints.url(s.endpoints.resume) + "?" + url.Values{"id": {ar.ID}, "client_id": {ar.ClientID}}.Encode()
+}
+
+// redirectDomain is the host of a redirect URI, "" when it has none.
+func redirectDomain(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // consentToken is the CSRF token of the consent form shown to userID: a MAC
@@ -118,30 +185,30 @@ func consentToken(ar *storage.AuthRequest, userID string) string {
 // (never more than were offered) or denies.
 func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the consent form is posted"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the consent form is posted"))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("malformed form"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("malformed form"))
 		return
 	}
 	form := r.PostForm
 	ar, err := s.boundRequest(r, form.Get("id"), "")
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	ctx := r.Context()
 	sess, err := s.cfg.Login.Session(r)
 	if err != nil || sess == nil || sess.UserID == "" {
-		s.errorPage(w, oauth.ErrAccessDenied.WithDescription("not signed in"))
+		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("not signed in"))
 		return
 	}
 	// The token was made for the user shown the page: another user signed
 	// in since (or a forged form) does not match.
 	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(consentToken(ar, sess.UserID))) != 1 {
-		s.errorPage(w, oauth.ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
+		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
 		return
 	}
 	if form.Get("decision") != "allow" {

@@ -66,7 +66,7 @@ func (s *Server) serveDevicePage(w http.ResponseWriter, r *http.Request) {
 		s.enterUserCode(w, r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the page accepts GET and POST only"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the page accepts GET and POST only"))
 	}
 }
 
@@ -84,7 +84,7 @@ func (s *Server) entryPage(w http.ResponseWriter, status int, userCode, msg stri
 func (s *Server) enterUserCode(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("malformed form"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("malformed form"))
 		return
 	}
 	c, err := r.Cookie(deviceFormCookie)
@@ -107,7 +107,7 @@ func (s *Server) enterUserCode(w http.ResponseWriter, r *http.Request) {
 		s.entryPage(w, http.StatusBadRequest, "", "Unknown or expired code. Check the code on your device.")
 		return
 	case err != nil:
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	if d.Status != storage.DevicePending {
@@ -124,7 +124,7 @@ func (s *Server) enterUserCode(w http.ResponseWriter, r *http.Request) {
 		ar.ExpiresAt = d.ExpiresAt
 	}
 	if err := s.store.CreateAuthRequest(ctx, ar); err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	http.SetCookie(w, s.bindingCookie(ar))
@@ -194,7 +194,7 @@ func (s *Server) serveDeviceResume(w http.ResponseWriter, r *http.Request) {
 		err = oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
 	}
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	s.proceedDevice(w, r, ar)
@@ -207,7 +207,7 @@ func (s *Server) proceedDevice(w http.ResponseWriter, r *http.Request, ar *stora
 	ctx := r.Context()
 	sess, err := s.cfg.Login.Session(r)
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	if sess == nil || sess.UserID == "" {
@@ -216,12 +216,12 @@ func (s *Server) proceedDevice(w http.ResponseWriter, r *http.Request, ar *stora
 	}
 	client, api, user, err := s.deviceParties(ctx, ar, sess)
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	candidates, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	s.showConsent(w, r, ar, client, api, user, candidates)
@@ -248,12 +248,12 @@ func (s *Server) deviceParties(ctx context.Context, ar *storage.AuthRequest, ses
 // approves the ticked scopes (never more than offered) or denies, once.
 func (s *Server) serveDeviceConsent(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the consent form is posted"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the consent form is posted"))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("malformed form"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("malformed form"))
 		return
 	}
 	form := r.PostForm
@@ -262,17 +262,17 @@ func (s *Server) serveDeviceConsent(w http.ResponseWriter, r *http.Request) {
 		err = oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
 	}
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	ctx := r.Context()
 	sess, err := s.cfg.Login.Session(r)
 	if err != nil || sess == nil || sess.UserID == "" {
-		s.errorPage(w, oauth.ErrAccessDenied.WithDescription("not signed in"))
+		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("not signed in"))
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(consentToken(ar, sess.UserID))) != 1 {
-		s.errorPage(w, oauth.ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
+		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
 		return
 	}
 	if form.Get("decision") != "allow" {
@@ -281,12 +281,12 @@ func (s *Server) serveDeviceConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	client, api, user, err := s.deviceParties(ctx, ar, sess)
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	offered, _, err := s.userScopes(ctx, client, api, user, ar.Scopes)
 	if err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	scopes := tickedScopes(form, offered)
@@ -301,7 +301,7 @@ func (s *Server) serveDeviceConsent(w http.ResponseWriter, r *http.Request) {
 			s.decideDevice(w, r, ar, nil, err)
 			return
 		}
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	g := &storage.DeviceGrant{Subject: user.ID, Scopes: d.Scopes, AuthTime: sess.AuthTime.UTC(), Family: token.Random(16),
@@ -310,7 +310,7 @@ func (s *Server) serveDeviceConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.recordConsent(r, user.ID, client.ID, s.consentAudience(ar.Audience), scopes); err != nil {
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return
 	}
 	pageHeaders(w, "'none'")
@@ -327,7 +327,7 @@ func (s *Server) decideDevice(w http.ResponseWriter, r *http.Request, ar *storag
 		if errors.Is(err, storage.ErrNotFound) {
 			err = oauth.ErrInvalidRequest.WithDescription("the authorization request was already completed")
 		}
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return false
 	}
 	// The record is kept as created (past its expiry, to answer
@@ -335,17 +335,17 @@ func (s *Server) decideDevice(w http.ResponseWriter, r *http.Request, ar *storag
 	err := s.store.DecideDeviceCode(ctx, ar.Extra["user_code"], g, time.Time{})
 	switch {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrAlreadyUsed):
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the code expired or was already used"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the code expired or was already used"))
 		return false
 	case err != nil:
-		s.errorPage(w, err)
+		s.errorPage(w, r, err)
 		return false
 	}
 	if g != nil {
 		return true
 	}
 	if refusal != nil {
-		s.errorPage(w, refusal)
+		s.errorPage(w, r, refusal)
 		return false
 	}
 	pageHeaders(w, "'none'")

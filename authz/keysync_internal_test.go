@@ -400,7 +400,7 @@ func TestErrorPageRetryAfter(t *testing.T) {
 	s := newReviseServer(t, memory.New())
 	t.Cleanup(func() { _ = s.Close() })
 	rec := httptest.NewRecorder()
-	s.errorPage(rec, oauth.ErrTemporarilyUnavailable)
+	s.errorPage(rec, httptest.NewRequest("GET", "/authorize", nil), oauth.ErrTemporarilyUnavailable)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("error page: %d Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}

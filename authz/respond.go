@@ -15,7 +15,7 @@ import (
 // issuer identified (RFC 9207 §2).
 func (s *Server) redirectResult(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, params url.Values) {
 	if !safeRedirectTarget(ar.RedirectURI) {
-		s.errorPage(w, oauth.ErrInvalidRequest.WithDescription("the redirect URI is not a safe target"))
+		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the redirect URI is not a safe target"))
 		return
 	}
 	if ar.State != "" {
@@ -38,7 +38,7 @@ func (s *Server) redirectResult(w http.ResponseWriter, r *http.Request, ar *stor
 	default:
 		u, err := url.Parse(ar.RedirectURI)
 		if err != nil { // registered URIs are validated; this is a bug guard
-			s.errorPage(w, oauth.ErrServerError)
+			s.errorPage(w, r, oauth.ErrServerError)
 			return
 		}
 		q := u.Query()
@@ -79,8 +79,14 @@ func pageHeaders(w http.ResponseWriter, formAction string) {
 }
 
 var pages = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Authorization error</title></head>
-<body><h1>Authorization error</h1><p><code>{{.Code}}</code>{{if .Description}}: {{.Description}}{{end}}</p></body></html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Title}}</title><style>` + pageCSS + `</style></head>
+<body><main id="page"><h1>{{.Title}}</h1>
+<p id="message">{{.Message}}</p>
+{{if .StartURL}}<p><a id="start-again" class="button primary" href="{{.StartURL}}">{{.StartLabel}}</a></p>
+{{else if .Next}}<p id="next">{{.Next}}</p>
+{{end}}<small id="details">{{.DetailsLabel}} <code>{{.Code}}</code>{{if .Description}} — {{.Description}}{{end}}</small>
+</main></body></html>
 {{define "form_post"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Continue</title></head>
 <body onload="document.forms[0].submit()"><form method="post" action="{{.Action}}">
@@ -88,13 +94,19 @@ var pages = template.Must(template.New("error").Parse(`<!doctype html>
 {{end}}<noscript><button type="submit">Continue</button></noscript></form></body></html>
 {{end}}`))
 
-// errorPage answers an authorization error that must not redirect.
-func (s *Server) errorPage(w http.ResponseWriter, err error) {
+// errorPage answers an authorization error that must not redirect, with
+// Config.ErrorPage or the built-in page, in the language r negotiates.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.fail(err)
+	p := s.errorPrompt(r, e)
 	pageHeaders(w, "'none'")
 	oauth.SetRetryAfter(w, e)
+	if s.cfg.ErrorPage != nil {
+		s.cfg.ErrorPage(w, r, p)
+		return
+	}
 	w.WriteHeader(e.Status)
-	_ = pages.Execute(w, e)
+	_ = pages.Execute(w, p)
 }
 
 // formActionSource returns the CSP source expression that lets a form

@@ -166,6 +166,11 @@ type Client struct {
 	// authorization request endpoint (RFC 9126 §6
 	// require_pushed_authorization_requests).
 	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty" bson:"require_pushed_authorization_requests,omitempty"`
+	// InitiateLoginURI is the https URL where the client starts a sign-in
+	// (OIDC Registration §2 initiate_login_uri): the issuer's error page
+	// for an expired or unknown authorization request links to it, so the
+	// user can start again.
+	InitiateLoginURI string `json:"initiate_login_uri,omitempty" bson:"initiate_login_uri,omitempty"`
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time `json:"created_at,omitempty" bson:"created_at,omitempty"`
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -40,7 +41,7 @@ var hidden = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"
 func hiddenFields(page string) url.Values {
 	form := url.Values{}
 	for _, m := range hidden.FindAllStringSubmatch(page, -1) {
-		form.Set(m[1], m[2])
+		form.Set(m[1], html.UnescapeString(m[2])) // the page escapes & in URLs
 	}
 	return form
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/scopekit/scopekit/authz/admin"
@@ -94,8 +96,13 @@ func describeJSONError(data []byte, err error) string {
 		line, col := position(data, int64(len(data)))
 		return fmt.Sprintf("line %d, column %d: unexpected end of the document", line, col)
 	}
-	// encoding/json reports an unknown field as: json: unknown field "x"
-	// (with its path since Go 1.24 when nested).
+	// encoding/json reports an unknown field as: json: unknown field "x",
+	// without saying in which element of an array it is.
+	if strings.HasPrefix(err.Error(), "json: unknown field") {
+		if p := unknownFieldPath(data, reflect.TypeFor[fileConfig]()); p != "" {
+			return fmt.Sprintf("unknown field %q", p)
+		}
+	}
 	return err.Error()
 }
 
@@ -109,7 +116,8 @@ func position(data []byte, off int64) (line, col int) {
 }
 
 // loadAPIs creates the file's APIs through the admin layer, validated as
-// any other.
+// any other. An API the store already has (a restart over a persistent
+// store) is kept as stored.
 func (c *fileConfig) loadAPIs(ctx context.Context, m *admin.Admin) error {
 	for i, a := range c.APIs {
 		api := &storage.API{Identifier: a.Identifier, Name: a.Name, Scopes: a.Scopes, SigningAlg: a.SigningAlg}
@@ -120,7 +128,7 @@ func (c *fileConfig) loadAPIs(ctx context.Context, m *admin.Admin) error {
 			}
 			api.TokenLifetime = d
 		}
-		if err := m.CreateAPI(ctx, api); err != nil {
+		if err := m.CreateAPI(ctx, api); err != nil && !errors.Is(err, storage.ErrDuplicate) {
 			return fmt.Errorf("apis[%d] %s: %w", i, a.Identifier, err)
 		}
 	}
@@ -132,14 +140,22 @@ func (c *fileConfig) loadAPIs(ctx context.Context, m *admin.Admin) error {
 const minSecretLen = admin.MinSecretBytes
 
 // loadClients registers the file's clients and their client grants through
-// the admin layer. A client without a secret in the file keeps the
-// generated one; a secret from the file is set by admin.SetClientSecret,
-// which bounds it. The secrets are returned by client id.
-func (c *fileConfig) loadClients(ctx context.Context, m *admin.Admin) (map[string]string, error) {
-	secrets := map[string]string{}
+// the admin layer, which refuses a grant naming an unknown client, API or
+// scope. A client without a secret in the file gets a generated one; a
+// secret from the file must pass checkSecret and is set by
+// admin.SetClientSecret, which bounds it. A client (or grant) the store
+// already has is kept as stored, its secret untouched: created holds the
+// secrets of the clients created now, kept the ids of the others.
+func (c *fileConfig) loadClients(ctx context.Context, m *admin.Admin) (created map[string]string, kept []string, err error) {
+	created = map[string]string{}
 	for i, cl := range c.Clients {
 		if cl.ID == "" {
-			return nil, fmt.Errorf("clients[%d]: client_id is required", i)
+			return nil, nil, fmt.Errorf("clients[%d]: client_id is required", i)
+		}
+		if cl.Secret != "" {
+			if err := checkSecret(cl.Secret); err != nil {
+				return nil, nil, fmt.Errorf("client %s: client_secret: %w", cl.ID, err)
+			}
 		}
 		grants := cl.GrantTypes
 		if len(grants) == 0 {
@@ -147,19 +163,23 @@ func (c *fileConfig) loadClients(ctx context.Context, m *admin.Admin) (map[strin
 		}
 		rec := &storage.Client{ID: cl.ID, Name: cl.Name, GrantTypes: grants, RedirectURIs: cl.RedirectURIs}
 		secret, err := m.CreateClient(ctx, rec)
+		if errors.Is(err, storage.ErrDuplicate) {
+			kept = append(kept, cl.ID)
+			continue
+		}
 		if err == nil && cl.Secret != "" {
 			secret, err = cl.Secret, m.SetClientSecret(ctx, cl.ID, cl.Secret)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("client %s: %w", cl.ID, err)
+			return nil, nil, fmt.Errorf("client %s: %w", cl.ID, err)
 		}
-		secrets[cl.ID] = secret
+		created[cl.ID] = secret
 	}
 	for i := range c.ClientGrants {
 		g := c.ClientGrants[i]
-		if err := m.CreateClientGrant(ctx, &g); err != nil {
-			return nil, fmt.Errorf("client_grants[%d] %s: %w", i, g.ClientID, err)
+		if err := m.CreateClientGrant(ctx, &g); err != nil && !errors.Is(err, storage.ErrDuplicate) {
+			return nil, nil, fmt.Errorf("client_grants[%d] %s: %w", i, g.ClientID, err)
 		}
 	}
-	return secrets, nil
+	return created, kept, nil
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scopekit/scopekit/storage/memory"
 	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
@@ -23,7 +25,7 @@ func startQuickstart(t *testing.T, cfg *fileConfig) (*httptest.Server, map[strin
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	srv, secrets, err := setup(context.Background(), ts.URL+"/", cfg)
+	srv, secrets, err := setup(context.Background(), ts.URL+"/", memory.New(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func TestQuickstartConfigFile(t *testing.T) {
 		os.WriteFile(path, []byte(bad), 0o600)
 		cfg, err := readConfig(path)
 		if err == nil {
-			_, _, err = setup(context.Background(), "http://127.0.0.1/", cfg)
+			_, _, err = setup(context.Background(), "http://127.0.0.1/", memory.New(), cfg)
 		}
 		if err == nil {
 			t.Fatalf("config %s accepted", bad)
@@ -127,15 +129,16 @@ func TestQuickstartSecretTooShortSaysSo(t *testing.T) {
 	cfg := &fileConfig{}
 	must(t, json.Unmarshal([]byte(`{"apis":[{"identifier":"https://a.example.com"}],
 	  "clients":[{"client_id":"c","client_secret":"password1"}]}`), cfg))
-	_, _, err := setup(context.Background(), "http://127.0.0.1/", cfg)
+	_, _, err := setup(context.Background(), "http://127.0.0.1/", memory.New(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "at least 32 characters") || !strings.Contains(err.Error(), "client c") {
 		t.Fatalf("err = %v", err)
 	}
 	cfg = &fileConfig{}
+	secret := "Xq7vR2mLp9TzK4wNb8YhJ3cFd6GsA1eU"[:minSecretLen]
 	must(t, json.Unmarshal([]byte(`{"apis":[{"identifier":"https://a.example.com"}],
-	  "clients":[{"client_id":"c","client_secret":"`+strings.Repeat("k", minSecretLen)+`"}]}`), cfg))
-	if _, secrets, err := setup(context.Background(), "http://127.0.0.1/", cfg); err != nil || len(secrets["c"]) != minSecretLen {
-		t.Fatalf("a secret of exactly %d characters: %v", minSecretLen, err)
+	  "clients":[{"client_id":"c","client_secret":"`+secret+`"}]}`), cfg))
+	if _, secrets, err := setup(context.Background(), "http://127.0.0.1/", memory.New(), cfg); err != nil || secrets["c"] != secret {
+		t.Fatalf("a random secret of exactly %d characters: %v", minSecretLen, err)
 	}
 }
 
@@ -157,7 +160,7 @@ func TestIssuerForListener(t *testing.T) {
 		if got != tc.want {
 			t.Fatalf("issuerFor(%v) = %q, want %q", tc.addr, got, tc.want)
 		}
-		if _, _, err := setup(context.Background(), got, demoConfig()); err != nil {
+		if _, _, err := setup(context.Background(), got, memory.New(), demoConfig()); err != nil {
 			t.Fatalf("issuer %q refused: %v", got, err)
 		}
 	}
@@ -177,11 +180,11 @@ func TestIssuerForListener(t *testing.T) {
 // TestIssuerFlag: an explicit issuer (e.g. behind a TLS proxy) is used as
 // given; a plain http one off loopback is refused.
 func TestIssuerFlag(t *testing.T) {
-	srv, _, err := setup(context.Background(), "https://auth.example.com/", demoConfig())
+	srv, _, err := setup(context.Background(), "https://auth.example.com/", memory.New(), demoConfig())
 	if err != nil || srv.Issuer() != "https://auth.example.com/" || srv.Metadata().TokenEndpoint != "https://auth.example.com/oauth/token" {
 		t.Fatalf("%v", err)
 	}
-	if _, _, err := setup(context.Background(), "http://auth.example.com/", demoConfig()); err == nil {
+	if _, _, err := setup(context.Background(), "http://auth.example.com/", memory.New(), demoConfig()); err == nil {
 		t.Fatal("plain http issuer off loopback accepted")
 	}
 }
