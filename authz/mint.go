@@ -187,7 +187,7 @@ func (s *Server) signAccess(ctx context.Context, alg string, at *token.AccessTok
 		return "", err
 	}
 	*bp = payload
-	return key.Sign(token.TypeAccessToken, payload)
+	return s.sign(ctx, key, token.TypeAccessToken, payload)
 }
 
 // persistFamily stores a new family (with its first refresh token) or
