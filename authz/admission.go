@@ -3,8 +3,8 @@ package authz
 import (
 	"context"
 	"errors"
-	"sync"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/scopekit/scopekit/authz/oauth"

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -32,9 +34,19 @@ func (s *Store) announceRevocation(ctx context.Context, kind byte, id string, un
 	}
 }
 
+// revocationPing is how long the revocation subscription may stay silent
+// before it is pinged; a ping unanswered for as long again ends the
+// subscription, so a connection lost without notice (a network partition)
+// is reported within twice this time.
+const revocationPing = time.Second
+
 // WatchRevocations implements storage.RevocationWatcher with a
 // subscription to the tenant's revocation channel on a connection of its
-// own, held until ctx is done.
+// own, held until ctx is done. It reads the subscription itself rather
+// than through go-redis's Channel, which reconnects silently and drops
+// messages when its buffer is full: here the first read error, or a ping
+// left unanswered, closes the channel, so a subscriber never mistakes a
+// gap for silence.
 func (s *Store) WatchRevocations(ctx context.Context) (<-chan storage.RevocationNotice, error) {
 	ps := s.rdb.Subscribe(ctx, s.revocationsChannel())
 	rctx, cancel := s.ctx(ctx)
@@ -44,28 +56,37 @@ func (s *Store) WatchRevocations(ctx context.Context) (<-chan storage.Revocation
 		_ = ps.Close()
 		return nil, unavailable(err)
 	}
-	msgs := ps.Channel()
 	out := make(chan storage.RevocationNotice, 256)
 	go func() {
 		defer close(out)
 		defer ps.Close()
-		for {
+		pinged := false
+		for ctx.Err() == nil {
+			msg, err := ps.ReceiveTimeout(ctx, revocationPing)
+			var nerr net.Error
+			switch {
+			case errors.As(err, &nerr) && nerr.Timeout() && !pinged:
+				if ps.Ping(ctx) != nil {
+					return
+				}
+				pinged = true
+				continue
+			case err != nil:
+				return // lost, or a ping unanswered
+			}
+			pinged = false
+			m, ok := msg.(*goredis.Message)
+			if !ok {
+				continue // a pong or a subscription confirmation
+			}
+			n, ok := parseRevocation(m)
+			if !ok {
+				continue
+			}
 			select {
+			case out <- n:
 			case <-ctx.Done():
 				return
-			case m, ok := <-msgs:
-				if !ok {
-					return
-				}
-				n, ok := parseRevocation(m)
-				if !ok {
-					continue
-				}
-				select {
-				case out <- n:
-				case <-ctx.Done():
-					return
-				}
 			}
 		}
 	}()
