@@ -3,10 +3,16 @@ package authz
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/storage/memory"
 )
 
 // gatedAdmission returns an admission control whose queue deadline fires
@@ -127,4 +133,55 @@ func TestAdmissionCancelledWaiterPassesSlot(t *testing.T) {
 func isUnavailable(err error) bool {
 	var e *oauth.Error
 	return errors.As(err, &e) && e.Is(oauth.ErrTemporarilyUnavailable)
+}
+
+// TestSaturatedSignerAnswers503: a token request that finds every signature
+// slot taken and the queue full is answered 503 temporarily_unavailable
+// with Retry-After at once, and is served again once the slot is free.
+func TestSaturatedSignerAnswers503(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	const api = "https://api.example.com"
+	if err := store.APIs().Create(ctx, &storage.API{Identifier: api, Scopes: []storage.Scope{{Name: "read"}}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(ctx, Config{Issuer: "https://auth.example.com/", Store: store, Grants: []Grant{machineGrant{}},
+		MaxSigningsInFlight: 1, MaxSigningsQueued: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := s.CreateClient(ctx, &storage.Client{ID: "m", GrantTypes: []string{"client_credentials"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "m", Audience: api, Scopes: []string{"read"}}); err != nil {
+		t.Fatal(err)
+	}
+	post := func() *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(url.Values{
+			"grant_type": {"client_credentials"}, "audience": {api}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth("m", secret)
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		return w
+	}
+	if err := s.admission.acquire(ctx); err != nil { // the slot in flight
+		t.Fatal(err)
+	}
+	queued := make(chan *httptest.ResponseRecorder, 1)
+	go func() { queued <- post() }()
+	waitQueued(t, s.admission, 1)
+	w := post()
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" ||
+		!strings.Contains(w.Body.String(), `"temporarily_unavailable"`) {
+		t.Fatalf("saturated: %d %q %s, want 503 temporarily_unavailable with Retry-After", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+	s.admission.release()
+	if w := <-queued; w.Code != http.StatusOK {
+		t.Fatalf("queued request: %d %s", w.Code, w.Body)
+	}
+	if w := post(); w.Code != http.StatusOK {
+		t.Fatalf("after release: %d %s", w.Code, w.Body)
+	}
 }
