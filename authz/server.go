@@ -47,6 +47,9 @@ type Server struct {
 	retry retrySecret
 	// admission bounds the signatures in flight (Config.MaxSigningsInFlight).
 	admission *admission
+	// reuse keeps client-credentials tokens for reuse
+	// (Config.ClientCredentialsReuseWindow).
+	reuse *reusedTokens
 	// revocations mirrors the store's revocations (Config.RevocationPush).
 	revocations *revocationFeed
 }
@@ -87,6 +90,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.cache = resource.NewCache(c.VerifiedTokenCache)
 	s.admission = newAdmission(c.MaxSigningsInFlight, c.MaxSigningsQueued, c.SigningQueueTimeout)
 	s.revocations = s.startRevocationFeed()
+	s.reuse = newReusedTokens(c.ClientCredentialsReuseWindow)
 	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
 	s.defaultAuthorizer = s.Authorizer("")
