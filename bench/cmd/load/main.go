@@ -40,16 +40,17 @@ func main() {
 	c := flag.Int("c", 32, "concurrent clients")
 	alg := flag.String("alg", "ES256", "signing algorithm of the API")
 	admission := flag.Bool("admission", true, "bound the signatures in flight (Config.MaxSigningsInFlight); false disables it")
+	reuse := flag.Duration("reuse", 0, "Config.ClientCredentialsReuseWindow (0: every token signed)")
 	flag.Parse()
 	if !token.Supported(*alg) {
 		log.Fatalf("unsupported -alg %q", *alg)
 	}
-	if err := run(*driver, *alg, *n, *c, *admission); err != nil {
+	if err := run(*driver, *alg, *n, *c, *admission, *reuse); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(driver, alg string, n, c int, admission bool) error {
+func run(driver, alg string, n, c int, admission bool, reuse time.Duration) error {
 	ctx := context.Background()
 	store, stop, err := openStore(ctx, driver)
 	if err != nil {
@@ -62,7 +63,7 @@ func run(driver, alg string, n, c int, admission bool) error {
 	}
 	base := "http://" + ln.Addr().String()
 	srv, err := authz.New(ctx, authz.Config{Issuer: base + "/", Store: store, Grants: []authz.Grant{grant.ClientCredentials{}},
-		MaxSigningsInFlight: signings(admission)})
+		MaxSigningsInFlight: signings(admission), ClientCredentialsReuseWindow: reuse})
 	if err != nil {
 		return err
 	}
