@@ -19,7 +19,7 @@ func (s *Server) Authorizer(audience string) *resource.Authorizer {
 	return resource.New(resource.Config{
 		Verifier:     *s.verifier(audience),
 		Realm:        s.cfg.Realm,
-		Revocations:  s.store,
+		Revocations:  s.revocationChecker(),
 		Cache:        s.cache,
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 	})

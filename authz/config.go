@@ -144,6 +144,34 @@ type Config struct {
 	// instead of a signature check (the revocation check still runs). Zero
 	// means 10000; negative disables the cache.
 	VerifiedTokenCache int
+	// MaxSigningsInFlight bounds the token signatures computed at once
+	// (admission control, docs/PERFORMANCE.md): the others wait in arrival
+	// order, so that under saturation the tail stays short. Zero means
+	// runtime.GOMAXPROCS(0); negative disables admission control.
+	MaxSigningsInFlight int
+	// MaxSigningsQueued bounds the requests waiting for a signature slot;
+	// beyond it a token request is answered 503 temporarily_unavailable
+	// with Retry-After at once. Zero means 64 per slot in flight.
+	MaxSigningsQueued int
+	// SigningQueueTimeout is the longest a request waits for a signature
+	// slot before the same 503. Zero means 1 second.
+	SigningQueueTimeout time.Duration
+	// ClientCredentialsReuseWindow, when positive, answers a
+	// client-credentials request identical to one answered less than this
+	// long ago (same client, audience, granted scopes and signing key) with
+	// the same, still valid, access token instead of signing a new one: an
+	// RS256 signature is over 95 % of an issuance (docs/PERFORMANCE.md). The
+	// holders then share one jti, so revoking the token revokes it for all;
+	// a revoked token is never handed out again. Tokens to which a rule
+	// added a claim are never reused. Zero (the default) disables reuse.
+	ClientCredentialsReuseWindow time.Duration
+	// RevocationPush selects how an in-process authorizer learns of the
+	// revocation of a token it verified before (docs/PERFORMANCE.md): with
+	// RevocationPushOn (the default) a store that is a
+	// storage.RevocationWatcher pushes every revocation to every server, so
+	// a cached token costs no store call; RevocationPushOff asks the store
+	// on every call.
+	RevocationPush RevocationPushMode
 	// MaxBodyBytes bounds request bodies at every endpoint. Zero means 64 KiB.
 	MaxBodyBytes int64
 	// MaxScopes bounds the scope tokens of one authorization or token
@@ -265,6 +293,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.VerifiedTokenCache == 0 {
 		c.VerifiedTokenCache = 10000
+	}
+	if err := c.admissionDefaults(); err != nil {
+		return c, err
 	}
 	if c.MaxCustomClaimsBytes <= 0 {
 		c.MaxCustomClaimsBytes = defaultMaxCustomClaimsBytes

@@ -100,5 +100,5 @@ func (s *Server) signIDToken(ctx context.Context, c *storage.Client, d *Decision
 	if err != nil {
 		return "", err
 	}
-	return key.Sign(token.TypeIDToken, payload)
+	return s.sign(ctx, key, token.TypeIDToken, payload)
 }

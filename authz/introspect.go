@@ -280,6 +280,7 @@ func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
 		return AsError(err)
 	}
 	s.cache.Forget(raw)
+	s.reuse.forget(claims.JTI)
 	s.tokenRevoked(ctx, clientID, claims.Subject, "jti", claims.JTI)
 	return nil
 }

@@ -80,5 +80,6 @@ func (k *storeKeys) close() {
 // more than once, and returns nil.
 func (s *Server) Close() error {
 	s.keys.close()
+	s.revocations.close()
 	return nil
 }

@@ -35,9 +35,10 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	exp := at.ExpiresAt
 	resp := &TokenResponse{TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
 	if !idTokenOnly {
-		if resp.AccessToken, err = s.signAccess(ctx, alg, &at); err != nil {
+		if resp.AccessToken, exp, err = s.accessToken(ctx, c, d, alg, &at, now); err != nil {
 			return nil, err
 		}
+		resp.ExpiresIn = int64(exp.Sub(now) / time.Second)
 	}
 	if !sameScopes(d.RequestedScopes, d.Scopes) {
 		resp.Scope = at.Scope
@@ -195,7 +196,7 @@ func (s *Server) signAccess(ctx context.Context, alg string, at *token.AccessTok
 		return "", err
 	}
 	*bp = payload
-	return key.Sign(token.TypeAccessToken, payload)
+	return s.sign(ctx, key, token.TypeAccessToken, payload)
 }
 
 // persistFamily stores a new family (with its first refresh token) or

@@ -45,6 +45,13 @@ type Server struct {
 	unready atomic.Bool
 	// retry is the tenant's retry secret (Config.RetryWindow).
 	retry retrySecret
+	// admission bounds the signatures in flight (Config.MaxSigningsInFlight).
+	admission *admission
+	// reuse keeps client-credentials tokens for reuse
+	// (Config.ClientCredentialsReuseWindow).
+	reuse *reusedTokens
+	// revocations mirrors the store's revocations (Config.RevocationPush).
+	revocations *revocationFeed
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -81,6 +88,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.clientAuth = s.clientAuthenticators()
 	s.clientKeys = newRemoteClientKeys(c.ClientJWKSClient, c.Now)
 	s.cache = resource.NewCache(c.VerifiedTokenCache)
+	s.admission = newAdmission(c.MaxSigningsInFlight, c.MaxSigningsQueued, c.SigningQueueTimeout)
+	s.revocations = s.startRevocationFeed()
+	s.reuse = newReusedTokens(c.ClientCredentialsReuseWindow)
 	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
 	s.defaultAuthorizer = s.Authorizer("")

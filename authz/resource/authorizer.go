@@ -51,7 +51,8 @@ type Config struct {
 	Realm string
 	// Revocations, when set, is asked on every call, a cached token
 	// included, whether the token was revoked. Its errors fail closed:
-	// 503 temporarily_unavailable.
+	// 503 temporarily_unavailable. A RevocationFeed answers for cached
+	// tokens from the revocations pushed to it, without a call.
 	Revocations RevocationChecker
 	// Cache remembers verified tokens; it may be shared by the authorizers
 	// of one issuer. Nil disables caching.
@@ -120,7 +121,7 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (p *Princ
 			// Modified by a handler, or its key was removed: verify afresh.
 			a.cache.Forget(raw)
 		} else if containsString(e.audience, audience) {
-			if err := a.checkRevoked(ctx, e.jti); err != nil {
+			if err := a.checkCachedRevoked(ctx, raw, e); err != nil {
 				return nil, true, err
 			}
 			return e.p, true, nil
@@ -142,11 +143,12 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (p *Princ
 		}
 		return nil, false, asError(err)
 	}
+	epoch := a.feedEpoch()
 	if err := a.checkRevoked(ctx, claims.JTI); err != nil {
 		return nil, false, err
 	}
 	p = principalOf(claims)
-	a.cache.put(raw, claims.KeyID, p)
+	a.cache.put(raw, claims.KeyID, p, epoch)
 	return p, false, nil
 }
 
@@ -170,10 +172,13 @@ func (a *Authorizer) checkRevoked(ctx context.Context, jti string) error {
 		return oauth.ErrTemporarilyUnavailable.WithCause(err)
 	}
 	if revoked {
-		return oauth.ErrInvalidToken.WithDescription("the token has been revoked")
+		return errRevoked()
 	}
 	return nil
 }
+
+// errRevoked refuses a revoked token.
+func errRevoked() error { return oauth.ErrInvalidToken.WithDescription("the token has been revoked") }
 
 // asError turns an error that is not a token failure into an *oauth.Error:
 // an *oauth.Error or a Code as is, a deadline or a remote issuer's keys that

@@ -38,6 +38,8 @@ type cacheEntry struct {
 	audience            []string
 	issuedAt, expiresAt time.Time
 	claimCount          int
+	// epoch is the RevocationFeed epoch its revocation lookup ran in.
+	epoch uint64
 }
 
 // NewCache returns a cache of at most max tokens, or nil (no caching, which
@@ -64,14 +66,14 @@ func (c *Cache) get(raw string, now time.Time) *cacheEntry {
 }
 
 // put remembers a verified token signed by the key kid.
-func (c *Cache) put(raw, kid string, p *Principal) {
+func (c *Cache) put(raw, kid string, p *Principal, epoch uint64) {
 	if c == nil {
 		return
 	}
 	e := &cacheEntry{
 		p: p, kid: kid, subject: p.Subject, client: p.ClientID, scope: p.Scope, jti: p.JTI,
 		audience: append([]string(nil), p.Audience...), issuedAt: p.IssuedAt, expiresAt: p.ExpiresAt,
-		claimCount: len(p.Claims),
+		claimCount: len(p.Claims), epoch: epoch,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -18,7 +18,7 @@ func TestVerifiedCacheBound(t *testing.T) {
 			c := NewCache(max)
 			for i := 0; i < 5*max+7; i++ {
 				raw := fmt.Sprint("token-", i)
-				c.put(raw, "kid", principalFor(raw, exp))
+				c.put(raw, "kid", principalFor(raw, exp), 0)
 				if n := c.Len(); n > max {
 					t.Fatalf("%d entries in a cache of %d", n, max)
 				}
@@ -34,9 +34,9 @@ func TestVerifiedCacheEntries(t *testing.T) {
 	now := time.Now()
 	exp := now.Add(time.Minute)
 	c := NewCache(10)
-	c.put("a", "k1", principalFor("a", exp))
-	c.put("b", "k2", principalFor("b", exp))
-	c.put("c", "k1", principalFor("c", exp))
+	c.put("a", "k1", principalFor("a", exp), 0)
+	c.put("b", "k2", principalFor("b", exp), 0)
+	c.put("c", "k1", principalFor("c", exp), 0)
 	t.Run("valid until exp", func(t *testing.T) {
 		if c.get("a", exp.Add(-time.Nanosecond)) == nil {
 			t.Fatal("not served before exp")
@@ -50,7 +50,7 @@ func TestVerifiedCacheEntries(t *testing.T) {
 		if c.get("b", now) != nil || c.get("a", now) == nil {
 			t.Fatal("forget dropped the wrong entry")
 		}
-		c.put("b", "k2", principalFor("b", exp))
+		c.put("b", "k2", principalFor("b", exp), 0)
 	})
 	t.Run("forget by key", func(t *testing.T) {
 		c.ForgetKey("k1")
@@ -66,7 +66,7 @@ func TestVerifiedCacheEntries(t *testing.T) {
 	})
 	t.Run("tamper check", func(t *testing.T) {
 		p := principalFor("d", exp)
-		c.put("d", "k", p)
+		c.put("d", "k", p, 0)
 		e := c.get("d", now)
 		if e == nil || !e.intact() {
 			t.Fatal("fresh entry not intact")
@@ -84,7 +84,7 @@ func TestVerifiedCacheEntries(t *testing.T) {
 		if off != nil {
 			t.Fatal("a negative size did not disable the cache")
 		}
-		off.put("x", "k", principalFor("x", exp))
+		off.put("x", "k", principalFor("x", exp), 0)
 		if off.get("x", now) != nil || off.Len() != 0 {
 			t.Fatal("a disabled cache served an entry")
 		}

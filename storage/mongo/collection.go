@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	mongodriver "go.mongodb.org/mongo-driver/mongo"
@@ -265,41 +264,6 @@ func (s *Store) Consents() storage.Collection[storage.Consent] {
 // Keys implements storage.Directory.
 func (s *Store) Keys() storage.Collection[storage.SigningKey] {
 	return collection[storage.SigningKey, *storage.SigningKey]{s, s.c.keys}
-}
-
-// Resolve implements storage.Directory: three FindOne reads, issued
-// concurrently so that they cost one round trip of latency.
-func (s *Store) Resolve(ctx context.Context, clientID, audience string) (*storage.Resolution, error) {
-	res := &storage.Resolution{}
-	if audience == "" {
-		var err error
-		res.Client, err = optional(s.Clients().Get(ctx, clientID))
-		return res, err
-	}
-	// The three reads are independent: issued together, they cost the
-	// latency of one round trip instead of three.
-	var wg sync.WaitGroup
-	var errs [3]error
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		res.Client, errs[0] = optional(s.Clients().Get(ctx, clientID))
-	}()
-	go func() {
-		defer wg.Done()
-		res.API, errs[1] = optional(s.APIs().Get(ctx, audience))
-	}()
-	go func() {
-		defer wg.Done()
-		res.Grant, errs[2] = optional(s.ClientGrants().Get(ctx, storage.JoinKey(clientID, audience)))
-	}()
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return &storage.Resolution{}, err
-		}
-	}
-	return res, nil
 }
 
 // optional turns ErrNotFound into a nil record.

@@ -307,6 +307,7 @@ func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 	if err := revokeFamily.Run(ctx, s.rdb, []string{s.famKey(id)}, pxat(now), pxat(until)).Err(); err != nil {
 		return unavailable(err)
 	}
+	s.announceRevocation(ctx, 'f', id, until)
 	return nil
 }
 
@@ -323,6 +324,7 @@ func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
 	if err := s.rdb.SetArgs(ctx, s.revKey(r.Family, r.JTI), pxat(r.ExpiresAt), goredis.SetArgs{ExpireAt: r.ExpiresAt}).Err(); err != nil {
 		return unavailable(err)
 	}
+	s.announceRevocation(ctx, 'j', r.JTI, r.ExpiresAt)
 	return nil
 }
 

@@ -39,16 +39,18 @@ func main() {
 	n := flag.Int("n", 20000, "requests per endpoint")
 	c := flag.Int("c", 32, "concurrent clients")
 	alg := flag.String("alg", "ES256", "signing algorithm of the API")
+	admission := flag.Bool("admission", true, "bound the signatures in flight (Config.MaxSigningsInFlight); false disables it")
+	reuse := flag.Duration("reuse", 0, "Config.ClientCredentialsReuseWindow (0: every token signed)")
 	flag.Parse()
 	if !token.Supported(*alg) {
 		log.Fatalf("unsupported -alg %q", *alg)
 	}
-	if err := run(*driver, *alg, *n, *c); err != nil {
+	if err := run(*driver, *alg, *n, *c, *admission, *reuse); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(driver, alg string, n, c int) error {
+func run(driver, alg string, n, c int, admission bool, reuse time.Duration) error {
 	ctx := context.Background()
 	store, stop, err := openStore(ctx, driver)
 	if err != nil {
@@ -60,7 +62,8 @@ func run(driver, alg string, n, c int) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	srv, err := authz.New(ctx, authz.Config{Issuer: base + "/", Store: store, Grants: []authz.Grant{grant.ClientCredentials{}}})
+	srv, err := authz.New(ctx, authz.Config{Issuer: base + "/", Store: store, Grants: []authz.Grant{grant.ClientCredentials{}},
+		MaxSigningsInFlight: signings(admission), ClientCredentialsReuseWindow: reuse})
 	if err != nil {
 		return err
 	}
@@ -238,4 +241,12 @@ func startRedis(ctx context.Context) (storage.Store, func(), error) {
 		return nil, nil, err
 	}
 	return s, func() { rdb.Close(); stop() }, nil
+}
+
+// signings is Config.MaxSigningsInFlight: the default, or -1 (off).
+func signings(on bool) int {
+	if on {
+		return 0
+	}
+	return -1
 }
