@@ -157,7 +157,8 @@ func (r *Registry) build(ctx context.Context, e *entry) {
 // Create validates t and creates the tenant: its record (ID, Name;
 // CreatedAt and Revision are set in t), then its Server, which makes its
 // first signing key, then Config.Bootstrap. storage.ErrInvalid for a bad id
-// or name, storage.ErrDuplicate when the id exists, storage.ErrConflict
+// or name, storage.ErrDuplicate when the id exists or belonged to a deleted
+// tenant (ids are never reused, see Delete), storage.ErrConflict
 // while a tenant of that id is being deleted. When a step after the record
 // fails, the tenant is deleted again and the error returned. The new
 // tenant serves at once, in this process and in any other over the store.
@@ -174,8 +175,16 @@ func (r *Registry) Create(ctx context.Context, t *storage.Tenant) error {
 	if deleting {
 		return fmt.Errorf("%w: tenant %q is being deleted", storage.ErrConflict, t.ID)
 	}
+	if err := r.buried(ctx, t.ID); err != nil {
+		return err
+	}
 	rec := &storage.Tenant{ID: t.ID, Name: t.Name, CreatedAt: r.cfg.Now().UTC().Truncate(time.Millisecond)}
 	if err := r.root.Tenants().Create(ctx, rec); err != nil {
+		return err
+	}
+	if err := r.buried(ctx, t.ID); err != nil {
+		// A Delete of the id ran since the first look: it deletes the
+		// record; the id stays refused.
 		return err
 	}
 	srv, err := r.Server(ctx, rec.ID)
@@ -231,7 +240,10 @@ func (r *Registry) Rename(ctx context.Context, t *storage.Tenant) error {
 // Delete deletes tenant id and all its data. In order: the tenant stops
 // being served (new requests are 404, Server is storage.ErrNotFound), its
 // cached Server is closed, the requests in flight on it end, its record is
-// deleted, and its data is dropped (storage.Tenancy.DropTenant).
+// replaced by a grave, and its data is dropped (storage.Tenancy.DropTenant).
+// The id is never given to a new tenant (Create refuses it): the deleted
+// tenant's unexpired tokens carry its issuer, and an API that cached its
+// JWKS would take them for the new tenant's.
 // storage.ErrNotFound when there was no record; the data is dropped all the
 // same, so Delete again finishes a Delete that failed half-way. Other
 // processes over the store stop serving the tenant within Config.Recheck.
@@ -257,12 +269,44 @@ func (r *Registry) Delete(ctx context.Context, id string) error {
 		e.closeWhenBuilt()
 		e.inflight.Wait()
 	}
-	err := r.root.Tenants().Delete(ctx, id)
+	_, err := r.root.Tenants().Get(ctx, id)
+	if err == nil {
+		err = r.graves().Create(ctx, &storage.Tenant{ID: id, CreatedAt: r.cfg.Now().UTC().Truncate(time.Millisecond)})
+		if errors.Is(err, storage.ErrDuplicate) {
+			err = nil // buried by a concurrent Delete
+		}
+		if err == nil {
+			err = r.root.Tenants().Delete(ctx, id)
+		}
+	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
 	if derr := r.root.DropTenant(ctx, id); derr != nil {
 		return derr
+	}
+	return err
+}
+
+// graveyard is the store view of the ids of deleted tenants. Its id holds
+// storage.KeySep, which no tenant id can (storage.ValidID), so it is no
+// tenant's view.
+const graveyard = storage.KeySep + "deleted"
+
+// graves are the records of the deleted tenants: their ids, and in
+// CreatedAt the instant of deletion.
+func (r *Registry) graves() storage.Collection[storage.Tenant] {
+	return r.root.Tenant(graveyard).Tenants()
+}
+
+// buried returns storage.ErrDuplicate when id belonged to a deleted tenant.
+func (r *Registry) buried(ctx context.Context, id string) error {
+	_, err := r.graves().Get(ctx, id)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: tenant %q was deleted, and the ids of deleted tenants are not reused", storage.ErrDuplicate, id)
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
 	}
 	return err
 }
