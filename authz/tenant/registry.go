@@ -183,8 +183,9 @@ func (r *Registry) Create(ctx context.Context, t *storage.Tenant) error {
 		return err
 	}
 	if err := r.buried(ctx, t.ID); err != nil {
-		// A Delete of the id ran since the first look: it deletes the
-		// record; the id stays refused.
+		// A Delete of the id ran since the first look: the id stays
+		// refused, and the record just made goes.
+		_ = r.remove(context.WithoutCancel(ctx), t.ID, false)
 		return err
 	}
 	srv, err := r.Server(ctx, rec.ID)
@@ -192,7 +193,7 @@ func (r *Registry) Create(ctx context.Context, t *storage.Tenant) error {
 		err = r.cfg.Bootstrap(ctx, rec, srv)
 	}
 	if err != nil {
-		_ = r.Delete(context.WithoutCancel(ctx), rec.ID)
+		_ = r.remove(context.WithoutCancel(ctx), rec.ID, false) // a failed creation leaves no grave
 		return err
 	}
 	*t = *rec
@@ -248,6 +249,11 @@ func (r *Registry) Rename(ctx context.Context, t *storage.Tenant) error {
 // same, so Delete again finishes a Delete that failed half-way. Other
 // processes over the store stop serving the tenant within Config.Recheck.
 func (r *Registry) Delete(ctx context.Context, id string) error {
+	return r.remove(ctx, id, true)
+}
+
+// remove is Delete; bury says whether the id is kept from reuse.
+func (r *Registry) remove(ctx context.Context, id string, bury bool) error {
 	if r.cfg.validID(id) != nil {
 		return storage.ErrNotFound
 	}
@@ -270,14 +276,14 @@ func (r *Registry) Delete(ctx context.Context, id string) error {
 		e.inflight.Wait()
 	}
 	_, err := r.root.Tenants().Get(ctx, id)
-	if err == nil {
+	if err == nil && bury {
 		err = r.graves().Create(ctx, &storage.Tenant{ID: id, CreatedAt: r.cfg.Now().UTC().Truncate(time.Millisecond)})
 		if errors.Is(err, storage.ErrDuplicate) {
 			err = nil // buried by a concurrent Delete
 		}
-		if err == nil {
-			err = r.root.Tenants().Delete(ctx, id)
-		}
+	}
+	if err == nil {
+		err = r.root.Tenants().Delete(ctx, id)
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
