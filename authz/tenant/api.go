@@ -93,6 +93,12 @@ func (a *api) guard(scope string, next http.HandlerFunc) http.HandlerFunc {
 			case e != nil && e.Status == http.StatusUnauthorized:
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 				writeAPIError(w, http.StatusUnauthorized, "Invalid token", "invalid_token")
+			case e != nil && e.Status == http.StatusBadRequest:
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
+				writeAPIError(w, http.StatusBadRequest, "Malformed bearer token request", "invalid_request")
+			case e != nil && e.Status == http.StatusServiceUnavailable:
+				w.Header().Set("Retry-After", oauth.RetryAfterSeconds)
+				writeAPIError(w, http.StatusServiceUnavailable, "The issuer is unavailable", "temporarily_unavailable")
 			default:
 				writeStoreError(w, err)
 			}
@@ -213,7 +219,7 @@ func etag(rev int64) string { return `"` + strconv.FormatInt(rev, 10) + `"` }
 func writeStoreError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, storage.ErrInvalid):
-		msg := "Invalid tenant"
+		msg := "Invalid request"
 		if i := strings.Index(err.Error(), "tenant "); i >= 0 {
 			msg = err.Error()[i:] // our own validation message, no stored data
 		}

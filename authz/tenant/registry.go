@@ -86,6 +86,9 @@ func (r *Registry) acquire(ctx context.Context, id string, track bool) (*entry, 
 		if e.err != nil {
 			r.cache.remove(e) // the next request tries again
 			r.mu.Unlock()
+			if !fresh && isContextErr(e.err) {
+				continue // the build ran on another request's context, which ended
+			}
 			return nil, e.err
 		}
 		if e.gone {
@@ -328,4 +331,9 @@ func (r *Registry) Close() error {
 		e.closeWhenBuilt()
 	}
 	return nil
+}
+
+// isContextErr reports whether err is a context's cancellation or deadline.
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
