@@ -37,7 +37,7 @@ func (s *Store) DropTenant(ctx context.Context, id string) error {
 	patterns := []string{base + "}*", base + ":*"}
 	drop := func(ctx context.Context, node goredis.UniversalClient) error {
 		for _, p := range patterns {
-			if err := dropMatching(ctx, node, p); err != nil {
+			if err := s.dropMatching(ctx, node, p); err != nil {
 				return err
 			}
 		}
@@ -55,24 +55,24 @@ func (s *Store) DropTenant(ctx context.Context, id string) error {
 // dropMatching unlinks the keys of one node that match pattern, one SCAN
 // page at a time. Each call of SCAN and each pipeline gets the store's
 // timeout afresh, so a large tenant is not bounded by one operation's.
-func dropMatching(ctx context.Context, node goredis.UniversalClient, pattern string) error {
+func (s *Store) dropMatching(ctx context.Context, node goredis.UniversalClient, pattern string) error {
 	var cursor uint64
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		keys, next, err := node.Scan(ctx, cursor, pattern, dropBatch).Result()
-		if err != nil {
-			return unavailable(err)
-		}
-		if len(keys) > 0 {
+		opCtx, cancel := s.ctx(ctx)
+		keys, next, err := node.Scan(opCtx, cursor, pattern, dropBatch).Result()
+		if err == nil && len(keys) > 0 {
 			pipe := node.Pipeline()
 			for _, k := range keys {
-				pipe.Unlink(ctx, k)
+				pipe.Unlink(opCtx, k)
 			}
-			if _, err := pipe.Exec(ctx); err != nil {
-				return unavailable(err)
-			}
+			_, err = pipe.Exec(opCtx)
+		}
+		cancel()
+		if err != nil {
+			return unavailable(err)
 		}
 		if next == 0 {
 			return nil
