@@ -51,6 +51,7 @@ type tenant struct {
 	groups   *table[storage.Group]
 	consents *table[storage.Consent]
 	keys     *table[storage.SigningKey]
+	tenants  *table[storage.Tenant]
 	lookups  lookups
 
 	requests map[string]*storage.AuthRequest
@@ -93,7 +94,7 @@ func newTenant() *tenant {
 		grants: newTable[storage.ClientGrant](), users: newTable[storage.User](),
 		roles: newTable[storage.Role](), groups: newTable[storage.Group](),
 		consents: newTable[storage.Consent](), keys: newTable[storage.SigningKey](),
-		lookups:  newLookups(),
+		tenants: newTable[storage.Tenant](), lookups: newLookups(),
 		requests: map[string]*storage.AuthRequest{}, codes: map[string]*storage.AuthCode{},
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
 		tombstones: map[string]time.Time{}, used: map[string]time.Time{},

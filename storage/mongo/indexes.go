@@ -22,7 +22,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 		return false, err
 	}
 	defer cancel()
-	for _, c := range []*mongodriver.Collection{s.c.apis, s.c.clients, s.c.grants, s.c.users, s.c.roles, s.c.groups, s.c.consents, s.c.keys, s.c.audit} {
+	for _, c := range []*mongodriver.Collection{s.c.apis, s.c.clients, s.c.grants, s.c.users, s.c.roles, s.c.groups, s.c.consents, s.c.keys, s.c.tenants, s.c.audit} {
 		if _, err := c.Indexes().CreateOne(ctx, mongodriver.IndexModel{Keys: bson.D{{Key: "tenant", Value: 1}, {Key: "_id", Value: 1}}}); err != nil {
 			return false, mapErr(err)
 		}

@@ -62,8 +62,8 @@ type Store struct {
 }
 
 type collections struct {
-	apis, clients, grants, users, roles, groups, consents, keys    *mongodriver.Collection
-	requests, codes, families, revocations, claims, audit, devices *mongodriver.Collection
+	apis, clients, grants, users, roles, groups, consents, keys, tenants *mongodriver.Collection
+	requests, codes, families, revocations, claims, audit, devices       *mongodriver.Collection
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -91,7 +91,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 	coll := func(name string) *mongodriver.Collection { return db.Collection(o.CollectionPrefix+name, copts) }
 	s := &Store{db: db, opts: o, tenant: escapeTenant(o.Tenant), tombstoneTTL: storage.FamilyTombstoneLifetime, c: collections{
 		apis: coll("apis"), clients: coll("clients"), grants: coll("client_grants"), users: coll("users"),
-		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"),
+		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"), tenants: coll("tenants"),
 		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),
 		claims: coll("claims"), audit: coll("audit"), devices: coll("device_codes"),
 	}}

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -98,7 +97,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 }
 
 func newStore(client goredis.UniversalClient, o Options) *Store {
-	base := o.Prefix + ":" + url.QueryEscape(o.Tenant)
+	base := o.Prefix + ":" + escapeTenant(o.Tenant)
 	return &Store{rdb: client, opts: o, dirTag: "{" + base + "}", keyBase: base, tombstoneTTL: storage.FamilyTombstoneLifetime}
 }
 

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, newStore) })
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
 	t.Run("TenantNames", func(t *testing.T) { testTenantNames(t, newStore) })
+	t.Run("DropTenant", func(t *testing.T) { testDropTenant(t, newStore) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 }
