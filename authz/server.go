@@ -45,6 +45,8 @@ type Server struct {
 	unready atomic.Bool
 	// retry is the tenant's retry secret (Config.RetryWindow).
 	retry retrySecret
+	// nonces makes the DPoP nonces (Config.DPoPNonce), once derived.
+	nonces atomic.Pointer[token.DPoPNonces]
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -82,7 +84,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.clientKeys = newRemoteClientKeys(c.ClientJWKSClient, c.Now)
 	s.cache = resource.NewCache(c.VerifiedTokenCache)
 	s.reservedHosts = reservedHosts(c)
-	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
+	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo)).
+		WithDPoPBaseURL(strings.TrimSuffix(s.endpoints.base, s.endpoints.path))
 	s.defaultAuthorizer = s.Authorizer("")
 	return s, nil
 }
