@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/authz/resource"
@@ -148,4 +149,26 @@ func dpopHeader(r *http.Request) (string, error) {
 		return "", nil
 	}
 	return v[0], nil
+}
+
+// frontChannelToken is the response type that delivers an access token
+// from /authorize, where no DPoP proof can be presented.
+const frontChannelToken = "id_token token"
+
+// checkClientDPoP refuses a client that requires DPoP-bound access tokens
+// (dpop_bound_access_tokens, RFC 9449 §5.2) but registers the implicit
+// response that issues them from /authorize as bearer tokens.
+func checkClientDPoP(c *storage.Client, bad func(field string, err error)) {
+	if c.RequireDPoP && slices.Contains(c.ResponseTypes, frontChannelToken) {
+		bad("dpop_bound_access_tokens", errors.New(`authz: a client requiring DPoP cannot use response type "id_token token": its access token would be a bearer token`))
+	}
+}
+
+// implicitDPoP refuses an access token from /authorize for a client or an
+// API that requires DPoP: it could not be bound to a key.
+func implicitDPoP(responseType string, c *storage.Client, api *storage.API) error {
+	if responseType == frontChannelToken && (c.RequireDPoP || api != nil && api.RequireDPoP) {
+		return oauth.ErrInvalidRequest.WithDescription("DPoP is required: use the authorization code flow")
+	}
+	return nil
 }
