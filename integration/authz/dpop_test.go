@@ -295,3 +295,25 @@ func TestDPoPPublicRefresh(t *testing.T) {
 		}
 	})
 }
+
+// TestDPoPImplicitRefused: /authorize issues no access token (a bearer
+// token) for an API that requires DPoP.
+func TestDPoPImplicitRefused(t *testing.T) {
+	f := newUserFixture(t, func(c *authz.Config) { c.ImplicitFlow = true })
+	ctx := context.Background()
+	const strict = "https://strict-events.example.com"
+	must(t, f.store.APIs().Create(ctx, &storage.API{Identifier: strict, Name: "strict", RequireDPoP: true, AllowSkipConsent: true,
+		Scopes: []storage.Scope{{Name: "view:events"}}}))
+	_, err := f.srv.CreateClient(ctx, &storage.Client{ID: "spa", Public: true, FirstParty: true, RedirectURIs: []string{spaCB},
+		GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"id_token token"}})
+	must(t, err)
+	b := f.browser(t)
+	b.login(f, "alice")
+	for _, tc := range []struct{ aud, want string }{{strict, "error=invalid_request"}, {eventsAPI, "access_token="}} {
+		cb := b.get(f.ts.URL + "/authorize?client_id=spa&response_type=id_token%20token&scope=openid%20view:events&nonce=n1&state=s&audience=" +
+			url.QueryEscape(tc.aud) + "&redirect_uri=" + url.QueryEscape(spaCB))
+		if cb == nil || !strings.Contains(cb.Fragment, tc.want) {
+			t.Fatalf("implicit for %s: %v, want %s", tc.aud, cb, tc.want)
+		}
+	}
+}
