@@ -225,7 +225,7 @@ func principalOf(c *token.Claims) *Principal {
 		JTI:       c.JTI,
 		IssuedAt:  c.IssuedAt,
 		ExpiresAt: c.ExpiresAt,
-		JKT:       jktOf(c.Raw),
+		JKT:       c.JKT,
 		Claims:    c.Raw,
 	}
 }

@@ -178,13 +178,6 @@ func DPoPDescription(err error) string {
 	return "the DPoP proof is malformed or its signature is invalid"
 }
 
-// jktOf reads cnf.jkt of a claim set (RFC 9449 §6.1); "" when absent.
-func jktOf(claims map[string]any) string {
-	cnf, _ := claims["cnf"].(map[string]any)
-	jkt, _ := cnf["jkt"].(string)
-	return jkt
-}
-
 // WithDPoPBaseURL returns a copy of a whose DPoP proofs must name base
 // followed by the request path as htu (see Config.DPoPBaseURL), for an
 // authorizer made by someone else, such as authz.Server.Authorizer.

@@ -38,6 +38,11 @@ func TestDPoPClientCredentials(t *testing.T) {
 	if cnf["jkt"] != key.jkt(t) {
 		t.Fatalf("cnf = %v, want jkt %s", cnf, key.jkt(t))
 	}
+	in, err := f.srv.Introspect(context.Background(), at)
+	must(t, err)
+	if !in.Active || in.TokenType != "DPoP" || in.Confirmation == nil || in.Confirmation.JKT != key.jkt(t) {
+		t.Fatalf("introspection %+v: want token_type DPoP and cnf.jkt (RFC 9449 §6.2)", in)
+	}
 
 	t.Run("token endpoint refusals", func(t *testing.T) {
 		other := newDPoPKey(t)
@@ -258,6 +263,9 @@ func TestDPoPPublicRefresh(t *testing.T) {
 	}
 	tok := exchange("events-app", dpopHeader("", "", key.proof(t, "POST", tokenURL, "", "", time.Now())))
 	rt := tok["refresh_token"].(string)
+	if in, err := f.srv.Introspect(context.Background(), rt); err != nil || in.Confirmation == nil || in.Confirmation.JKT != key.jkt(t) {
+		t.Fatalf("refresh token introspection %+v, %v: want its binding", in, err)
+	}
 	if code, body := refresh(rt, nil); code != 400 || body["error"] != "invalid_dpop_proof" {
 		t.Fatalf("refresh without a proof: %d %v", code, body)
 	}
