@@ -24,7 +24,7 @@ const dpopHTU = "https://auth.example.com/oauth/token"
 
 // dpopProof signs a DPoP proof with go-jose: the public key of key in the
 // header (or hdr's jwk), typ dpop+jwt unless hdr says otherwise.
-func dpopProof(t *testing.T, alg jose.SignatureAlgorithm, key any, claims map[string]any, hdr map[jose.HeaderKey]any) string {
+func dpopProof(t testing.TB, alg jose.SignatureAlgorithm, key any, claims map[string]any, hdr map[jose.HeaderKey]any) string {
 	t.Helper()
 	opts := &jose.SignerOptions{EmbedJWK: hdr["jwk"] == nil, ExtraHeaders: map[jose.HeaderKey]any{"typ": token.TypeDPoPProof}}
 	for k, v := range hdr {
@@ -176,4 +176,24 @@ func jwkJSON(t *testing.T, key any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// FuzzDPoPVerify: no input panics the proof parser, and an accepted proof
+// always names its key and jti.
+func FuzzDPoPVerify(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	f.Add(dpopProof(f, jose.ES256, ec, dpopClaims(now), nil))
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("a.b.c")
+	v := &token.DPoPVerifier{Now: func() time.Time { return now }}
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, err := v.Verify(raw, token.DPoPRequest{Method: "POST", URL: dpopHTU})
+		if err == nil && (p.JKT == "" || p.JTI == "") {
+			t.Fatalf("accepted a proof without key or jti: %+v", p)
+		}
+		if err != nil && !errors.Is(err, token.ErrInvalid) {
+			t.Fatalf("a proof defect that is not ErrInvalid: %v", err)
+		}
+	})
 }
