@@ -22,6 +22,8 @@ func (s *Server) Authorizer(audience string) *resource.Authorizer {
 		Revocations:  s.revocationChecker(),
 		Cache:        s.cache,
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
+		DPoPWindow:   s.cfg.DPoPProofWindow,
+		DPoPReplay:   s.store,
 	})
 }
 

@@ -98,7 +98,8 @@ func validateClient(c *storage.Client) error {
 // (RFC 7591 §2; redirect URIs per RFC 8252 §7 and RFC 9700 §4.1), calling
 // bad once per problem with the metadata field at fault ("client_id",
 // "token_endpoint_auth_method", "jwks", "jwks_uri",
-// "id_token_signed_response_alg", "redirect_uris[i]", "allowed_origins[i]")
+// "id_token_signed_response_alg", "redirect_uris[i]", "allowed_origins[i]",
+// "dpop_bound_access_tokens")
 // and the reason. It is the one implementation of these
 // rules, for every path that writes a client.
 func CheckClient(c *storage.Client, bad func(field string, err error)) {
@@ -106,6 +107,7 @@ func CheckClient(c *storage.Client, bad func(field string, err error)) {
 		bad("client_id", fmt.Errorf("authz: client id %q must be printable UTF-8 of at most %d bytes", c.ID, storage.MaxIDBytes))
 	}
 	checkClientAuth(c, bad)
+	checkClientDPoP(c, bad)
 	if c.IDTokenSigningAlg != "" && !token.Supported(c.IDTokenSigningAlg) {
 		bad("id_token_signed_response_alg", fmt.Errorf("authz: unsupported id_token_signed_response_alg %q: use one of %s", c.IDTokenSigningAlg, strings.Join(allAlgorithms, ", ")))
 	}

@@ -105,6 +105,16 @@ type Config struct {
 	// seconds; a negative value disables retries. See docs/ARCHITECTURE.md,
 	// "Retries and grace windows".
 	RetryWindow time.Duration
+	// DPoPProofWindow bounds how far a DPoP proof's iat may be from the
+	// server clock, either way (RFC 9449 §11.1); its jti is remembered
+	// that long. Zero means 60 seconds. See docs/DPOP.md.
+	DPoPProofWindow time.Duration
+	// DPoPNonce makes the token endpoint require server-provided nonces in
+	// DPoP proofs (RFC 9449 §8): a proof without the current one is
+	// answered use_dpop_nonce with a DPoP-Nonce header. Nonces rotate every
+	// 5 minutes and are stateless (derived from the tenant's stored
+	// secret), so every replica accepts them.
+	DPoPNonce bool
 	// Rules run in order at every issuance (see Rule).
 	Rules []Rule
 	// RuleTimeout bounds each rule's run. Zero means 2 seconds.
@@ -329,6 +339,10 @@ func (c Config) withDefaults() (Config, error) {
 	c.RefreshIdleLifetime = orDefault(c.RefreshIdleLifetime, 14*24*time.Hour)
 	c.RefreshAbsoluteLifetime = orDefault(c.RefreshAbsoluteLifetime, 30*24*time.Hour)
 	c.RetryWindow = orDefault(c.RetryWindow, defaultRetryWindow)
+	if c.DPoPProofWindow < 0 || c.DPoPProofWindow > maxLeeway {
+		return c, fmt.Errorf("authz: DPoPProofWindow %v outside (0, %v]", c.DPoPProofWindow, maxLeeway)
+	}
+	c.DPoPProofWindow = orDefault(c.DPoPProofWindow, token.DefaultDPoPWindow)
 	if c.AccessTokenLifetime == 0 {
 		c.AccessTokenLifetime = defaultLifetime
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/scopekit/scopekit/authz/oauth"
+	"github.com/scopekit/scopekit/token"
 )
 
 // Metadata is the authorization server metadata (RFC 8414 §2, OIDC
@@ -78,6 +79,9 @@ type Metadata struct {
 	// AuthorizationResponseIss says authorization responses carry iss
 	// (RFC 9207).
 	AuthorizationResponseIss bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported are the algorithms of DPoP proofs the
+	// server accepts (RFC 9449 §5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // standardClaims are the claims the server can release (OIDC Core §5.1).
@@ -106,6 +110,7 @@ func (s *Server) Metadata() *Metadata {
 		TokenEndpointAuthMethodsSupported: slices.Clone(confidential),
 		IntrospectionEndpointAuthMethodsSupported: slices.Clone(confidential),
 		RevocationEndpointAuthMethodsSupported:    slices.Clone(confidential),
+		DPoPSigningAlgValuesSupported:             slices.Clone(token.DPoPAlgorithms),
 	}
 	if _, ok := s.clientAuth[oauth.AuthPrivateKeyJWT]; ok {
 		m.TokenEndpointAuthSigningAlgValuesSupported = slices.Clone(allAlgorithms)

@@ -159,4 +159,7 @@ type Decision struct {
 	// server: the family's first refresh token is derived from it, so that
 	// a retry of the exchange gets the same one.
 	code string
+	// jkt is the thumbprint of the request's DPoP key, set by the server:
+	// the access token is bound to it (RFC 9449 §6).
+	jkt string
 }

@@ -83,6 +83,9 @@ type Continuation struct {
 	// kept is the scope of the next refresh token, set by Redecide.
 	kept      []string
 	redecided bool
+	// jkt is the DPoP key thumbprint the presented refresh token is
+	// bound to (RFC 9449 §5); the next one is bound to it too.
+	jkt string
 }
 
 // User is the user the family's tokens act for.

@@ -61,7 +61,7 @@ func (s *Server) exchange(req *TokenRequest, res *storage.Resolution, aud string
 	cs := &codeService{s: s, client: res.Client, verifier: req.CodeVerifier, now: now}
 	return &Exchange{
 		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant, Audience: aud, Now: now,
-		Codes: cs, Families: familyService{s: s, now: now}, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{cs},
+		Codes: cs, Families: familyService{s: s, now: now, jkt: req.dpopJKT}, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{cs},
 		Subjects: subjects{s},
 	}, cs
 }
@@ -121,6 +121,9 @@ func (cs *codeService) Redeem(ctx context.Context, code string) (*storage.AuthCo
 type familyService struct {
 	s   *Server
 	now time.Time
+	// jkt is the thumbprint of the request's DPoP key, empty without a
+	// proof: a bound refresh token needs the key it is bound to.
+	jkt string
 }
 
 // Continue implements Families.
@@ -141,13 +144,16 @@ func (fs familyService) Continue(ctx context.Context, client *storage.Client, ra
 	if rt.ClientID != client.ID {
 		return nil, oauth.ErrInvalidGrant.WithDescription("the refresh token was issued to another client")
 	}
+	if err := checkRefreshBinding(rt, fs.jkt); err != nil {
+		return nil, err
+	}
 	next, err := fs.s.nextRefresh(ctx, family, labelAfterRefresh, raw)
 	if err != nil {
 		return nil, err
 	}
 	retry := false
 	if rt.Used {
-		if retry, err = fs.s.rotationRetry(ctx, client, rt, next, fs.now); err != nil {
+		if retry, err = fs.s.rotationRetry(ctx, client, rt, next, fs.jkt, fs.now); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +184,7 @@ func (fs familyService) Continue(ctx context.Context, client *storage.Client, ra
 	}
 	return &Continuation{
 		client: client.ID, family: family, hash: hash, next: next, retry: retry, familyExp: fam.ExpiresAt,
-		user: user, api: api, scopes: rt.Scopes, authTime: fam.AuthTime, claims: fam.Claims,
+		user: user, api: api, scopes: rt.Scopes, authTime: fam.AuthTime, claims: fam.Claims, jkt: rt.JKT,
 	}, nil
 }
 

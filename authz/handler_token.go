@@ -17,12 +17,13 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err)
 		return
 	}
+	ctx := r.Context()
+	s.setDPoPNonce(ctx, w)
 	req, err := s.parseTokenRequest(r, form)
 	if err != nil {
 		s.writeError(w, err)
 		return
 	}
-	ctx := r.Context()
 	var slot *corsClient
 	if r.Header.Get("Origin") != "" {
 		slot = &corsClient{}
@@ -55,6 +56,10 @@ func (s *Server) parseTokenRequest(r *http.Request, form url.Values) (*TokenRequ
 		Params:       form,
 	}
 	if err := readClientCredentials(r, form, req); err != nil {
+		return nil, err
+	}
+	var err error
+	if req.DPoP, err = dpopHeader(r); err != nil {
 		return nil, err
 	}
 	aud, err := audienceParam(form)

@@ -16,6 +16,10 @@ import (
 func (s *Server) respondImplicit(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, client *storage.Client, d *Decision, now time.Time) {
 	d.GrantType = "implicit"
 	d.Scopes = withoutOffline(d.Scopes)
+	if err := implicitDPoP(ar.ResponseType, client, d.API); err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
 	resp, err := s.mint(r.Context(), client, d, now, ar.ResponseType == "id_token")
 	if err != nil {
 		s.redirectError(w, r, ar, err)

@@ -36,9 +36,17 @@ type Introspection struct {
 	IssuedAt int64 `json:"iat,omitempty"`
 	// JTI is the token identifier; empty for refresh tokens.
 	JTI string `json:"jti,omitempty"`
-	// TokenType is "Bearer" for access tokens and "refresh_token" for
-	// refresh tokens.
+	// TokenType is "Bearer" for access tokens, "DPoP" for DPoP-bound ones
+	// (RFC 9449 §6.2), and "refresh_token" for refresh tokens.
 	TokenType string `json:"token_type,omitempty"`
+	// Confirmation is "cnf" of a DPoP-bound access token (RFC 9449 §6.2).
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the key a token is bound to (RFC 7800 §3.1 "cnf").
+type Confirmation struct {
+	// JKT is the RFC 7638 thumbprint of the DPoP key (RFC 9449 §6.1).
+	JKT string `json:"jkt"`
 }
 
 // inactive returns a fresh inactive answer: a caller may change what it
@@ -59,7 +67,7 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 	if claims == nil {
 		return inactive(), nil
 	}
-	return &Introspection{
+	in := &Introspection{
 		Active:    true,
 		Scope:     claims.Scope,
 		ClientID:  claims.ClientID,
@@ -70,7 +78,11 @@ func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, er
 		IssuedAt:  claims.IssuedAt.Unix(),
 		JTI:       claims.JTI,
 		TokenType: "Bearer",
-	}, nil
+	}
+	if claims.JKT != "" {
+		in.TokenType, in.Confirmation = "DPoP", &Confirmation{JKT: claims.JKT}
+	}
+	return in, nil
 }
 
 // introspectFor is the introspection endpoint's answer to the
@@ -113,7 +125,7 @@ func (s *Server) introspectRefresh(ctx context.Context, family, raw string) (*In
 	case rt.Used:
 		return inactive(), nil
 	}
-	return &Introspection{
+	in := &Introspection{
 		Active:    true,
 		Scope:     oauth.FormatScope(rt.Scopes),
 		ClientID:  rt.ClientID,
@@ -123,7 +135,11 @@ func (s *Server) introspectRefresh(ctx context.Context, family, raw string) (*In
 		ExpiresAt: rt.ExpiresAt.Unix(),
 		IssuedAt:  rt.IssuedAt.Unix(),
 		TokenType: "refresh_token",
-	}, nil
+	}
+	if rt.JKT != "" {
+		in.Confirmation = &Confirmation{JKT: rt.JKT}
+	}
+	return in, nil
 }
 
 func nonEmpty(s string) []string {

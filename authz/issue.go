@@ -33,13 +33,21 @@ type TokenRequest struct {
 	RefreshToken string
 	// Params holds every parameter of the request, for custom grants.
 	Params url.Values
+	// DPoP is the request's DPoP proof (RFC 9449 §4.1, the DPoP header),
+	// for POST at the token endpoint; empty when absent. With a valid one
+	// the access token is bound to its key (see docs/DPOP.md).
+	DPoP string
+
+	// dpopJKT is the thumbprint of the verified proof's key.
+	dpopJKT string
 }
 
 // TokenResponse is a successful token response (RFC 6749 §5.1).
 type TokenResponse struct {
 	// AccessToken is the signed JWT access token (RFC 9068).
 	AccessToken string `json:"access_token"`
-	// TokenType is always "Bearer" (RFC 6750).
+	// TokenType is "Bearer" (RFC 6750), or "DPoP" for a token bound to
+	// the request's DPoP key (RFC 9449 §5).
 	TokenType string `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
 	ExpiresIn int64 `json:"expires_in"`
@@ -124,12 +132,18 @@ func (s *Server) issue(ctx context.Context, req *TokenRequest) (*TokenResponse, 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.tokenDPoP(ctx, req, res); err != nil {
+		return nil, err
+	}
 	now := s.cfg.Now()
 	d, codes, err := s.decide(ctx, g, req, res, aud, now)
 	if err != nil {
 		return nil, err
 	}
-	d.code = codes.code
+	if err := dpopRequired(req, d.API); err != nil {
+		return nil, err
+	}
+	d.code, d.jkt = codes.code, req.dpopJKT
 	if !codes.redeemed {
 		// A decision from a code ran the rules at /authorize, where the
 		// user was; any other runs them here.

@@ -34,6 +34,9 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	}
 	exp := at.ExpiresAt
 	resp := &TokenResponse{TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
+	if at.JKT != "" {
+		resp.TokenType = "DPoP"
+	}
 	if !idTokenOnly {
 		if resp.AccessToken, exp, err = s.accessToken(ctx, c, d, alg, &at, now); err != nil {
 			return nil, err
@@ -126,6 +129,7 @@ func (s *Server) accessClaims(ctx context.Context, c *storage.Client, d *Decisio
 		IssuedAt:        now,
 		ExpiresAt:       exp,
 		Permissions:     perms,
+		JKT:             d.jkt,
 		Extra:           d.AccessClaims,
 	}
 	if d.User != nil {
@@ -226,6 +230,7 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 		next = &storage.RefreshToken{
 			Hash: token.Hash(refresh), Family: d.Family, ClientID: c.ID, Subject: d.Subject,
 			Audience: apiID(d.API), Scopes: scopes, IssuedAt: now.UTC(), ExpiresAt: idle.UTC(),
+			JKT: refreshBinding(c, d),
 		}
 	}
 	if d.Continuation != nil {
@@ -239,7 +244,7 @@ func (s *Server) persistFamily(ctx context.Context, c *storage.Client, d *Decisi
 			// A concurrent refresh of the same token by the same client
 			// won the race: within the retry window it stored this very
 			// successor, which both answers carry.
-			retry, rerr := s.rotationRetry(ctx, c, old, refresh, now)
+			retry, rerr := s.rotationRetry(ctx, c, old, refresh, d.jkt, now)
 			if rerr != nil {
 				return "", rerr
 			}

@@ -252,8 +252,8 @@ func (s *Server) codeRetry(ctx context.Context, raw string, m *storage.AuthCode,
 // A sender-constrained family (DPoP, RFC 9449) must also be presented with
 // the same key as the first request: this is where the proof's key
 // thumbprint is compared with the one bound to the family.
-func (s *Server) rotationRetry(ctx context.Context, client *storage.Client, rt *storage.RefreshToken, next string, now time.Time) (bool, error) {
-	if rt.ClientID != client.ID || rt.NextHash == "" || next == "" || token.Hash(next) != rt.NextHash || !s.withinRetry(rt.RotatedAt, now) {
+func (s *Server) rotationRetry(ctx context.Context, client *storage.Client, rt *storage.RefreshToken, next, jkt string, now time.Time) (bool, error) {
+	if rt.ClientID != client.ID || rt.JKT != jkt && rt.JKT != "" || rt.NextHash == "" || next == "" || token.Hash(next) != rt.NextHash || !s.withinRetry(rt.RotatedAt, now) {
 		return false, nil
 	}
 	succ, err := s.store.GetRefresh(ctx, rt.Family, rt.NextHash)

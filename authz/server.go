@@ -52,6 +52,8 @@ type Server struct {
 	reuse *reusedTokens
 	// revocations mirrors the store's revocations (Config.RevocationPush).
 	revocations *revocationFeed
+	// nonces makes the DPoP nonces (Config.DPoPNonce), once derived.
+	nonces atomic.Pointer[token.DPoPNonces]
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -92,7 +94,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.revocations = s.startRevocationFeed()
 	s.reuse = newReusedTokens(c.ClientCredentialsReuseWindow)
 	s.reservedHosts = reservedHosts(c)
-	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
+	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo)).
+		WithDPoPBaseURL(strings.TrimSuffix(s.endpoints.base, s.endpoints.path))
 	s.defaultAuthorizer = s.Authorizer("")
 	return s, nil
 }

@@ -21,13 +21,8 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	raw, ok := a.Bearer(w, r)
+	p, ok := a.AuthorizeRequest(w, r, resource.Requirement{AllOf: []string{oauth.ScopeOpenID}})
 	if !ok {
-		return
-	}
-	p, err := a.Authorize(r.Context(), raw, resource.Requirement{AllOf: []string{oauth.ScopeOpenID}})
-	if err != nil {
-		a.Challenge(w, AsError(err))
 		return
 	}
 	if r.Header.Get("Origin") != "" {

@@ -95,6 +95,9 @@ type API struct {
 	AllowSkipConsent bool `json:"allow_skip_consent,omitempty" bson:"allow_skip_consent,omitempty"`
 	// AllowOfflineAccess lets refresh tokens be issued for this API.
 	AllowOfflineAccess bool `json:"allow_offline_access,omitempty" bson:"allow_offline_access,omitempty"`
+	// RequireDPoP refuses token requests for this API without a DPoP
+	// proof (RFC 9449): its access tokens are all sender-constrained.
+	RequireDPoP bool `json:"require_dpop,omitempty" bson:"require_dpop,omitempty"`
 	// Managed marks an API the server defines itself (the management API).
 	Managed bool `json:"managed,omitempty" bson:"managed,omitempty"`
 	// TokenExchange is what the API accepts at the token-exchange grant;
@@ -171,6 +174,10 @@ type Client struct {
 	// for an expired or unknown authorization request links to it, so the
 	// user can start again.
 	InitiateLoginURI string `json:"initiate_login_uri,omitempty" bson:"initiate_login_uri,omitempty"`
+	// RequireDPoP refuses the client's token requests without a DPoP proof
+	// (RFC 9449 §5.2 dpop_bound_access_tokens): all its access tokens are
+	// sender-constrained.
+	RequireDPoP bool `json:"dpop_bound_access_tokens,omitempty" bson:"dpop_bound_access_tokens,omitempty"`
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time `json:"created_at,omitempty" bson:"created_at,omitempty"`
 }

@@ -162,6 +162,11 @@ type RefreshToken struct {
 	// rotation decided, so that a retry within the server's retry window
 	// can be recognised and answered with the same successor.
 	NextHash string `json:"next_hash,omitempty" bson:"next_hash,omitempty"`
+	// JKT is the RFC 7638 thumbprint of the DPoP key the token is bound
+	// to (RFC 9449 §5: a public client's refresh token); a refresh must
+	// present a proof of that key. Empty: not bound. Rotation carries it
+	// to the successor.
+	JKT string `json:"jkt,omitempty" bson:"jkt,omitempty"`
 	// IssuedAt is when the token was issued.
 	IssuedAt time.Time `json:"iat" bson:"iat"`
 	// ExpiresAt is the idle expiry, never later than the family's.

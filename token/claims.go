@@ -40,6 +40,9 @@ type AccessToken struct {
 	AuthTime time.Time
 	// Permissions is the "permissions" array, omitted when nil.
 	Permissions []string
+	// JKT binds the token to a DPoP key: "cnf": {"jkt": JKT} (RFC 9449
+	// §6.1), omitted when empty.
+	JKT string
 	// Extra holds further claims. A key naming a claim above is ignored:
 	// extra claims never override registered ones.
 	Extra map[string]any
@@ -49,6 +52,7 @@ type AccessToken struct {
 var registered = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "client_id": true, "azp": true, "scope": true,
 	"gty": true, "jti": true, "iat": true, "exp": true, "auth_time": true, "permissions": true, "nbf": true,
+	"cnf": true,
 }
 
 // AppendJSON appends the claim set as a JSON object. Registered claims are
@@ -91,6 +95,11 @@ func (t *AccessToken) AppendJSON(b []byte) ([]byte, error) {
 	if t.Permissions != nil {
 		b = append(b, `,"permissions":`...)
 		b = appendStrings(b, t.Permissions)
+	}
+	if t.JKT != "" {
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = appendString(b, t.JKT)
+		b = append(b, '}')
 	}
 	if len(t.Extra) > 0 {
 		keys := make([]string, 0, len(t.Extra))

@@ -66,6 +66,9 @@ type Claims struct {
 	IssuedAt, NotBefore, ExpiresAt time.Time
 	// KeyID, Algorithm and Type come from the JWS header.
 	KeyID, Algorithm, Type string
+	// JKT is "cnf": {"jkt"}, the thumbprint of the DPoP key the token is
+	// bound to (RFC 9449 §6.1); empty when absent.
+	JKT string
 	// Raw holds every claim of the payload.
 	Raw map[string]any
 }
@@ -272,6 +275,9 @@ func parseClaims(p string) (*Claims, error) {
 		str("jti", &c.JTI) && num("iat", &c.IssuedAt) && num("nbf", &c.NotBefore) && num("exp", &c.ExpiresAt)
 	if !ok {
 		return nil, ErrMalformed
+	}
+	if cnf, ok := raw["cnf"].(map[string]any); ok {
+		c.JKT, _ = cnf["jkt"].(string)
 	}
 	switch a := raw["aud"].(type) {
 	case string:

@@ -178,6 +178,11 @@ func TestReferencesMustExist(t *testing.T) {
 			_, err := m.CreateClient(bg, &storage.Client{ID: "c2", IDTokenSigningAlg: "HS256"})
 			return err
 		}},
+		{"client requiring DPoP with implicit tokens", "dpop_bound_access_tokens", func() error {
+			_, err := m.CreateClient(bg, &storage.Client{ID: "c2", RequireDPoP: true, Public: true, GrantTypes: []string{"authorization_code"},
+				RedirectURIs: []string{"https://app.example/cb"}, ResponseTypes: []string{"code", "id_token token"}})
+			return err
+		}},
 		{"client introspects unknown API", "introspect_audiences[0]", func() error {
 			_, err := m.CreateClient(bg, &storage.Client{ID: "c2", IntrospectAudiences: []string{"https://nope.example"}})
 			return err

@@ -147,6 +147,10 @@ var (
 	ErrSlowDown = Code{"slow_down", http.StatusBadRequest}
 	// ErrExpiredToken: the device code expired (RFC 8628 §3.5).
 	ErrExpiredToken = Code{"expired_token", http.StatusBadRequest}
+	// ErrInvalidDPoPProof: the DPoP proof is missing, malformed or invalid (RFC 9449 §5, §7.1).
+	ErrInvalidDPoPProof = Code{"invalid_dpop_proof", http.StatusBadRequest}
+	// ErrUseDPoPNonce: the DPoP proof must carry the server's nonce, sent in DPoP-Nonce (RFC 9449 §8).
+	ErrUseDPoPNonce = Code{"use_dpop_nonce", http.StatusBadRequest}
 	// ErrServerError: an unexpected internal failure (RFC 6749 §4.1.2.1).
 	ErrServerError = Code{"server_error", http.StatusInternalServerError}
 	// ErrTemporarilyUnavailable: the storage backend cannot answer now (RFC 6749 §4.1.2.1).

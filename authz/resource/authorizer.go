@@ -31,6 +31,11 @@ type Authorizer struct {
 	maxBody int64
 	// onResult is the hook of WithResultHook; nil without one.
 	onResult func(ctx context.Context, r Result)
+	// dpop checks DPoP proofs; dpopBase and dpopReplay are
+	// Config.DPoPBaseURL and Config.DPoPReplay.
+	dpop       token.DPoPVerifier
+	dpopBase   string
+	dpopReplay Replay
 }
 
 // RevocationChecker reports whether a token was revoked: the token jti, or
@@ -60,6 +65,18 @@ type Config struct {
 	// MaxBodyBytes bounds how much of a form body the middleware reads to
 	// find a second access token (RFC 6750 §2). Zero means 64 KiB.
 	MaxBodyBytes int64
+	// DPoPBaseURL is the public URL base of the API (scheme://host[:port]
+	// and any path prefix a proxy strips), as clients address it: a DPoP
+	// proof's htu must be it followed by the request path (RFC 9449 §4.3).
+	// Empty means the URL the request reached this server by, which
+	// differs behind a proxy.
+	DPoPBaseURL string
+	// DPoPWindow bounds how far a proof's iat may be from now, either way.
+	// Zero means 60 seconds.
+	DPoPWindow time.Duration
+	// DPoPReplay, when set, remembers accepted proofs' jti so that each
+	// proof is accepted once (RFC 9449 §11.1).
+	DPoPReplay Replay
 }
 
 // defaultMaxBody is Config.MaxBodyBytes when zero.
@@ -82,28 +99,41 @@ func New(cfg Config) *Authorizer {
 		cache:       cfg.Cache,
 		now:         now,
 		maxBody:     cfg.MaxBodyBytes,
+		dpop:        token.DPoPVerifier{Window: cfg.DPoPWindow, Now: now},
+		dpopBase:    strings.TrimRight(cfg.DPoPBaseURL, "/"),
+		dpopReplay:  cfg.DPoPReplay,
 	}
 }
 
 // Audience returns the API identifier the authorizer checks by default.
 func (a *Authorizer) Audience() string { return a.audience }
 
-// Authorize verifies raw and checks req. A bad token is invalid_token; a
+// Authorize verifies raw, a bearer token, and checks req. A DPoP-bound
+// token is refused (see AuthorizeDPoP). A bad token is invalid_token; a
 // missing scope is insufficient_scope naming it; a failed revocation check
 // is temporarily_unavailable (the token is not accepted). Errors are
 // *oauth.Error values.
 func (a *Authorizer) Authorize(ctx context.Context, raw string, req Requirement) (*Principal, error) {
 	p, cached, err := a.verify(ctx, raw, req.Audience)
+	if err == nil && p.JKT != "" {
+		// RFC 9449 §7.1: a DPoP-bound token is never a bearer token.
+		err = oauth.ErrInvalidToken.WithDescription("the token is DPoP-bound: present it with the DPoP scheme and a proof")
+	}
 	if err == nil {
 		err = p.check(req)
 	}
-	if a.onResult != nil {
-		a.onResult(ctx, Result{Err: err, Cached: cached})
-	}
+	a.report(ctx, err, cached)
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// report hands the outcome of one check to the result hook, if any.
+func (a *Authorizer) report(ctx context.Context, err error, cached bool) {
+	if a.onResult != nil {
+		a.onResult(ctx, Result{Err: err, Cached: cached})
+	}
 }
 
 // verify checks the token alone, without scopes. A token verified before
@@ -212,6 +242,7 @@ func principalOf(c *token.Claims) *Principal {
 		JTI:       c.JTI,
 		IssuedAt:  c.IssuedAt,
 		ExpiresAt: c.ExpiresAt,
+		JKT:       c.JKT,
 		Claims:    c.Raw,
 	}
 }

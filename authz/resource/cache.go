@@ -34,7 +34,7 @@ type cacheEntry struct {
 
 	kid                 string
 	subject, client     string
-	scope, jti          string
+	scope, jti, jkt     string
 	audience            []string
 	issuedAt, expiresAt time.Time
 	claimCount          int
@@ -71,7 +71,7 @@ func (c *Cache) put(raw, kid string, p *Principal, epoch uint64) {
 		return
 	}
 	e := &cacheEntry{
-		p: p, kid: kid, subject: p.Subject, client: p.ClientID, scope: p.Scope, jti: p.JTI,
+		p: p, kid: kid, subject: p.Subject, client: p.ClientID, scope: p.Scope, jti: p.JTI, jkt: p.JKT,
 		audience: append([]string(nil), p.Audience...), issuedAt: p.IssuedAt, expiresAt: p.ExpiresAt,
 		claimCount: len(p.Claims), epoch: epoch,
 	}
@@ -136,7 +136,7 @@ func (c *Cache) Len() int {
 // contract) must not pass the change on to later requests.
 func (e *cacheEntry) intact() bool {
 	p := e.p
-	if p.Subject != e.subject || p.ClientID != e.client || p.Scope != e.scope || p.JTI != e.jti ||
+	if p.Subject != e.subject || p.ClientID != e.client || p.Scope != e.scope || p.JTI != e.jti || p.JKT != e.jkt ||
 		!p.IssuedAt.Equal(e.issuedAt) || !p.ExpiresAt.Equal(e.expiresAt) ||
 		len(p.Claims) != e.claimCount || len(p.Audience) != len(e.audience) {
 		return false

@@ -9,7 +9,7 @@ import (
 )
 
 // RequireScopes returns middleware that lets a request through only with a
-// valid bearer token holding every scope (RFC 6750).
+// valid bearer or DPoP-bound token holding every scope (RFC 6750, RFC 9449).
 func (a *Authorizer) RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 	return a.Require(Requirement{AllOf: scopes})
 }
@@ -28,13 +28,8 @@ func (a *Authorizer) RequireAnyScope(scopes ...string) func(http.Handler) http.H
 func (a *Authorizer) Require(req Requirement) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw, ok := a.Bearer(w, r)
+			p, ok := a.AuthorizeRequest(w, r, req)
 			if !ok {
-				return
-			}
-			p, err := a.Authorize(r.Context(), raw, req)
-			if err != nil {
-				a.Challenge(w, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
@@ -72,6 +67,7 @@ func (a *Authorizer) Challenge(w http.ResponseWriter, err error) {
 	}
 	if err == nil {
 		w.Header().Set("WWW-Authenticate", b.String())
+		w.Header().Add("WWW-Authenticate", a.dpopChallenge())
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}

@@ -44,6 +44,9 @@ type Principal struct {
 	JTI string
 	// IssuedAt and ExpiresAt bound the token's validity.
 	IssuedAt, ExpiresAt time.Time
+	// JKT is the thumbprint of the DPoP key the token is bound to (cnf.jkt,
+	// RFC 9449 §6.1); empty for a bearer token.
+	JKT string
 	// Claims holds every claim of the token, custom ones included. It is
 	// shared: read it, never write to it.
 	Claims map[string]any

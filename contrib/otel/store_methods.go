@@ -198,3 +198,13 @@ func (t *tracedStore) CountAttempt(ctx context.Context, key, id string, window t
 func (t *tracedStore) ForgetAttempt(ctx context.Context, key, id string) error {
 	return do0(ctx, t.in, "ForgetAttempt", func(ctx context.Context) error { return t.Store.ForgetAttempt(ctx, key, id) })
 }
+
+// Tenants implements storage.Store with its methods in spans.
+func (t *tracedStore) Tenants() storage.Collection[storage.Tenant] {
+	return collection[storage.Tenant]{c: t.Store.Tenants(), in: t.in, name: "Tenants"}
+}
+
+// DropTenant implements storage.Store in a span.
+func (t *tracedStore) DropTenant(ctx context.Context, id string) error {
+	return do0(ctx, t.in, "DropTenant", func(ctx context.Context) error { return t.Store.DropTenant(ctx, id) })
+}

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Revocations", func(t *testing.T) { testRevocations(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("Replay", func(t *testing.T) { testReplay(t, newStore) })
+	t.Run("DPoPBinding", func(t *testing.T) { testDPoPBinding(t, newStore) })
 	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, newStore) })
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
 	t.Run("TenantNames", func(t *testing.T) { testTenantNames(t, newStore) })
