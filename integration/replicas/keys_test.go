@@ -73,8 +73,8 @@ func keyLifecycle(t *testing.T, e *env, transport string) {
 
 	// Emergency removal of the key that signs now: rotate, then remove.
 	victim := s.sample[newKid][len(s.sample[newKid])-1]
-	start := time.Now()
 	next := control(t, e.urls[0], "rotate", "")
+	start := time.Now()
 	control(t, e.urls[0], "remove", newKid)
 	removed := time.Now()
 	took := make([]time.Duration, replicas)

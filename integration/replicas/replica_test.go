@@ -29,9 +29,9 @@ import (
 // then serves one issuer over the backend the environment names, prints
 // its address on stdout and exits when its stdin closes (the test ended).
 const (
-	replicaEnv  = "SCOPEKIT_REPLICA"  // "redis" or "mongo"
-	backendEnv  = "SCOPEKIT_BACKEND"  // cluster addresses (comma-separated), or the MongoDB URI
-	databaseEnv = "SCOPEKIT_DATABASE" // the MongoDB database
+	replicaEnv  = "SCOPEKIT_REPLICA"             // "redis" or "mongo"
+	backendEnv  = "SCOPEKIT_BACKEND"             // cluster addresses (comma-separated), or the MongoDB URI
+	databaseEnv = "SCOPEKIT_DATABASE"            // the MongoDB database
 	reloadEnv   = "SCOPEKIT_KEY_RELOAD_INTERVAL" // Config.KeyReloadInterval (time.ParseDuration)
 	publishEnv  = "SCOPEKIT_KEY_PUBLISH_DELAY"   // Config.KeyPublishDelay (time.ParseDuration)
 	issuer      = "https://issuer.replicas.test/"
