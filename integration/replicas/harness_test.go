@@ -39,7 +39,7 @@ func setup(t *testing.T, kind, backend, database string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeStore)
-	admin, err := authz.New(ctx, config(store))
+	admin, err := authz.New(ctx, config(store, keyReloadInterval, keyPublishDelay))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,11 @@ import (
 // then serves one issuer over the backend the environment names, prints
 // its address on stdout and exits when its stdin closes (the test ended).
 const (
-	replicaEnv  = "SCOPEKIT_REPLICA"  // "redis" or "mongo"
-	backendEnv  = "SCOPEKIT_BACKEND"  // cluster addresses (comma-separated), or the MongoDB URI
-	databaseEnv = "SCOPEKIT_DATABASE" // the MongoDB database
+	replicaEnv  = "SCOPEKIT_REPLICA"             // "redis" or "mongo"
+	backendEnv  = "SCOPEKIT_BACKEND"             // cluster addresses (comma-separated), or the MongoDB URI
+	databaseEnv = "SCOPEKIT_DATABASE"            // the MongoDB database
+	reloadEnv   = "SCOPEKIT_KEY_RELOAD_INTERVAL" // Config.KeyReloadInterval (time.ParseDuration)
+	publishEnv  = "SCOPEKIT_KEY_PUBLISH_DELAY"   // Config.KeyPublishDelay (time.ParseDuration)
 	issuer      = "https://issuer.replicas.test/"
 	api         = "https://api.replicas.test"
 )
@@ -71,11 +73,28 @@ func openStore(ctx context.Context, kind, backend, database string) (storage.Sto
 	return nil, nil, fmt.Errorf("unknown backend %q", kind)
 }
 
+// The key timing of every replica and of the test's own server: short, so
+// that a rotation publishes and then signs within seconds. The publish
+// delay exceeds the reload interval, as docs/KEYS.md requires.
+const (
+	keyReloadInterval = time.Second
+	keyPublishDelay   = 2 * time.Second
+)
+
+// keyTiming reads the key timing a replica was started with.
+func keyTiming() (reload, publish time.Duration, err error) {
+	if reload, err = time.ParseDuration(os.Getenv(reloadEnv)); err != nil {
+		return 0, 0, err
+	}
+	publish, err = time.ParseDuration(os.Getenv(publishEnv))
+	return reload, publish, err
+}
+
 // config is every replica's issuer configuration; the test process builds
 // its own server (to set up the directory) from it too.
-func config(store storage.Store) authz.Config {
+func config(store storage.Store, reload, publish time.Duration) authz.Config {
 	return authz.Config{
-		Issuer: issuer, Store: store,
+		Issuer: issuer, Store: store, KeyReloadInterval: reload, KeyPublishDelay: publish,
 		Grants: []authz.Grant{grant.ClientCredentials{}, grant.AuthorizationCode{}, grant.RefreshToken{}},
 		Login: authz.LoginFuncs{
 			SessionFunc: func(r *http.Request) (*authz.Session, error) {
@@ -107,8 +126,12 @@ func serveReplica(kind string) error {
 		return err
 	}
 	defer closeStore()
+	reload, publish, err := keyTiming()
+	if err != nil {
+		return err
+	}
 	nctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	srv, err := authz.New(nctx, config(store))
+	srv, err := authz.New(nctx, config(store, reload, publish))
 	cancel()
 	if err != nil {
 		return err
@@ -119,6 +142,7 @@ func serveReplica(kind string) error {
 	mux.Handle("/api", srv.Authorizer(api).RequireScopes("read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	})))
+	keyControl(mux, srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -140,7 +164,8 @@ func startReplicas(t *testing.T, n int, kind, backend, database string) []string
 	urls := make([]string, n)
 	for i := range urls {
 		cmd := exec.Command(exe)
-		cmd.Env = append(os.Environ(), replicaEnv+"="+kind, backendEnv+"="+backend, databaseEnv+"="+database)
+		cmd.Env = append(os.Environ(), replicaEnv+"="+kind, backendEnv+"="+backend, databaseEnv+"="+database,
+			reloadEnv+"="+keyReloadInterval.String(), publishEnv+"="+keyPublishDelay.String())
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)

@@ -19,6 +19,7 @@ func TestReplicasRedisCluster(t *testing.T) {
 	rc := testserver.StartRedisCluster(t, 3, "--appendonly", "yes", "--appendfsync", "always")
 	e := setup(t, "redis", strings.Join(rc.Addrs, ","), "")
 	shared(t, e)
+	t.Run("signing keys rotated, retired and removed under a stream of tokens", func(t *testing.T) { keyLifecycle(t, e, "Redis push") })
 	pause := func() {
 		for i := range rc.Addrs {
 			rc.Node(i).Pause()
@@ -42,6 +43,7 @@ func TestReplicasMongo(t *testing.T) {
 	m := mongoserver.StartMongo(t)
 	e := setup(t, "mongo", m.URI, m.Database(t).Name())
 	shared(t, e)
+	t.Run("signing keys rotated, retired and removed under a stream of tokens", func(t *testing.T) { keyLifecycle(t, e, "polling on MongoDB-wire") })
 }
 
 // shared are the checks every backend passes.
