@@ -93,3 +93,30 @@ func (m *Admin) reviseClient(ctx context.Context, clientID string, change func(*
 	})
 	return wrap("client", clientID, err)
 }
+
+// ReplaceClientJWK replaces the key kid of the client's inline JWK Set
+// with jwk, which must carry the same kid; storage.ErrNotFound if the set
+// holds no such key. Validated and written like AddClientJWK.
+func (m *Admin) ReplaceClientJWK(ctx context.Context, clientID, kid string, jwk json.RawMessage) error {
+	return m.reviseClientKeys(ctx, clientID, func(keys []json.RawMessage) ([]json.RawMessage, error) {
+		var h struct {
+			Kid string `json:"kid"`
+		}
+		if json.Unmarshal(jwk, &h) != nil || h.Kid != kid {
+			c := checker{kind: "client"}
+			c.bad("jwk.kid", "must be the kid of the key replaced")
+			return nil, c.err()
+		}
+		out := slices.Clone(keys)
+		for i, k := range out {
+			var stored struct {
+				Kid string `json:"kid"`
+			}
+			if json.Unmarshal(k, &stored) == nil && stored.Kid == kid {
+				out[i] = slices.Clone(jwk)
+				return out, nil
+			}
+		}
+		return nil, storage.ErrNotFound
+	})
+}

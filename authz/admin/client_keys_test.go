@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -104,5 +105,72 @@ func TestClientJWKs(t *testing.T) {
 	}
 	if err := m.AddClientJWK(ctx, "remote", k1); !errors.Is(err, admin.ErrInvalid) {
 		t.Fatalf("inline key for a jwks_uri client: %v", err)
+	}
+}
+
+// TestReplaceClientJWK: a key is replaced under its kid, keeping the
+// others; a body of another kid, a private key and a missing kid are
+// refused with nothing written.
+func TestReplaceClientJWK(t *testing.T) {
+	m, store := newAdmin(t)
+	ctx := context.Background()
+	k1, _ := ecJWK(t, "k1", false)
+	k2, _ := ecJWK(t, "k2", false)
+	if _, err := m.CreateClient(ctx, &storage.Client{ID: "svc", AuthMethod: oauth.AuthPrivateKeyJWT,
+		JWKS: json.RawMessage(`{"keys":[` + string(k1) + `,` + string(k2) + `]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() jose.JSONWebKeySet {
+		c, err := store.Clients().Get(ctx, "svc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s jose.JSONWebKeySet
+		if err := json.Unmarshal(c.JWKS, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := stored()
+	k3, _ := ecJWK(t, "k3", false)
+	k1priv, _ := ecJWK(t, "k1", true)
+	for name, c := range map[string]struct {
+		kid  string
+		key  json.RawMessage
+		want error
+	}{
+		"other kid":   {"k1", k3, admin.ErrInvalid},
+		"private key": {"k1", k1priv, admin.ErrInvalid},
+		"missing kid": {"k3", k3, storage.ErrNotFound},
+	} {
+		if err := m.ReplaceClientJWK(ctx, "svc", c.kid, c.key); !errors.Is(err, c.want) {
+			t.Fatalf("%s: %v, want %v", name, err, c.want)
+		}
+	}
+	thumbs := func(s jose.JSONWebKeySet) string {
+		out := ""
+		for _, k := range s.Keys {
+			tp, err := k.Thumbprint(crypto.SHA256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out += k.KeyID + "=" + string(tp) + ";"
+		}
+		return out
+	}
+	if thumbs(stored()) != thumbs(before) {
+		t.Fatal("refused replacements changed the set")
+	}
+	k1b, _ := ecJWK(t, "k1", false)
+	if err := m.ReplaceClientJWK(ctx, "svc", "k1", k1b); err != nil {
+		t.Fatal(err)
+	}
+	var want jose.JSONWebKey
+	if err := json.Unmarshal(k1b, &want); err != nil {
+		t.Fatal(err)
+	}
+	want2 := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{want, before.Keys[1]}}
+	if got := thumbs(stored()); got != thumbs(want2) || got == thumbs(before) {
+		t.Fatal("k1 was not replaced in place, k2 kept")
 	}
 }

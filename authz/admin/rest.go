@@ -46,6 +46,9 @@ const (
 	ScopeTokensList          = "auth.tokens.list"
 	ScopeCertificatesList    = "auth.certificates.list"
 	ScopeCertificatesCreate  = "auth.certificates.create"
+	ScopeClientsJWKCreate    = "auth.clients.jwk_create"
+	ScopeClientsJWKUpdate    = "auth.clients.jwk_update"
+	ScopeAuditLogsList       = "auth.auditLogs.list"
 )
 
 // ManagementScopes are every scope of the management API, in the order of
@@ -61,6 +64,7 @@ func ManagementScopes() []string {
 		ScopeUsersList, ScopeUsersCreate, ScopeUsersUpdate, ScopeUsersDelete,
 		ScopeOIDCGrantsList, ScopeOIDCGrantsDelete, ScopeOIDCSessionsList, ScopeOIDCSessionsDelete,
 		ScopeTokensList, ScopeCertificatesList, ScopeCertificatesCreate,
+		ScopeClientsJWKCreate, ScopeClientsJWKUpdate, ScopeAuditLogsList,
 	}
 }
 
@@ -137,6 +141,10 @@ func (h *restAPI) routes() []route {
 		{"DELETE /api/v2/clients/{id}", ScopeClientsDelete, h.deleteClient},
 		{"POST /api/v2/clients/{id}/rotate-secret", ScopeClientsUpdate, h.rotateSecret},
 		{"GET /api/v2/clients/{id}/refresh-tokens", ScopeTokensList, h.clientTokens},
+		{"GET /api/v2/clients/{id}/credentials", ScopeClientsList, h.listCredentials},
+		{"POST /api/v2/clients/{id}/credentials", ScopeClientsJWKCreate, h.createCredential},
+		{"PATCH /api/v2/clients/{id}/credentials/{kid}", ScopeClientsJWKUpdate, h.updateCredential},
+		{"DELETE /api/v2/clients/{id}/credentials/{kid}", ScopeClientsJWKUpdate, h.deleteCredential},
 
 		{"GET /api/v2/resource-servers", ScopeResourceServersList, h.listAPIs},
 		{"POST /api/v2/resource-servers", ScopeResourceServersCrt, h.createAPI},
@@ -193,5 +201,7 @@ func (h *restAPI) routes() []route {
 		{"GET /api/v2/keys/signing", ScopeCertificatesList, h.listKeys},
 		{"GET /api/v2/keys/signing/{kid}", ScopeCertificatesList, h.getKey},
 		{"POST /api/v2/keys/signing/rotate", ScopeCertificatesCreate, h.rotateKey},
+
+		{"GET /api/v2/logs", ScopeAuditLogsList, h.listLogs},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scopekit/scopekit/authz/event"
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/authz/resource"
 	"github.com/scopekit/scopekit/storage"
@@ -105,12 +106,22 @@ func (h *restAPI) guard(scope string, next http.HandlerFunc) http.HandlerFunc {
 			var p *resource.Principal
 			p, err = h.authz.Authorize(r.Context(), raw, req)
 			if err == nil {
-				next(w, r.WithContext(resource.WithPrincipal(r.Context(), p)))
+				ctx := event.WithActor(resource.WithPrincipal(r.Context(), p), actor(p))
+				next(w, r.WithContext(ctx))
 				return
 			}
 		}
 		h.challenge(w, err)
 	}
+}
+
+// actor names the caller in the audit log of its writes: the token's
+// subject, else its client.
+func actor(p *resource.Principal) string {
+	if p.Subject != "" {
+		return p.Subject
+	}
+	return p.ClientID
 }
 
 // challenge writes the Authorizer's RFC 6750 §3 header and status for err,

@@ -61,9 +61,10 @@ func newEnv(t testing.TB, store storage.Store) *env {
 	e.ts = httptest.NewServer(mux)
 	t.Cleanup(e.ts.Close)
 	srv, err := authz.New(bg, authz.Config{
-		Issuer: e.ts.URL + "/",
-		Store:  store,
-		Grants: []authz.Grant{grant.ClientCredentials{}, grant.AuthorizationCode{}, grant.RefreshToken{}},
+		Issuer:   e.ts.URL + "/",
+		Store:    store,
+		AuditLog: true,
+		Grants:   []authz.Grant{grant.ClientCredentials{}, grant.AuthorizationCode{}, grant.RefreshToken{}},
 		Login: authz.LoginFuncs{
 			SessionFunc: func(r *http.Request) (*authz.Session, error) {
 				c, err := r.Cookie("user")
