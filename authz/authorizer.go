@@ -22,6 +22,7 @@ func (s *Server) Authorizer(audience string) *resource.Authorizer {
 		Revocations:  s.store,
 		Cache:        s.cache,
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
+		Opaque:       s.resolveOpaque,
 	})
 }
 

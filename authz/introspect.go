@@ -49,10 +49,15 @@ func inactive() *Introspection { return &Introspection{} }
 // Unknown, expired, revoked or foreign tokens are inactive; the error is only
 // for storage failures, so a caller never reads an outage as "inactive".
 func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, error) {
-	if family, ok := refreshFamily(raw); ok {
+	var claims *token.Claims
+	var err error
+	if family, ok := resource.SplitOpaque(raw); ok {
+		claims, err = s.opaqueClaims(ctx, family, raw)
+	} else if family, ok := refreshFamily(raw); ok {
 		return s.introspectRefresh(ctx, family, raw)
+	} else {
+		claims, err = s.verifyLive(ctx, raw)
 	}
-	claims, err := s.verifyLive(ctx, raw)
 	if err != nil {
 		return nil, AsError(err)
 	}
@@ -247,6 +252,9 @@ func (s *Server) revokeFor(ctx context.Context, c *storage.Client, raw string) e
 // §2.2 asks; storage failures are errors, so an outage is never answered as
 // success.
 func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
+	if family, ok := resource.SplitOpaque(raw); ok {
+		return s.revokeOpaque(ctx, clientID, family, raw)
+	}
 	if family, ok := refreshFamily(raw); ok {
 		rt, err := s.store.GetRefresh(ctx, family, token.Hash(raw))
 		switch {

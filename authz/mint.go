@@ -35,7 +35,7 @@ func (s *Server) mint(ctx context.Context, c *storage.Client, d *Decision, now t
 	exp := at.ExpiresAt
 	resp := &TokenResponse{TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second)}
 	if !idTokenOnly {
-		if resp.AccessToken, err = s.signAccess(ctx, alg, &at); err != nil {
+		if resp.AccessToken, err = s.issueAccess(ctx, d.API, alg, &at); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,14 @@ import (
 	"time"
 )
 
+// The access-token formats of an API (API.TokenFormat).
+const (
+	// TokenFormatJWT is a signed JWT access token (RFC 9068); the default.
+	TokenFormatJWT = "jwt"
+	// TokenFormatOpaque is an opaque reference token (OpaqueToken).
+	TokenFormatOpaque = "opaque"
+)
+
 // OpaqueToken is an opaque (reference) access token, stored by the hash of
 // its value: what the token stands for lives here, not in the token. It is
 // what introspection (RFC 7662 §2.2) and a resource server's check need.

@@ -31,6 +31,8 @@ type Authorizer struct {
 	maxBody int64
 	// onResult is the hook of WithResultHook; nil without one.
 	onResult func(ctx context.Context, r Result)
+	// opaque resolves opaque access tokens; nil refuses them.
+	opaque OpaqueResolver
 }
 
 // RevocationChecker reports whether a token was revoked: the token jti, or
@@ -59,6 +61,10 @@ type Config struct {
 	// MaxBodyBytes bounds how much of a form body the middleware reads to
 	// find a second access token (RFC 6750 §2). Zero means 64 KiB.
 	MaxBodyBytes int64
+	// Opaque, when set, resolves the opaque access tokens (OpaquePrefix)
+	// of APIs that issue them: a token of that shape is resolved, never
+	// parsed as a JWT. Nil refuses opaque tokens as malformed.
+	Opaque OpaqueResolver
 }
 
 // defaultMaxBody is Config.MaxBodyBytes when zero.
@@ -81,6 +87,7 @@ func New(cfg Config) *Authorizer {
 		cache:       cfg.Cache,
 		now:         now,
 		maxBody:     cfg.MaxBodyBytes,
+		opaque:      cfg.Opaque,
 	}
 }
 
@@ -114,6 +121,10 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (p *Princ
 	}
 	if audience == "" {
 		audience = a.audience
+	}
+	if _, ok := SplitOpaque(raw); ok && a.opaque != nil {
+		p, err := a.verifyOpaque(ctx, raw, audience)
+		return p, false, err
 	}
 	if e := a.cache.get(raw, a.now()); e != nil {
 		if !e.intact() || !a.keyKnown(ctx, e.kid) {
