@@ -198,3 +198,18 @@ func (t *tracedStore) CountAttempt(ctx context.Context, key, id string, window t
 func (t *tracedStore) ForgetAttempt(ctx context.Context, key, id string) error {
 	return do0(ctx, t.in, "ForgetAttempt", func(ctx context.Context) error { return t.Store.ForgetAttempt(ctx, key, id) })
 }
+
+// CreateOpaque implements storage.Store in a span.
+func (t *tracedStore) CreateOpaque(ctx context.Context, o *storage.OpaqueToken) error {
+	return do0(ctx, t.in, "CreateOpaque", func(ctx context.Context) error { return t.Store.CreateOpaque(ctx, o) })
+}
+
+// GetOpaque implements storage.Store in a span.
+func (t *tracedStore) GetOpaque(ctx context.Context, family, hash string) (*storage.OpaqueToken, error) {
+	return do(ctx, t.in, "GetOpaque", func(ctx context.Context) (*storage.OpaqueToken, error) { return t.Store.GetOpaque(ctx, family, hash) })
+}
+
+// RevokeOpaque implements storage.Store in a span.
+func (t *tracedStore) RevokeOpaque(ctx context.Context, family, hash string) error {
+	return do0(ctx, t.in, "RevokeOpaque", func(ctx context.Context) error { return t.Store.RevokeOpaque(ctx, family, hash) })
+}
