@@ -24,6 +24,7 @@ func (s *Server) Authorizer(audience string) *resource.Authorizer {
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 		DPoPWindow:   s.cfg.DPoPProofWindow,
 		DPoPReplay:   s.store,
+		Opaque:       s.resolveOpaque,
 	})
 }
 

@@ -57,8 +57,10 @@ func inactive() *Introspection { return &Introspection{} }
 // Unknown, expired, revoked or foreign tokens are inactive; the error is only
 // for storage failures, so a caller never reads an outage as "inactive".
 func (s *Server) Introspect(ctx context.Context, raw string) (*Introspection, error) {
-	if family, ok := refreshFamily(raw); ok {
-		return s.introspectRefresh(ctx, family, raw)
+	if _, opaque := resource.SplitOpaque(raw); !opaque {
+		if family, ok := refreshFamily(raw); ok {
+			return s.introspectRefresh(ctx, family, raw)
+		}
 	}
 	claims, err := s.verifyLive(ctx, raw)
 	if err != nil {
@@ -151,8 +153,12 @@ func nonEmpty(s string) []string {
 
 // verifyLive verifies one of this server's access tokens and checks that it
 // is live: not expired, not revoked. A token that is not returns nil
-// claims; the error is only for storage failures.
+// claims; the error is only for storage failures. An opaque token is read
+// from the store (opaque.go).
 func (s *Server) verifyLive(ctx context.Context, raw string) (*token.Claims, error) {
+	if family, ok := resource.SplitOpaque(raw); ok {
+		return s.opaqueClaims(ctx, family, raw)
+	}
 	claims, err := s.verifyAny(ctx, raw)
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
@@ -255,7 +261,8 @@ func (s *Server) revokeFor(ctx context.Context, c *storage.Client, raw string) e
 }
 
 // Revoke revokes a token issued to clientID (RFC 7009 §2.1): an access
-// token's jti is recorded until the token expires; a refresh token revokes
+// token's jti is recorded until the token expires, an opaque access token's
+// record is marked revoked; a refresh token revokes
 // its whole family, access tokens included. A valid token issued to another
 // client is refused with unauthorized_client and left untouched (RFC 7009
 // §2.1: the server verifies the token was issued to the requesting client).
@@ -263,6 +270,9 @@ func (s *Server) revokeFor(ctx context.Context, c *storage.Client, raw string) e
 // §2.2 asks; storage failures are errors, so an outage is never answered as
 // success.
 func (s *Server) Revoke(ctx context.Context, clientID, raw string) error {
+	if family, ok := resource.SplitOpaque(raw); ok {
+		return s.revokeOpaque(ctx, clientID, family, raw)
+	}
 	if family, ok := refreshFamily(raw); ok {
 		rt, err := s.store.GetRefresh(ctx, family, token.Hash(raw))
 		switch {

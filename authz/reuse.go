@@ -54,8 +54,9 @@ func reuseKey(c *storage.Client, d *Decision, at *token.AccessToken, kid string)
 // token's expiry.
 func (s *Server) accessToken(ctx context.Context, c *storage.Client, d *Decision, alg string, at *token.AccessToken, now time.Time) (string, time.Time, error) {
 	r := s.reuse
-	if r == nil {
-		raw, err := s.signAccess(ctx, alg, at)
+	if r == nil || d.API != nil && d.API.TokenFormat == storage.TokenFormatOpaque {
+		// An opaque token is a stored record per issuance: never shared.
+		raw, err := s.issueAccess(ctx, d.API, alg, at)
 		return raw, at.ExpiresAt, err
 	}
 	key, err := s.signer(ctx, alg)

@@ -87,6 +87,10 @@ type API struct {
 	TokenLifetime time.Duration `json:"token_lifetime,omitempty" bson:"token_lifetime,omitempty"`
 	// SigningAlg is the JWS algorithm of its access tokens; empty means RS256.
 	SigningAlg string `json:"signing_alg,omitempty" bson:"signing_alg,omitempty"`
+	// TokenFormat is the format of its access tokens: TokenFormatJWT (the
+	// default, also empty) or TokenFormatOpaque, a random reference the
+	// issuer stores and resolves by introspection (docs/OPAQUE.md).
+	TokenFormat string `json:"token_format,omitempty" bson:"token_format,omitempty"`
 	// EnforceRBAC limits user-facing grants to the user's effective permissions.
 	EnforceRBAC bool `json:"enforce_rbac,omitempty" bson:"enforce_rbac,omitempty"`
 	// AddPermissionsClaim adds a "permissions" array to access tokens.

@@ -186,6 +186,8 @@ type Store interface {
 	DeviceCodes
 	// Tenancy keeps tenant records and drops a tenant's data.
 	Tenancy
+	// OpaqueTokens keeps opaque access tokens.
+	OpaqueTokens
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.
 	Tenant(id string) Store

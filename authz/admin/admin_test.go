@@ -91,6 +91,8 @@ func TestAPIValidation(t *testing.T) {
 		{"too many scopes", "scopes", func(a *storage.API) { a.Scopes = many }},
 		{"HS256", "signing_alg", func(a *storage.API) { a.SigningAlg = "HS256" }},
 		{"none", "signing_alg", func(a *storage.API) { a.SigningAlg = "none" }},
+		{"unknown token format", "token_format", func(a *storage.API) { a.TokenFormat = "paseto" }},
+		{"token format in capitals", "token_format", func(a *storage.API) { a.TokenFormat = "OPAQUE" }},
 		{"negative lifetime", "token_lifetime", func(a *storage.API) { a.TokenLifetime = -time.Hour }},
 		{"lifetime too long", "token_lifetime", func(a *storage.API) { a.TokenLifetime = 31 * 24 * time.Hour }},
 		{"name with control", "name", func(a *storage.API) { a.Name = "a\x00b" }},

@@ -31,6 +31,9 @@ func validateAPI(a *storage.API) error {
 		c.bad("token_lifetime", "must be zero (the server default) or between %v and %v", MinTokenLifetime, MaxTokenLifetime)
 	}
 	c.checkAlg("signing_alg", a.SigningAlg)
+	if f := a.TokenFormat; f != "" && f != storage.TokenFormatJWT && f != storage.TokenFormatOpaque {
+		c.bad("token_format", "must be %q or %q", storage.TokenFormatJWT, storage.TokenFormatOpaque)
+	}
 	c.checkExchangePolicy(a)
 	return c.err()
 }

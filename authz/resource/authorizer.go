@@ -36,6 +36,8 @@ type Authorizer struct {
 	dpop       token.DPoPVerifier
 	dpopBase   string
 	dpopReplay Replay
+	// opaque resolves opaque access tokens; nil refuses them.
+	opaque OpaqueResolver
 }
 
 // RevocationChecker reports whether a token was revoked: the token jti, or
@@ -77,6 +79,10 @@ type Config struct {
 	// DPoPReplay, when set, remembers accepted proofs' jti so that each
 	// proof is accepted once (RFC 9449 §11.1).
 	DPoPReplay Replay
+	// Opaque, when set, resolves the opaque access tokens (OpaquePrefix)
+	// of APIs that issue them: a token of that shape is resolved, never
+	// parsed as a JWT. Nil refuses opaque tokens as malformed.
+	Opaque OpaqueResolver
 }
 
 // defaultMaxBody is Config.MaxBodyBytes when zero.
@@ -102,6 +108,7 @@ func New(cfg Config) *Authorizer {
 		dpop:        token.DPoPVerifier{Window: cfg.DPoPWindow, Now: now},
 		dpopBase:    strings.TrimRight(cfg.DPoPBaseURL, "/"),
 		dpopReplay:  cfg.DPoPReplay,
+		opaque:      cfg.Opaque,
 	}
 }
 
@@ -145,6 +152,10 @@ func (a *Authorizer) verify(ctx context.Context, raw, audience string) (p *Princ
 	}
 	if audience == "" {
 		audience = a.audience
+	}
+	if _, ok := SplitOpaque(raw); ok && a.opaque != nil {
+		p, err := a.verifyOpaque(ctx, raw, audience)
+		return p, false, err
 	}
 	if e := a.cache.get(raw, a.now()); e != nil {
 		if !e.intact() || !a.keyKnown(ctx, e.kid) {

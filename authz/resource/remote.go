@@ -52,6 +52,11 @@ type RemoteConfig struct {
 	// eager NewRemote reports it at start. False (the default) makes
 	// NewRemote fetch the discovery document and fail when it cannot.
 	Lazy bool
+	// Introspection, when set, makes the authorizer accept the issuer's
+	// opaque access tokens (OpaquePrefix) by introspection (RFC 7662),
+	// cached for a bounded time (IntrospectionConfig.CacheFor). Nil
+	// refuses opaque tokens.
+	Introspection *IntrospectionConfig
 }
 
 // lazyRetry is the wait between fetches of a lazy authorizer's discovery
@@ -91,16 +96,17 @@ func NewRemote(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 		cfg.Realm = cfg.Audience
 	}
 	keys := token.NewRemoteKeys("", cfg.HTTPClient)
+	var introspectionEndpoint string
 	if cfg.Lazy {
 		client, issuer := cfg.HTTPClient, cfg.Issuer
 		keys.Discover = func(ctx context.Context) (string, error) { return discoverJWKS(ctx, client, issuer) }
 		keys.InitialRetry = lazyRetry
 	} else {
-		jwksURI, err := discoverJWKS(ctx, cfg.HTTPClient, cfg.Issuer)
+		meta, err := discover(ctx, cfg.HTTPClient, cfg.Issuer)
 		if err != nil {
 			return nil, err
 		}
-		keys.URL = jwksURI
+		keys.URL, introspectionEndpoint = meta.JWKSURI, meta.IntrospectionEndpoint
 	}
 	if cfg.VerifiedTokenCache == 0 {
 		cfg.VerifiedTokenCache = 10000
@@ -109,9 +115,18 @@ func NewRemote(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 		cfg.Now = time.Now
 	}
 	keys.Now = cfg.Now
+	var opaque OpaqueResolver
+	if cfg.Introspection != nil {
+		in, err := newIntrospector(*cfg.Introspection, cfg.Issuer, cfg.HTTPClient, cfg.Now, introspectionEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		opaque = in.resolve
+	}
 	return New(Config{
-		Realm: cfg.Realm,
-		Cache: NewCache(cfg.VerifiedTokenCache),
+		Opaque: opaque,
+		Realm:  cfg.Realm,
+		Cache:  NewCache(cfg.VerifiedTokenCache),
 		Verifier: token.Verifier{
 			Issuer:     cfg.Issuer,
 			Audience:   cfg.Audience,
@@ -126,28 +141,44 @@ func NewRemote(ctx context.Context, cfg RemoteConfig) (*Authorizer, error) {
 	}), nil
 }
 
+// issuerMeta is what an Authorizer reads of the issuer's metadata.
+type issuerMeta struct {
+	Issuer                string `json:"issuer"`
+	JWKSURI               string `json:"jwks_uri"`
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+}
+
 // discoverJWKS returns the jwks_uri of the issuer's metadata.
 func discoverJWKS(ctx context.Context, client *http.Client, issuer string) (string, error) {
+	meta, err := discover(ctx, client, issuer)
+	return meta.JWKSURI, err
+}
+
+// discover reads the issuer's metadata and checks that it names the issuer
+// and an https jwks_uri (and introspection_endpoint, when it names one).
+func discover(ctx context.Context, client *http.Client, issuer string) (issuerMeta, error) {
 	base := strings.TrimSuffix(issuer, "/")
 	var lastErr error
 	for _, u := range []string{base + "/.well-known/openid-configuration", base + "/.well-known/oauth-authorization-server"} {
-		var meta struct {
-			Issuer  string `json:"issuer"`
-			JWKSURI string `json:"jwks_uri"`
-		}
+		var meta issuerMeta
 		if err := getJSON(ctx, client, u, &meta); err != nil {
 			lastErr = err
 			continue
 		}
 		if meta.Issuer != issuer {
-			return "", fmt.Errorf("resource: discovery at %s names issuer %q, want %q", u, meta.Issuer, issuer)
+			return issuerMeta{}, fmt.Errorf("resource: discovery at %s names issuer %q, want %q", u, meta.Issuer, issuer)
 		}
 		if _, err := oauth.SecureURL(meta.JWKSURI); err != nil {
-			return "", fmt.Errorf("resource: discovery at %s: jwks_uri %w", u, err)
+			return issuerMeta{}, fmt.Errorf("resource: discovery at %s: jwks_uri %w", u, err)
 		}
-		return meta.JWKSURI, nil
+		if meta.IntrospectionEndpoint != "" {
+			if _, err := oauth.SecureURL(meta.IntrospectionEndpoint); err != nil {
+				return issuerMeta{}, fmt.Errorf("resource: discovery at %s: introspection_endpoint %w", u, err)
+			}
+		}
+		return meta, nil
 	}
-	return "", fmt.Errorf("resource: issuer discovery failed: %w", lastErr)
+	return issuerMeta{}, fmt.Errorf("resource: issuer discovery failed: %w", lastErr)
 }
 
 func getJSON(ctx context.Context, client *http.Client, url string, v any) error {

@@ -208,3 +208,18 @@ func (t *tracedStore) Tenants() storage.Collection[storage.Tenant] {
 func (t *tracedStore) DropTenant(ctx context.Context, id string) error {
 	return do0(ctx, t.in, "DropTenant", func(ctx context.Context) error { return t.Store.DropTenant(ctx, id) })
 }
+
+// CreateOpaque implements storage.Store in a span.
+func (t *tracedStore) CreateOpaque(ctx context.Context, o *storage.OpaqueToken) error {
+	return do0(ctx, t.in, "CreateOpaque", func(ctx context.Context) error { return t.Store.CreateOpaque(ctx, o) })
+}
+
+// GetOpaque implements storage.Store in a span.
+func (t *tracedStore) GetOpaque(ctx context.Context, family, hash string) (*storage.OpaqueToken, error) {
+	return do(ctx, t.in, "GetOpaque", func(ctx context.Context) (*storage.OpaqueToken, error) { return t.Store.GetOpaque(ctx, family, hash) })
+}
+
+// RevokeOpaque implements storage.Store in a span.
+func (t *tracedStore) RevokeOpaque(ctx context.Context, family, hash string) error {
+	return do0(ctx, t.in, "RevokeOpaque", func(ctx context.Context) error { return t.Store.RevokeOpaque(ctx, family, hash) })
+}

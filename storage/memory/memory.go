@@ -69,6 +69,8 @@ type tenant struct {
 	// attempts by key, id -> expiry.
 	devices  map[string]*storage.DeviceCode
 	attempts map[string]map[string]time.Time
+	// opaque are the opaque access tokens by hash.
+	opaque map[string]*storage.OpaqueToken
 
 	queues [kinds]expiryQueue // expiries to look at, by kind
 	writes int                // schedules since the last sweep
@@ -99,6 +101,7 @@ func newTenant() *tenant {
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
 		tombstones: map[string]time.Time{}, used: map[string]time.Time{},
 		devices: map[string]*storage.DeviceCode{}, attempts: map[string]map[string]time.Time{},
+		opaque: map[string]*storage.OpaqueToken{},
 	}
 }
 

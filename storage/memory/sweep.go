@@ -31,6 +31,7 @@ const (
 	kindUsed
 	kindDevice
 	kindAttempt
+	kindOpaque
 	kinds
 )
 
@@ -112,5 +113,9 @@ func (t *tenant) reclaim(k kind, key string, now time.Time) {
 		}
 	case kindAttempt:
 		t.reclaimAttempts(key, now)
+	case kindOpaque:
+		if o, ok := t.opaque[key]; ok && storage.Expired(o.ExpiresAt, now) {
+			delete(t.opaque, key)
+		}
 	}
 }

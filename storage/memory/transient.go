@@ -302,13 +302,5 @@ func (s *Store) TokenRevoked(ctx context.Context, family, jti string) (bool, err
 	if exp, ok := t.revoked[jti]; ok && storage.Live(exp, now) {
 		return true, nil
 	}
-	if family != "" {
-		if e := t.families[family]; e != nil && e.f.Revoked && storage.Live(e.f.ExpiresAt, now) {
-			return true, nil
-		}
-		if t.tombstoned(family, now) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return family != "" && t.familyRevoked(family, now), nil
 }

@@ -33,6 +33,8 @@ import (
 //	devd a device code's decision, devp one of its polls (a chain by
 //	     sequence number), devu its taking, holding the used marker;
 //	att  one attempt of CountAttempt (device.go)
+//	ot   an opaque access token, holding the token until it expires, and
+//	otr  its revocation (opaque.go)
 const (
 	claimRequest = "ar"
 	claimCode    = "code"
@@ -83,6 +85,8 @@ type claimDoc struct {
 	Device *storage.DeviceCode `bson:"device,omitempty"`
 	// Seq numbers a device code's poll claims.
 	Seq int64 `bson:"seq,omitempty"`
+	// Opaque is an opaque access token.
+	Opaque *storage.OpaqueToken `bson:"opaque,omitempty"`
 }
 
 func (s *Store) claimID(kind string, key ...string) string {

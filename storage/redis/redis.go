@@ -193,7 +193,9 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 // {prefix:tenant}:kind:idx; for users and groups the lookup index
 // {prefix:tenant}:kind:lk and each record's members of it
 // {prefix:tenant}:kind:m:key. A family: {prefix:tenant:fam:ID}:f, its refresh
-// tokens {…}:rt:HASH and its revoked jtis {…}:rev:JTI.
+// tokens {…}:rt:HASH, its revoked jtis {…}:rev:JTI and its opaque access
+// tokens {…}:ot:HASH; an opaque token outside any family
+// {prefix:tenant:ot:HASH}.
 
 func (s *Store) recKey(kind, key string) string { return s.dirTag + ":" + kind + ":r:" + key }
 func (s *Store) idxKey(kind string) string      { return s.dirTag + ":" + kind + ":idx" }
