@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"encoding/base64"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -101,40 +100,18 @@ func (v *AssertionVerifier) Verify(ctx context.Context, raw string) (*Claims, er
 	if maxSize <= 0 {
 		maxSize = DefaultAssertionMaxSize
 	}
-	if len(raw) > maxSize {
-		return nil, ErrTooLarge
-	}
-	h, p, sigPart, ok := split(raw)
-	if !ok {
-		return nil, ErrMalformed
-	}
-	hdr, err := parseHeader(h)
+	t, err := parseCompact(raw, maxSize, v.algAllowed)
 	if err != nil {
 		return nil, err
 	}
-	if !v.algAllowed(hdr.Alg) {
-		return nil, ErrAlgorithm
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(sigPart)
-	if err != nil {
-		return nil, ErrMalformed
-	}
-	keys, err := v.Keys.AssertionKeys(ctx, hdr.Kid)
+	keys, err := v.Keys.AssertionKeys(ctx, t.hdr.Kid)
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyWithAny(keys, hdr, []byte(raw[:len(h)+1+len(p)]), sig); err != nil {
+	if err := verifyWithAny(keys, t.hdr, t.input, t.sig); err != nil {
 		return nil, err
 	}
-	c, err := parseClaims(p)
-	if err != nil {
-		return nil, err
-	}
-	c.KeyID, c.Algorithm, c.Type = hdr.Kid, hdr.Alg, hdr.Typ
-	if err := v.checkClaims(c); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return t.claims(v.checkClaims)
 }
 
 // verifyWithAny verifies the signature with the key the kid named, or,

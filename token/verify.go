@@ -119,20 +119,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if max <= 0 {
 		max = defaultMaxSize
 	}
-	if len(raw) > max {
-		return nil, ErrTooLarge
-	}
-	h, p, sigPart, ok := split(raw)
-	if !ok {
-		return nil, ErrMalformed
-	}
-	hdr, err := parseHeader(h)
+	t, err := parseCompact(raw, max, v.algAllowed)
 	if err != nil {
 		return nil, err
 	}
-	if !v.algAllowed(hdr.Alg) {
-		return nil, ErrAlgorithm
-	}
+	hdr := t.hdr
 	if hdr.Kid == "" {
 		return nil, ErrMalformed
 	}
@@ -147,23 +138,60 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if jwk.Algorithm != hdr.Alg || jwk.Key == nil {
 		return nil, ErrAlgorithm
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(sigPart)
-	if err != nil {
-		return nil, ErrMalformed
-	}
 	pub := jwk.Key
 	if !jwk.IsPublic() {
 		pub = jwk.Public().Key
 	}
-	if err := verifySignature(hdr.Alg, pub, []byte(raw[:len(h)+1+len(p)]), sig); err != nil {
+	if err := verifySignature(hdr.Alg, pub, t.input, t.sig); err != nil {
 		return nil, err
 	}
-	c, err := parseClaims(p)
+	return t.claims(v.checkClaims)
+}
+
+// compact is a compact JWS cut into its parts, its header parsed and its
+// signature decoded, not yet verified.
+type compact struct {
+	hdr     jwsHeader
+	payload string // the base64url payload
+	input   []byte // the signing input: header.payload
+	sig     []byte
+}
+
+// parseCompact takes the steps every verification takes before it needs a
+// key: the size bound before any decoding, the three parts, the header
+// (exact member names, refused members), the algorithm against allowed, and
+// the signature's base64url.
+func parseCompact(raw string, maxSize int, allowed func(string) bool) (compact, error) {
+	if len(raw) > maxSize {
+		return compact{}, ErrTooLarge
+	}
+	h, p, sigPart, ok := split(raw)
+	if !ok {
+		return compact{}, ErrMalformed
+	}
+	hdr, err := parseHeader(h)
+	if err != nil {
+		return compact{}, err
+	}
+	if !allowed(hdr.Alg) {
+		return compact{}, ErrAlgorithm
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(sigPart)
+	if err != nil {
+		return compact{}, ErrMalformed
+	}
+	return compact{hdr: hdr, payload: p, input: []byte(raw[:len(h)+1+len(p)]), sig: sig}, nil
+}
+
+// claims parses the payload of a verified token, records the header's kid,
+// alg and typ in it, and runs check.
+func (t compact) claims(check func(*Claims) error) (*Claims, error) {
+	c, err := parseClaims(t.payload)
 	if err != nil {
 		return nil, err
 	}
-	c.KeyID, c.Algorithm, c.Type = hdr.Kid, hdr.Alg, hdr.Typ
-	if err := v.checkClaims(c); err != nil {
+	c.KeyID, c.Algorithm, c.Type = t.hdr.Kid, t.hdr.Alg, t.hdr.Typ
+	if err := check(c); err != nil {
 		return nil, err
 	}
 	return c, nil
