@@ -181,36 +181,52 @@ func consentToken(ar *storage.AuthRequest, userID string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// serveConsent takes the consent form: the user allows the ticked scopes
-// (never more than were offered) or denies.
-func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
+// readConsentForm reads a posted consent form, of /authorize (device
+// false) or of a device verification (device true): bounded, bound to the
+// browser that started the request, of that kind of request, from the
+// signed-in user, with the form token made for that user and request. On
+// failure it has answered with the error page.
+func (s *Server) readConsentForm(w http.ResponseWriter, r *http.Request, device bool) (url.Values, *storage.AuthRequest, *Session, bool) {
 	if r.Method != http.MethodPost {
 		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the consent form is posted"))
-		return
+		return nil, nil, nil, false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("malformed form"))
-		return
+		return nil, nil, nil, false
 	}
 	form := r.PostForm
 	ar, err := s.boundRequest(r, form.Get("id"), "")
+	if err == nil && isDeviceRequest(ar) != device {
+		err = oauth.ErrInvalidRequest.WithDescription(unknownRequest)
+	}
 	if err != nil {
 		s.errorPage(w, r, err)
-		return
+		return nil, nil, nil, false
 	}
-	ctx := r.Context()
 	sess, err := s.cfg.Login.Session(r)
 	if err != nil || sess == nil || sess.UserID == "" {
 		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("not signed in"))
-		return
+		return nil, nil, nil, false
 	}
 	// The token was made for the user shown the page: another user signed
 	// in since (or a forged form) does not match.
 	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(consentToken(ar, sess.UserID))) != 1 {
 		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
+		return nil, nil, nil, false
+	}
+	return form, ar, sess, true
+}
+
+// serveConsent takes the consent form: the user allows the ticked scopes
+// (never more than were offered) or denies.
+func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
+	form, ar, sess, ok := s.readConsentForm(w, r, false)
+	if !ok {
 		return
 	}
+	ctx := r.Context()
 	if form.Get("decision") != "allow" {
 		if _, err := s.store.TakeAuthRequest(ctx, ar.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			s.redirectError(w, r, ar, err)

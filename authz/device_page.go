@@ -247,34 +247,11 @@ func (s *Server) deviceParties(ctx context.Context, ar *storage.AuthRequest, ses
 // serveDeviceConsent takes the consent form of a verification: the user
 // approves the ticked scopes (never more than offered) or denies, once.
 func (s *Server) serveDeviceConsent(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("the consent form is posted"))
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, r, oauth.ErrInvalidRequest.WithDescription("malformed form"))
-		return
-	}
-	form := r.PostForm
-	ar, err := s.boundRequest(r, form.Get("id"), "")
-	if err == nil && !isDeviceRequest(ar) {
-		err = oauth.ErrInvalidRequest.WithDescription("unknown or expired authorization request")
-	}
-	if err != nil {
-		s.errorPage(w, r, err)
+	form, ar, sess, ok := s.readConsentForm(w, r, true)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	sess, err := s.cfg.Login.Session(r)
-	if err != nil || sess == nil || sess.UserID == "" {
-		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("not signed in"))
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(consentToken(ar, sess.UserID))) != 1 {
-		s.errorPage(w, r, oauth.ErrAccessDenied.WithDescription("invalid form token, or the signed-in user is not the one who was asked"))
-		return
-	}
 	if form.Get("decision") != "allow" {
 		s.decideDevice(w, r, ar, nil, nil)
 		return
