@@ -59,12 +59,12 @@ func openStore(ctx context.Context, kind, backend, database string) (storage.Sto
 		s, err := redis.New(c, &redis.Options{Prefix: "replicas", Timeout: 400 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		return s, func() { c.Close() }, err
 	case "mongo":
-		c, err := mongodriver.Connect(ctx, options.Client().ApplyURI(backend).SetServerSelectionTimeout(time.Second).
-			SetConnectTimeout(time.Second).SetTimeout(2*time.Second))
+		c, err := mongodriver.Connect(ctx, options.Client().ApplyURI(backend).SetServerSelectionTimeout(5*time.Second).
+			SetConnectTimeout(time.Second).SetTimeout(10*time.Second))
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := mongo.New(c.Database(database), &mongo.Options{Timeout: 2 * time.Second})
+		s, err := mongo.New(c.Database(database), &mongo.Options{Timeout: 10 * time.Second})
 		if err == nil {
 			_, err = s.EnsureIndexes(ctx)
 		}
