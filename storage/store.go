@@ -184,6 +184,8 @@ type Store interface {
 	Replay
 	// DeviceCodes keeps device authorizations (RFC 8628).
 	DeviceCodes
+	// Sessions keeps OP sessions (sign-ins at the issuer, for logout).
+	Sessions
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.
 	Tenant(id string) Store

@@ -68,6 +68,9 @@ type tenant struct {
 	// attempts by key, id -> expiry.
 	devices  map[string]*storage.DeviceCode
 	attempts map[string]map[string]time.Time
+	// sessions are the OP sessions by id; userSessions their ids by user.
+	sessions     map[string]*storage.OPSession
+	userSessions map[string]map[string]struct{}
 
 	queues [kinds]expiryQueue // expiries to look at, by kind
 	writes int                // schedules since the last sweep
@@ -98,6 +101,7 @@ func newTenant() *tenant {
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
 		tombstones: map[string]time.Time{}, used: map[string]time.Time{},
 		devices: map[string]*storage.DeviceCode{}, attempts: map[string]map[string]time.Time{},
+		sessions: map[string]*storage.OPSession{}, userSessions: map[string]map[string]struct{}{},
 	}
 }
 

@@ -31,6 +31,7 @@ const (
 	kindUsed
 	kindDevice
 	kindAttempt
+	kindSession
 	kinds
 )
 
@@ -112,5 +113,9 @@ func (t *tenant) reclaim(k kind, key string, now time.Time) {
 		}
 	case kindAttempt:
 		t.reclaimAttempts(key, now)
+	case kindSession:
+		if sess, ok := t.sessions[key]; ok && storage.Expired(sess.ExpiresAt, now) {
+			t.dropSession(key)
+		}
 	}
 }

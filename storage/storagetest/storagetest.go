@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("Replay", func(t *testing.T) { testReplay(t, newStore) })
 	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
 	t.Run("TenantNames", func(t *testing.T) { testTenantNames(t, newStore) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, newStore) })
