@@ -78,6 +78,13 @@ type Metadata struct {
 	// AuthorizationResponseIss says authorization responses carry iss
 	// (RFC 9207).
 	AuthorizationResponseIss bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// EndSessionEndpoint is /oauth/logout (OIDC RP-Initiated Logout 1.0
+	// §2.1); empty without user-facing flows.
+	EndSessionEndpoint string `json:"end_session_endpoint,omitempty"`
+	// BackchannelLogoutSupported and BackchannelLogoutSessionSupported say
+	// logout tokens are sent, with sid (OIDC Back-Channel Logout 1.0 §2.1).
+	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported,omitempty"`
 }
 
 // standardClaims are the claims the server can release (OIDC Core §5.1).
@@ -137,6 +144,8 @@ func (s *Server) Metadata() *Metadata {
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgValuesSupported = s.signingAlgorithms()
 		m.AuthorizationResponseIss = true
+		m.EndSessionEndpoint = e.url(e.logout)
+		m.BackchannelLogoutSupported, m.BackchannelLogoutSessionSupported = true, true
 		if _, ok := s.clientAuth[oauth.AuthNone]; ok {
 			m.TokenEndpointAuthMethodsSupported = append(m.TokenEndpointAuthMethodsSupported, oauth.AuthNone)
 			m.RevocationEndpointAuthMethodsSupported = append(m.RevocationEndpointAuthMethodsSupported, oauth.AuthNone)

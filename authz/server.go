@@ -45,6 +45,8 @@ type Server struct {
 	unready atomic.Bool
 	// retry is the tenant's retry secret (Config.RetryWindow).
 	retry retrySecret
+	// logouts delivers back-channel logout tokens.
+	logouts *backchannel
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -84,6 +86,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.reservedHosts = reservedHosts(c)
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo))
 	s.defaultAuthorizer = s.Authorizer("")
+	s.logouts = newBackchannel(s)
 	return s, nil
 }
 
