@@ -431,3 +431,34 @@ func TestLogoutClientRegistration(t *testing.T) {
 		t.Fatalf("discovery: %v %v %v", md["end_session_endpoint"], md["backchannel_logout_supported"], md["backchannel_logout_session_supported"])
 	}
 }
+
+// TestLogoutHintForAnotherUser: a hint for a user other than the one
+// signed in at the host does not sign that one out unasked: the
+// confirmation page is shown. A hint for the signed-in user, POSTed by the
+// RP, is carried out at once.
+func TestLogoutHintForAnotherUser(t *testing.T) {
+	f := newLogoutFixture(t)
+	ctx := context.Background()
+	bobBrowser := f.browser(t)
+	bobBrowser.login(f.userFixture, "bob")
+	raw, _ := idTokenClaims(t, f.signIn(t, bobBrowser, "bob"))
+	b := f.browser(t)
+	b.login(f.userFixture, "alice")
+	f.signIn(t, b, "alice")
+	q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {rpAfterLogout}}
+	if loc := b.get(f.ts.URL + "/oauth/logout?" + q.Encode()); loc != nil || !strings.Contains(b.body, "Sign out?") {
+		t.Fatalf("bob's hint in alice's browser: %v %d %q", loc, b.last.StatusCode, b.body)
+	}
+	if s, _ := f.srv.Sessions(ctx, "alice"); len(s) != 1 || len(f.endedUsers()) != 0 {
+		t.Fatal("another user's hint ended alice's session")
+	}
+	if loc := bobBrowser.post(f.ts.URL+"/oauth/logout", q); loc == nil || !strings.HasPrefix(loc.String(), rpAfterLogout) {
+		t.Fatalf("POSTed logout with bob's hint: %v %d %q", loc, bobBrowser.last.StatusCode, bobBrowser.body)
+	}
+	if s, _ := f.srv.Sessions(ctx, "bob"); len(s) != 0 {
+		t.Fatalf("bob's sessions after logout: %+v", s)
+	}
+	if s, _ := f.srv.Sessions(ctx, "alice"); len(s) != 1 {
+		t.Fatal("bob's logout ended alice's session")
+	}
+}
