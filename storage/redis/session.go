@@ -157,7 +157,7 @@ func (s *Store) ListSessions(ctx context.Context, userID string) ([]*storage.OPS
 	}
 	defer cancel()
 	key := s.userSessionsKey(userID)
-	if err := s.rdb.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(pxat(time.Now()), 10)).Err(); err != nil {
+	if err := s.rdb.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(s.nowArg(), 10)).Err(); err != nil {
 		return nil, unavailable(err)
 	}
 	ids, err := s.rdb.ZRange(ctx, key, 0, int64(storage.MaxSessionsPerUser)).Result()
