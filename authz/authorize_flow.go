@@ -272,6 +272,16 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		}
 	}
 	now := s.cfg.Now()
+	family := ""
+	if !implicit(ar.ResponseType) {
+		family = token.Random(16)
+	}
+	sid, err := s.joinSession(w, r, sess, client.ID, family)
+	if err != nil {
+		s.redirectError(w, r, ar, err)
+		return
+	}
+	d.Claims = withClaim(d.Claims, "sid", sid)
 	if implicit(ar.ResponseType) {
 		s.respondImplicit(w, r, ar, client, d, now)
 		return
@@ -290,7 +300,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		CodeChallenge:       ar.CodeChallenge,
 		CodeChallengeMethod: ar.CodeChallengeMethod,
 		AuthTime:            sess.AuthTime.UTC(),
-		Family:              token.Random(16),
+		Family:              family,
 		IDTokenClaims:       d.Claims,
 		AccessTokenClaims:   d.AccessClaims,
 		ExpiresAt:           now.Add(s.cfg.CodeLifetime).UTC(),

@@ -98,8 +98,8 @@ func validateClient(c *storage.Client) error {
 // (RFC 7591 §2; redirect URIs per RFC 8252 §7 and RFC 9700 §4.1), calling
 // bad once per problem with the metadata field at fault ("client_id",
 // "token_endpoint_auth_method", "jwks", "jwks_uri",
-// "id_token_signed_response_alg", "redirect_uris[i]", "allowed_origins[i]",
-// "dpop_bound_access_tokens")
+// "id_token_signed_response_alg", "redirect_uris[i]", "post_logout_redirect_uris[i]",
+// "backchannel_logout_uri", "allowed_origins[i]", "dpop_bound_access_tokens")
 // and the reason. It is the one implementation of these
 // rules, for every path that writes a client.
 func CheckClient(c *storage.Client, bad func(field string, err error)) {
@@ -114,6 +114,16 @@ func CheckClient(c *storage.Client, bad func(field string, err error)) {
 	for i, u := range c.RedirectURIs {
 		if err := checkRegisteredRedirectURI(u, c.Public); err != nil {
 			bad(fmt.Sprintf("redirect_uris[%d]", i), err)
+		}
+	}
+	for i, u := range c.PostLogoutRedirectURIs {
+		if err := checkRegisteredRedirectURI(u, c.Public); err != nil {
+			bad(fmt.Sprintf("post_logout_redirect_uris[%d]", i), err)
+		}
+	}
+	if c.BackchannelLogoutURI != "" {
+		if err := checkBackchannelURI(c.BackchannelLogoutURI); err != nil {
+			bad("backchannel_logout_uri", err)
 		}
 	}
 	for i, o := range c.AllowedOrigins {

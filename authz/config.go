@@ -246,6 +246,12 @@ type Config struct {
 	// means a client with a 10-second timeout that follows https redirects
 	// only.
 	ClientJWKSClient *http.Client
+	// SessionLifetime bounds an OP session (docs/LOGOUT.md): the sign-in
+	// that RP-initiated and back-channel logout end. Zero means 24 hours.
+	SessionLifetime time.Duration
+	// LogoutClient delivers back-channel logout tokens. Nil means a client
+	// with a 5-second timeout that follows no redirects.
+	LogoutClient *http.Client
 	// Now is the clock. Nil means time.Now. When set, New hands it to the
 	// store (storage.Store.WithClock), so that codes, requests, refresh
 	// tokens and revocations expire on this clock too.
@@ -368,6 +374,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	c.logoutDefaults()
 	return c, nil
 }
 

@@ -82,6 +82,13 @@ type Metadata struct {
 	// DPoPSigningAlgValuesSupported are the algorithms of DPoP proofs the
 	// server accepts (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
+	// EndSessionEndpoint is /oauth/logout (OIDC RP-Initiated Logout 1.0
+	// §2.1); empty without user-facing flows.
+	EndSessionEndpoint string `json:"end_session_endpoint,omitempty"`
+	// BackchannelLogoutSupported and BackchannelLogoutSessionSupported say
+	// logout tokens are sent, with sid (OIDC Back-Channel Logout 1.0 §2.1).
+	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported,omitempty"`
 }
 
 // standardClaims are the claims the server can release (OIDC Core §5.1).
@@ -142,6 +149,8 @@ func (s *Server) Metadata() *Metadata {
 		m.SubjectTypesSupported = []string{"public"}
 		m.IDTokenSigningAlgValuesSupported = s.signingAlgorithms()
 		m.AuthorizationResponseIss = true
+		m.EndSessionEndpoint = e.url(e.logout)
+		m.BackchannelLogoutSupported, m.BackchannelLogoutSessionSupported = true, true
 		if _, ok := s.clientAuth[oauth.AuthNone]; ok {
 			m.TokenEndpointAuthMethodsSupported = append(m.TokenEndpointAuthMethodsSupported, oauth.AuthNone)
 			m.RevocationEndpointAuthMethodsSupported = append(m.RevocationEndpointAuthMethodsSupported, oauth.AuthNone)

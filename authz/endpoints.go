@@ -12,7 +12,7 @@ type endpoints struct {
 	path string // issuer path without trailing slash, "" at the root
 
 	token, introspect, revoke, jwks, oidcConfig, asMetadata, asMetadataRFC string
-	authorize, resume, consent, userinfo, par                              string
+	authorize, resume, consent, userinfo, par, logout                      string
 	deviceCode, device, deviceResume, deviceConsent                        string
 	// secure is true for an https issuer: cookies get the Secure flag.
 	secure bool
@@ -34,6 +34,7 @@ func newEndpoints(issuer string) endpoints {
 	e.introspect = path + "/oauth/introspect"
 	e.revoke = path + "/oauth/revoke"
 	e.par = path + "/oauth/par"
+	e.logout = path + "/oauth/logout"
 	e.jwks = path + "/.well-known/jwks.json"
 	e.oidcConfig = path + "/.well-known/openid-configuration"
 	e.asMetadata = path + "/.well-known/oauth-authorization-server"

@@ -37,6 +37,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc(e.resume, s.serveResume)
 		mux.HandleFunc(e.consent, s.serveConsent)
 		mux.HandleFunc(e.par, s.servePAR)
+		mux.HandleFunc(e.logout, s.serveLogout)
 		mux.HandleFunc(e.userinfo, corsEndpoint("GET, POST", s.serveUserinfo))
 	}
 	return mux

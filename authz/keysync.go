@@ -74,12 +74,15 @@ func (k *storeKeys) close() {
 }
 
 // Close stops the server's background work: the periodic reload of the
-// signing keys kept in the store and the subscription to their changes.
+// signing keys kept in the store and the subscription to their changes,
+// and the delivery of back-channel logout tokens (those not delivered yet
+// are dropped).
 // The server keeps answering; its keys then reload only when a request
 // finds them older than Config.KeyReloadInterval. Close is safe to call
 // more than once, and returns nil.
 func (s *Server) Close() error {
 	s.keys.close()
 	s.revocations.close()
+	s.logouts.close()
 	return nil
 }

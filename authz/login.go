@@ -39,6 +39,8 @@ type LoginFuncs struct {
 	SessionFunc func(r *http.Request) (*Session, error)
 	// ChallengeFunc answers Login.Challenge.
 	ChallengeFunc func(w http.ResponseWriter, r *http.Request, returnTo string)
+	// EndSessionFunc, optional, answers Logout.EndSession.
+	EndSessionFunc func(w http.ResponseWriter, r *http.Request, userID string)
 }
 
 // Session implements Login.
@@ -47,4 +49,23 @@ func (l LoginFuncs) Session(r *http.Request) (*Session, error) { return l.Sessio
 // Challenge implements Login.
 func (l LoginFuncs) Challenge(w http.ResponseWriter, r *http.Request, returnTo string) {
 	l.ChallengeFunc(w, r, returnTo)
+}
+
+// Logout is the optional part of a Login that ends the host's own session:
+// when an OP session ends at the end-session endpoint (RP-initiated
+// logout), the server calls EndSession so that the browser is signed out of
+// the host too. The host's session stays the host's: scopekit never reads
+// or clears its cookies itself.
+type Logout interface {
+	// EndSession signs userID out of the host on the browser of r; w is the
+	// logout response, on which the host may clear its cookies. It must not
+	// write the body or the status: the server answers after it.
+	EndSession(w http.ResponseWriter, r *http.Request, userID string)
+}
+
+// EndSession implements Logout: EndSessionFunc, when set.
+func (l LoginFuncs) EndSession(w http.ResponseWriter, r *http.Request, userID string) {
+	if l.EndSessionFunc != nil {
+		l.EndSessionFunc(w, r, userID)
+	}
 }

@@ -54,6 +54,8 @@ type Server struct {
 	revocations *revocationFeed
 	// nonces makes the DPoP nonces (Config.DPoPNonce), once derived.
 	nonces atomic.Pointer[token.DPoPNonces]
+	// logouts delivers back-channel logout tokens.
+	logouts *backchannel
 }
 
 // New validates cfg, fills in its defaults and returns a Server. When
@@ -97,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.userinfoAuthorizer = s.Authorizer(s.endpoints.url(s.endpoints.userinfo)).
 		WithDPoPBaseURL(strings.TrimSuffix(s.endpoints.base, s.endpoints.path))
 	s.defaultAuthorizer = s.Authorizer("")
+	s.logouts = newBackchannel(s)
 	return s, nil
 }
 

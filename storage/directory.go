@@ -139,6 +139,17 @@ type Client struct {
 	FirstParty bool `json:"first_party,omitempty" bson:"first_party,omitempty"`
 	// RedirectURIs are compared exactly (RFC 9700 §4.1.3).
 	RedirectURIs []string `json:"redirect_uris,omitempty" bson:"redirect_uris,omitempty"`
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the
+	// browser back to, compared exactly (OIDC RP-Initiated Logout 1.0 §3).
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty" bson:"post_logout_redirect_uris,omitempty"`
+	// BackchannelLogoutURI receives the client's logout tokens when an OP
+	// session it took part in ends (OIDC Back-Channel Logout 1.0 §2.2):
+	// https.
+	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty" bson:"backchannel_logout_uri,omitempty"`
+	// RevokeOnLogout revokes the token families an OP session produced for
+	// the client when the session ends (logout, EndUserSessions), so that
+	// its refresh tokens stop working with the sign-in.
+	RevokeOnLogout bool `json:"revoke_on_logout,omitempty" bson:"revoke_on_logout,omitempty"`
 	// GrantTypes lists the grant_type values the client may use.
 	GrantTypes []string `json:"grant_types,omitempty" bson:"grant_types,omitempty"`
 	// ResponseTypes lists the response_type values the client may use at

@@ -188,6 +188,8 @@ type Store interface {
 	Tenancy
 	// OpaqueTokens keeps opaque access tokens.
 	OpaqueTokens
+	// Sessions keeps OP sessions (sign-ins at the issuer, for logout).
+	Sessions
 	// Tenant returns a view of the same backend scoped to the tenant id. The
 	// default tenant is "". Records of one tenant are invisible to another.
 	Tenant(id string) Store

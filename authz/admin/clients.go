@@ -33,6 +33,8 @@ func (m *Admin) validateClient(ctx context.Context, cl *storage.Client) error {
 	c.checkText("client_name", cl.Name, MaxNameBytes, false)
 	c.checkCount("redirect_uris", len(cl.RedirectURIs), MaxListItems)
 	c.unique("redirect_uris", cl.RedirectURIs)
+	c.checkCount("post_logout_redirect_uris", len(cl.PostLogoutRedirectURIs), MaxListItems)
+	c.unique("post_logout_redirect_uris", cl.PostLogoutRedirectURIs)
 	grants := append(m.srv.GrantTypes(), "implicit")
 	if c.checkCount("grant_types", len(cl.GrantTypes), MaxListItems) {
 		for i, g := range cl.GrantTypes {
@@ -198,6 +200,7 @@ func cloneClient(c *storage.Client) *storage.Client {
 	r := *c
 	r.SecretHash = slices.Clone(c.SecretHash)
 	r.RedirectURIs = slices.Clone(c.RedirectURIs)
+	r.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	r.GrantTypes = slices.Clone(c.GrantTypes)
 	r.ResponseTypes = slices.Clone(c.ResponseTypes)
 	r.IntrospectAudiences = slices.Clone(c.IntrospectAudiences)

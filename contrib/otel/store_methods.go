@@ -223,3 +223,28 @@ func (t *tracedStore) GetOpaque(ctx context.Context, family, hash string) (*stor
 func (t *tracedStore) RevokeOpaque(ctx context.Context, family, hash string) error {
 	return do0(ctx, t.in, "RevokeOpaque", func(ctx context.Context) error { return t.Store.RevokeOpaque(ctx, family, hash) })
 }
+
+// CreateSession implements storage.Store in a span.
+func (t *tracedStore) CreateSession(ctx context.Context, s *storage.OPSession) error {
+	return do0(ctx, t.in, "CreateSession", func(ctx context.Context) error { return t.Store.CreateSession(ctx, s) })
+}
+
+// GetSession implements storage.Store in a span.
+func (t *tracedStore) GetSession(ctx context.Context, id string) (*storage.OPSession, error) {
+	return do(ctx, t.in, "GetSession", func(ctx context.Context) (*storage.OPSession, error) { return t.Store.GetSession(ctx, id) })
+}
+
+// AddSessionClient implements storage.Store in a span.
+func (t *tracedStore) AddSessionClient(ctx context.Context, id string, c storage.SessionClient, seen time.Time) error {
+	return do0(ctx, t.in, "AddSessionClient", func(ctx context.Context) error { return t.Store.AddSessionClient(ctx, id, c, seen) })
+}
+
+// ListSessions implements storage.Store in a span.
+func (t *tracedStore) ListSessions(ctx context.Context, userID string) ([]*storage.OPSession, error) {
+	return do(ctx, t.in, "ListSessions", func(ctx context.Context) ([]*storage.OPSession, error) { return t.Store.ListSessions(ctx, userID) })
+}
+
+// DeleteSession implements storage.Store in a span.
+func (t *tracedStore) DeleteSession(ctx context.Context, id string) (*storage.OPSession, error) {
+	return do(ctx, t.in, "DeleteSession", func(ctx context.Context) (*storage.OPSession, error) { return t.Store.DeleteSession(ctx, id) })
+}

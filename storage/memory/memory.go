@@ -71,6 +71,9 @@ type tenant struct {
 	attempts map[string]map[string]time.Time
 	// opaque are the opaque access tokens by hash.
 	opaque map[string]*storage.OpaqueToken
+	// sessions are the OP sessions by id; userSessions their ids by user.
+	sessions     map[string]*storage.OPSession
+	userSessions map[string]map[string]struct{}
 
 	queues [kinds]expiryQueue // expiries to look at, by kind
 	writes int                // schedules since the last sweep
@@ -101,7 +104,8 @@ func newTenant() *tenant {
 		families: map[string]*familyEntry{}, revoked: map[string]time.Time{},
 		tombstones: map[string]time.Time{}, used: map[string]time.Time{},
 		devices: map[string]*storage.DeviceCode{}, attempts: map[string]map[string]time.Time{},
-		opaque: map[string]*storage.OpaqueToken{},
+		opaque:   map[string]*storage.OpaqueToken{},
+		sessions: map[string]*storage.OPSession{}, userSessions: map[string]map[string]struct{}{},
 	}
 }
 

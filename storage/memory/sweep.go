@@ -32,6 +32,7 @@ const (
 	kindDevice
 	kindAttempt
 	kindOpaque
+	kindSession
 	kinds
 )
 
@@ -116,6 +117,10 @@ func (t *tenant) reclaim(k kind, key string, now time.Time) {
 	case kindOpaque:
 		if o, ok := t.opaque[key]; ok && storage.Expired(o.ExpiresAt, now) {
 			delete(t.opaque, key)
+		}
+	case kindSession:
+		if sess, ok := t.sessions[key]; ok && storage.Expired(sess.ExpiresAt, now) {
+			t.dropSession(key)
 		}
 	}
 }

@@ -27,6 +27,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 			return false, mapErr(err)
 		}
 	}
+	if err := s.ensureSessionIndexes(ctx); err != nil {
+		return false, err
+	}
 	if err := s.ensureFamilySubjectIndex(ctx); err != nil {
 		return false, err
 	}
@@ -67,7 +70,7 @@ func ttlUnsupported(err error) bool {
 }
 
 func (s *Store) shortLived() []*mongodriver.Collection {
-	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims, s.c.audit, s.c.devices}
+	return []*mongodriver.Collection{s.c.requests, s.c.codes, s.c.families, s.c.revocations, s.c.claims, s.c.audit, s.c.devices, s.c.sessions, s.c.sessionClients}
 }
 
 // Purge deletes the short-lived records of every tenant expired on the

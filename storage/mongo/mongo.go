@@ -64,6 +64,7 @@ type Store struct {
 type collections struct {
 	apis, clients, grants, users, roles, groups, consents, keys, tenants *mongodriver.Collection
 	requests, codes, families, revocations, claims, audit, devices       *mongodriver.Collection
+	sessions, sessionClients                                             *mongodriver.Collection
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -94,6 +95,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"), tenants: coll("tenants"),
 		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),
 		claims: coll("claims"), audit: coll("audit"), devices: coll("device_codes"),
+		sessions: coll("sessions"), sessionClients: coll("session_clients"),
 	}}
 	return s, nil
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("DPoPBinding", func(t *testing.T) { testDPoPBinding(t, newStore) })
 	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, newStore) })
 	t.Run("OpaqueTokens", func(t *testing.T) { testOpaque(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, newStore) })
 	t.Run("TenantNames", func(t *testing.T) { testTenantNames(t, newStore) })
 	t.Run("DropTenant", func(t *testing.T) { testDropTenant(t, newStore) })
