@@ -341,6 +341,9 @@ func (k *storeKeys) after(alg string, now time.Time) time.Time {
 // verification. Other replicas stop signing with it within
 // Config.KeyReloadInterval.
 func (s *Server) RetireKey(ctx context.Context, kid string) error {
+	if kid == retrySecretKid {
+		return errNotSigningKey(kid)
+	}
 	now := s.cfg.Now().UTC()
 	err := revise(ctx, s.store.Keys(), kid, nil, func(rec *storage.SigningKey) error {
 		rec.RetiredAt = now
@@ -352,6 +355,13 @@ func (s *Server) RetireKey(ctx context.Context, kid string) error {
 	s.keys.set.Retire(kid)
 	s.emit(ctx, keyEvent(event.KeyRetired, kid, ""))
 	return nil
+}
+
+// errNotSigningKey answers a key operation naming the retry secret, which
+// lives among the signing-key records but is no signing key: retiring or
+// removing it would turn every retry within the window into a reuse alarm.
+func errNotSigningKey(kid string) error {
+	return fmt.Errorf("authz: %q is not a signing key: %w", kid, storage.ErrNotFound)
 }
 
 // RemoveKey deletes the key kid from the store and the key set: it is no
@@ -370,6 +380,9 @@ func (s *Server) RetireKey(ctx context.Context, kid string) error {
 // store is not an error when it is in the key set, so keys of Config.Keys
 // can be removed too.
 func (s *Server) RemoveKey(ctx context.Context, kid string) error {
+	if kid == retrySecretKid {
+		return errNotSigningKey(kid)
+	}
 	s.keys.mu.Lock()
 	defer s.keys.mu.Unlock()
 	if s.keys.store != nil {

@@ -4,15 +4,23 @@ import (
 	"context"
 
 	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
 )
 
 // ListKeys returns one page of the signing keys, by kid, without their
 // private JWK: what they are, never what they hold.
 func (m *Admin) ListKeys(ctx context.Context, q Query) (Page[storage.SigningKey], error) {
 	page, err := list[storage.SigningKey](ctx, m.store.Keys(), "", q)
+	// The collection also holds the server's retry secret, which is no
+	// signing key: only records of a signing algorithm are listed.
+	keys := page.Items[:0]
 	for _, k := range page.Items {
-		k.JWK = nil
+		if token.Supported(k.Alg) {
+			k.JWK = nil
+			keys = append(keys, k)
+		}
 	}
+	page.Items = keys
 	return page, err
 }
 

@@ -4,12 +4,16 @@ import (
 	"context"
 
 	"github.com/scopekit/scopekit/storage"
+	"github.com/scopekit/scopekit/token"
 )
 
 // GetKey returns the signing key without its private JWK;
 // storage.ErrNotFound if none.
 func (m *Admin) GetKey(ctx context.Context, kid string) (*storage.SigningKey, error) {
 	k, err := m.store.Keys().Get(ctx, kid)
+	if err == nil && !token.Supported(k.Alg) {
+		err = storage.ErrNotFound // the retry secret shares the collection
+	}
 	if err != nil {
 		return nil, wrap("signing key", kid, err)
 	}
