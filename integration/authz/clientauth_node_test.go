@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,25 +29,10 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
 }
 `
 
-// installJose installs jose from the npm registry into a temporary
-// directory for the test. node and npm are required: a missing one
-// fails the test rather than skip it.
+// installJose installs jose (panva/jose) with the signer program.
 func installJose(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is required for the interoperability test: %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module","private":true}`), 0o644))
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--silent", "jose@6")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm install jose: %v\n%s", err, out)
-	}
-	must(t, os.WriteFile(filepath.Join(dir, "sign.mjs"), []byte(nodeSigner), 0o644))
-	return dir
+	return installNodePackage(t, "jose@6", map[string]string{"sign.mjs": nodeSigner})
 }
 
 // TestPrivateKeyJWTNodeJose authenticates with assertions signed by jose on

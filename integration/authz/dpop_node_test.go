@@ -2,9 +2,7 @@ package authz_test
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
@@ -36,25 +34,10 @@ const res = await oauth.protectedResourceRequest(tok.access_token, 'GET', new UR
 console.log(JSON.stringify({ token_type: tok.token_type, nonce_retry: nonceRetry, status: res.status, access_token: tok.access_token }));
 `
 
-// installOAuth4WebAPI installs oauth4webapi from the npm registry into a
-// temporary directory; node and npm are required (a missing one fails the
-// test rather than skip it).
+// installOAuth4WebAPI installs oauth4webapi with the DPoP client program.
 func installOAuth4WebAPI(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is required for the interoperability test: %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module","private":true}`), 0o644))
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--silent", "oauth4webapi@3")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm install oauth4webapi: %v\n%s", err, out)
-	}
-	must(t, os.WriteFile(filepath.Join(dir, "client.mjs"), []byte(nodeDPoPClient), 0o644))
-	return dir
+	return installNodePackage(t, "oauth4webapi@3", map[string]string{"client.mjs": nodeDPoPClient})
 }
 
 // TestDPoPNodeOAuth4WebAPI: oauth4webapi's DPoP client gets a DPoP-bound
