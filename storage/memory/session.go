@@ -29,6 +29,16 @@ func (s *Store) CreateSession(ctx context.Context, sess *storage.OPSession) erro
 	return nil
 }
 
+// liveSession returns the session id unless it is absent or expired at
+// now; the caller holds the lock.
+func (t *tenant) liveSession(id string, now time.Time) *storage.OPSession {
+	sess, ok := t.sessions[id]
+	if !ok || storage.Expired(sess.ExpiresAt, now) {
+		return nil
+	}
+	return sess
+}
+
 // GetSession implements storage.Sessions.
 func (s *Store) GetSession(ctx context.Context, id string) (*storage.OPSession, error) {
 	t, now, err := s.lockRead(ctx)
@@ -36,8 +46,8 @@ func (s *Store) GetSession(ctx context.Context, id string) (*storage.OPSession, 
 		return nil, err
 	}
 	defer s.b.mu.Unlock()
-	sess, ok := t.sessions[id]
-	if !ok || storage.Expired(sess.ExpiresAt, now) {
+	sess := t.liveSession(id, now)
+	if sess == nil {
 		return nil, storage.ErrNotFound
 	}
 	return cloneSession(sess), nil
@@ -53,8 +63,8 @@ func (s *Store) AddSessionClient(ctx context.Context, id string, c storage.Sessi
 		return err
 	}
 	defer s.b.mu.Unlock()
-	sess, ok := t.sessions[id]
-	if !ok || storage.Expired(sess.ExpiresAt, now) {
+	sess := t.liveSession(id, now)
+	if sess == nil {
 		return storage.ErrNotFound
 	}
 	next, err := storage.AddClient(sess, c, seen)
@@ -74,8 +84,8 @@ func (s *Store) ListSessions(ctx context.Context, userID string) ([]*storage.OPS
 	defer s.b.mu.Unlock()
 	var out []*storage.OPSession
 	for id := range t.userSessions[userID] {
-		sess, ok := t.sessions[id]
-		if !ok || storage.Expired(sess.ExpiresAt, now) {
+		sess := t.liveSession(id, now)
+		if sess == nil {
 			continue
 		}
 		if len(out) == storage.MaxSessionsPerUser {
@@ -93,8 +103,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) (*storage.OPSessio
 		return nil, err
 	}
 	defer s.b.mu.Unlock()
-	sess, ok := t.sessions[id]
-	if !ok || storage.Expired(sess.ExpiresAt, now) {
+	sess := t.liveSession(id, now)
+	if sess == nil {
 		return nil, storage.ErrNotFound
 	}
 	t.dropSession(id)
