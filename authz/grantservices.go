@@ -58,12 +58,25 @@ func (s *Server) offlineAllowed(c *storage.Client, api *storage.API) bool {
 // server's services, never the server. The code service tells whether the
 // grant redeemed a code.
 func (s *Server) exchange(req *TokenRequest, res *storage.Resolution, aud string, now time.Time) (*Exchange, *codeService) {
-	cs := &codeService{s: s, client: res.Client, verifier: req.CodeVerifier, now: now}
-	return &Exchange{
+	// One allocation holds the exchange and its per-request services.
+	x := &exchangeParts{
+		cs:  codeService{s: s, client: res.Client, verifier: req.CodeVerifier, now: now},
+		fam: familyService{s: s, now: now, jkt: req.dpopJKT},
+	}
+	x.Exchange = Exchange{
 		Request: req, Client: res.Client, API: res.API, ClientGrant: res.Grant, Audience: aud, Now: now,
-		Codes: cs, Families: familyService{s: s, now: now, jkt: req.dpopJKT}, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{cs},
+		Codes: &x.cs, Families: &x.fam, Directory: directory{s}, Policy: policy{s}, Devices: deviceService{&x.cs},
 		Subjects: subjects{s},
-	}, cs
+	}
+	return &x.Exchange, &x.cs
+}
+
+// exchangeParts is an Exchange with the services that hold per-request
+// state, allocated together.
+type exchangeParts struct {
+	Exchange
+	cs  codeService
+	fam familyService
 }
 
 // codeService implements Codes for one exchange.

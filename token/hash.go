@@ -9,12 +9,20 @@ import (
 
 // Random returns n bytes from crypto/rand, base64url-encoded without padding.
 func Random(n int) string {
-	b := make([]byte, n)
+	// Identifiers of up to 32 bytes (every one the issuer makes) are drawn
+	// and encoded on the stack: the string is the only allocation.
+	var raw [32]byte
+	var out [43]byte
+	b := raw[:]
+	if n > len(raw) {
+		b = make([]byte, n)
+	}
+	b = b[:n]
 	if _, err := rand.Read(b); err != nil {
 		// crypto/rand.Read never fails on supported platforms (Go 1.24+).
 		panic("token: crypto/rand failed: " + err.Error())
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return string(base64.RawURLEncoding.AppendEncode(out[:0], b))
 }
 
 // NewSecret returns a new client secret of 256 bits of entropy.
@@ -40,5 +48,6 @@ func CheckSecret(hash []byte, secret string) bool {
 // tokens are stored, so that a copy of the store holds no usable token.
 func Hash(s string) string {
 	h := sha256.Sum256([]byte(s))
-	return base64.RawURLEncoding.EncodeToString(h[:])
+	var out [43]byte
+	return string(base64.RawURLEncoding.AppendEncode(out[:0], h[:]))
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"unsafe"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -51,6 +52,8 @@ type Key struct {
 	public  jose.JSONWebKey
 	// headers are the base64url JWS headers of the common types, computed once.
 	headers map[string]string
+	// sigLen is the length of the key's signatures, in bytes.
+	sigLen int
 }
 
 // GenerateKey creates a key for alg: RSA-2048 for RS256 and PS256, P-256
@@ -103,7 +106,10 @@ func newKey(kid, alg string, priv crypto.Signer) (*Key, error) {
 	if k, ok := priv.(*rsa.PrivateKey); ok {
 		k.Precompute()
 	}
-	k := &Key{alg: alg, priv: priv}
+	k := &Key{alg: alg, priv: priv, sigLen: 64}
+	if rk, ok := priv.Public().(*rsa.PublicKey); ok {
+		k.sigLen = rk.Size()
+	}
 	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
 	if kid == "" {
 		tp, err := pub.Thumbprint(crypto.SHA256)
@@ -167,16 +173,6 @@ func (k *Key) header(typ string) string {
 	return base64.RawURLEncoding.EncodeToString(h)
 }
 
-// sigSize is the length of a signature of the key.
-func (k *Key) sigSize() int {
-	switch p := k.priv.Public().(type) {
-	case *rsa.PublicKey:
-		return p.Size()
-	default:
-		return 64
-	}
-}
-
 // Sign returns a compact JWS (RFC 7515 §7.1) over payload with the header
 // {"alg","kid","typ"}. The header of the common types is precomputed and the
 // token is built in one allocation, so the cost is the signature's.
@@ -187,39 +183,50 @@ func (k *Key) Sign(typ string, payload []byte) (string, error) {
 	}
 	enc := base64.RawURLEncoding
 	n := len(hdr) + 1 + enc.EncodedLen(len(payload))
-	buf := make([]byte, n, n+1+enc.EncodedLen(k.sigSize()))
+	buf := make([]byte, n, n+1+enc.EncodedLen(k.sigLen))
 	copy(buf, hdr)
 	buf[len(hdr)] = '.'
 	enc.Encode(buf[len(hdr)+1:], payload)
-	sig, err := k.signBytes(buf)
+	buf, err := k.appendSignature(buf)
 	if err != nil {
 		return "", err
 	}
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, sig)
-	return string(buf), nil
+	// buf is never written again: the string shares its bytes, as
+	// strings.Builder does, rather than copying the token.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
-func (k *Key) signBytes(input []byte) ([]byte, error) {
+// appendSignature appends '.' and the base64url signature of input to it.
+// The signatures of fixed size stay on the stack.
+func (k *Key) appendSignature(input []byte) ([]byte, error) {
+	enc := base64.RawURLEncoding
 	switch priv := k.priv.(type) {
 	case ed25519.PrivateKey:
-		return ed25519.Sign(priv, input), nil
+		sig := ed25519.Sign(priv, input)
+		return enc.AppendEncode(append(input, '.'), sig), nil
 	case *ecdsa.PrivateKey:
 		d := sha256.Sum256(input)
 		r, s, err := ecdsa.Sign(rand.Reader, priv, d[:])
 		if err != nil {
 			return nil, err
 		}
-		sig := make([]byte, 64)
+		var sig [64]byte
 		r.FillBytes(sig[:32])
 		s.FillBytes(sig[32:])
-		return sig, nil
+		return enc.AppendEncode(append(input, '.'), sig[:]), nil
 	case *rsa.PrivateKey:
 		d := sha256.Sum256(input)
+		var sig []byte
+		var err error
 		if k.alg == PS256 {
-			return rsa.SignPSS(rand.Reader, priv, crypto.SHA256, d[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+			sig, err = rsa.SignPSS(rand.Reader, priv, crypto.SHA256, d[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		} else {
+			sig, err = rsa.SignPKCS1v15(nil, priv, crypto.SHA256, d[:])
 		}
-		return rsa.SignPKCS1v15(nil, priv, crypto.SHA256, d[:])
+		if err != nil {
+			return nil, err
+		}
+		return enc.AppendEncode(append(input, '.'), sig), nil
 	}
 	return nil, fmt.Errorf("token: unsupported key type %T", k.priv)
 }

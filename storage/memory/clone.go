@@ -46,34 +46,99 @@ func cloneMap(m map[string]any) map[string]any {
 }
 
 func cloneAPI(a *storage.API) *storage.API {
-	c := *a
+	c := new(storage.API)
+	copyAPI(c, a)
+	return c
+}
+
+func copyAPI(dst, a *storage.API) {
+	*dst = *a
 	if a.Scopes != nil {
-		c.Scopes = append([]storage.Scope(nil), a.Scopes...)
+		dst.Scopes = append([]storage.Scope(nil), a.Scopes...)
 	}
-	c.TokenExchange = a.TokenExchange.Clone()
-	return &c
+	dst.TokenExchange = a.TokenExchange.Clone()
 }
 
 func cloneClient(a *storage.Client) *storage.Client {
-	c := *a
+	c := new(storage.Client)
+	ar := make(strs, 0, clientStrings(a))
+	copyClient(c, a, &ar)
+	return c
+}
+
+// clientStrings is the number of strings in a client's slices.
+func clientStrings(a *storage.Client) int {
+	return len(a.RedirectURIs) + len(a.PostLogoutRedirectURIs) + len(a.GrantTypes) + len(a.ResponseTypes) +
+		len(a.IntrospectAudiences) + len(a.AllowedOrigins)
+}
+
+func copyClient(dst, a *storage.Client, ar *strs) {
+	*dst = *a
 	if a.SecretHash != nil {
-		c.SecretHash = append([]byte(nil), a.SecretHash...)
+		dst.SecretHash = append([]byte(nil), a.SecretHash...)
 	}
-	c.RedirectURIs = cloneStrings(a.RedirectURIs)
-	c.GrantTypes = cloneStrings(a.GrantTypes)
-	c.ResponseTypes = cloneStrings(a.ResponseTypes)
-	c.IntrospectAudiences = cloneStrings(a.IntrospectAudiences)
-	c.AllowedOrigins = cloneStrings(a.AllowedOrigins)
+	dst.RedirectURIs = ar.clone(a.RedirectURIs)
+	dst.PostLogoutRedirectURIs = ar.clone(a.PostLogoutRedirectURIs)
+	dst.GrantTypes = ar.clone(a.GrantTypes)
+	dst.ResponseTypes = ar.clone(a.ResponseTypes)
+	dst.IntrospectAudiences = ar.clone(a.IntrospectAudiences)
+	dst.AllowedOrigins = ar.clone(a.AllowedOrigins)
 	if a.JWKS != nil {
-		c.JWKS = append(json.RawMessage(nil), a.JWKS...)
+		dst.JWKS = append(json.RawMessage(nil), a.JWKS...)
 	}
-	return &c
 }
 
 func cloneClientGrant(a *storage.ClientGrant) *storage.ClientGrant {
 	c := *a
 	c.Scopes = cloneStrings(a.Scopes)
 	return &c
+}
+
+// resolution copies what Resolve found in three allocations: the records
+// together, their strings together, and the API's scopes.
+func resolution(c *storage.Client, a *storage.API, g *storage.ClientGrant) *storage.Resolution {
+	r := new(struct {
+		res storage.Resolution
+		c   storage.Client
+		a   storage.API
+		g   storage.ClientGrant
+	})
+	n := 0
+	if c != nil {
+		n += clientStrings(c)
+	}
+	if g != nil {
+		n += len(g.Scopes)
+	}
+	ar := make(strs, 0, n)
+	if c != nil {
+		copyClient(&r.c, c, &ar)
+		r.res.Client = &r.c
+	}
+	if a != nil {
+		copyAPI(&r.a, a)
+		r.res.API = &r.a
+	}
+	if g != nil {
+		r.g = *g
+		r.g.Scopes = ar.clone(g.Scopes)
+		r.res.Grant = &r.g
+	}
+	return &r.res
+}
+
+// strs copies string slices into one backing array, so that a record's
+// slices cost one allocation. Each copy is capped at its length: an append
+// to one never writes into the next.
+type strs []string
+
+func (a *strs) clone(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	n := len(*a)
+	*a = append(*a, s...)
+	return (*a)[n:len(*a):len(*a)]
 }
 
 func cloneUser(a *storage.User) *storage.User {

@@ -15,24 +15,15 @@ func (s *Store) Resolve(ctx context.Context, clientID, audience string) (*storag
 	}
 	s.b.mu.RLock()
 	defer s.b.mu.RUnlock()
-	res := &storage.Resolution{}
 	t := s.tenant(false)
 	if t == nil {
-		return res, nil
+		return &storage.Resolution{}, nil
 	}
-	if c := t.clients.recs[clientID]; c != nil {
-		res.Client = cloneClient(c)
-	}
+	c := t.clients.recs[clientID]
 	if audience == "" {
-		return res, nil
+		return resolution(c, nil, nil), nil
 	}
-	if a := t.apis.recs[audience]; a != nil {
-		res.API = cloneAPI(a)
-	}
-	if g := t.grants.recs[storage.JoinKey(clientID, audience)]; g != nil {
-		res.Grant = cloneClientGrant(g)
-	}
-	return res, nil
+	return resolution(c, t.apis.recs[audience], t.grants.recs[storage.JoinKey(clientID, audience)]), nil
 }
 
 // lockShortLived takes the write lock for a short-lived write after
