@@ -44,6 +44,7 @@ func (s *Server) eventChain() event.Handler {
 	if s.cfg.AuditLog {
 		hooks = append([]event.Hook{s.auditHook}, hooks...)
 	}
+	s.hooked = len(hooks) > 0
 	return event.Chain(event.Logger(s.cfg.Logger), hooks...)
 }
 
@@ -54,6 +55,10 @@ func (s *Server) eventChain() event.Handler {
 func (s *Server) Emit(ctx context.Context, e event.Event) { s.emit(ctx, e) }
 
 func (s *Server) emit(ctx context.Context, e event.Event) {
+	if !s.hooked && !s.cfg.Logger.Enabled(ctx, event.Level(e)) {
+		// Nothing would see it: no hook, and the logger drops its level.
+		return
+	}
 	e = e.Clone()
 	if e.Time.IsZero() {
 		e.Time = s.cfg.Now()

@@ -40,7 +40,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	*bp = resp.AppendJSON((*bp)[:0])
-	setNoStore(w)
+	oauth.SetNoStore(w)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(*bp)
 }
@@ -144,7 +144,13 @@ func parseBasic(h string) (user, pass string, ok bool) {
 	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
 		return "", "", false
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[len(prefix):]))
+	enc := strings.TrimSpace(h[len(prefix):])
+	var buf [256]byte
+	raw := buf[:0]
+	if n := base64.StdEncoding.DecodedLen(len(enc)); n > len(buf) {
+		raw = make([]byte, 0, n)
+	}
+	raw, err := base64.StdEncoding.AppendDecode(raw, []byte(enc))
 	if err != nil {
 		return "", "", false
 	}

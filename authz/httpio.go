@@ -15,25 +15,10 @@ import (
 // writeJSON answers v as JSON with the no-store headers every token-bearing
 // response needs (RFC 6749 §5.1).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	setNoStore(w)
+	oauth.SetNoStore(w)
 	w.WriteHeader(status)
 	writeBody(w, v)
 }
-
-// setNoStore sets the JSON content type and the no-store headers.
-func setNoStore(w http.ResponseWriter) {
-	h := w.Header()
-	h["Content-Type"] = jsonType
-	h["Cache-Control"] = noStoreValue
-	h["Pragma"] = noCacheValue
-}
-
-// Header values shared by every response (never modified).
-var (
-	jsonType     = []string{"application/json"}
-	noStoreValue = []string{"no-store"}
-	noCacheValue = []string{"no-cache"}
-)
 
 // writeBody encodes v as the JSON body; a write error means the client went
 // away, and there is no one left to tell.
@@ -60,7 +45,7 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 		return nil, oauth.ErrInvalidRequest.WithDescription("the endpoint accepts POST only")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct, err := mediaType(r.Header.Get("Content-Type"))
 	if err != nil {
 		return nil, oauth.ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded or application/json")
 	}
@@ -86,6 +71,17 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 	return form, nil
 }
 
+// mediaType returns the media type of a Content-Type value, without
+// parsing the two common ones.
+func mediaType(v string) (string, error) {
+	switch v {
+	case "application/x-www-form-urlencoded", "application/json":
+		return v, nil
+	}
+	ct, _, err := mime.ParseMediaType(v)
+	return ct, err
+}
+
 // normalizeParams applies RFC 6749 §3.1 to request parameters: a parameter
 // sent more than once is refused, and one sent without a value is dropped,
 // as if omitted.
@@ -101,18 +97,6 @@ func normalizeParams(params url.Values) error {
 		}
 	}
 	return nil
-}
-
-func readURLEncoded(r *http.Request) (url.Values, error) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, oauth.ErrInvalidRequest.WithDescription("malformed form body")
-	}
-	return form, nil
 }
 
 // readJSONForm reads a JSON object of scalar members as form parameters. It

@@ -40,6 +40,8 @@ type Server struct {
 	overrunningRules atomic.Int64
 	// events is the chain of Config.EventHooks ending at the logger.
 	events event.Handler
+	// hooked is set when a hook (or the audit log) sees events.
+	hooked bool
 	// unready is set while readiness probes fail, so that the failure and
 	// the recovery are each logged once.
 	unready atomic.Bool

@@ -40,14 +40,24 @@ func CheckSecret(hash []byte, secret string) bool {
 	if len(hash) != sha256.Size {
 		return false
 	}
-	h := sha256.Sum256([]byte(secret))
+	h := sum256(secret)
 	return subtle.ConstantTimeCompare(h[:], hash) == 1
 }
 
 // Hash returns base64url(SHA-256(s)): the key under which codes and refresh
 // tokens are stored, so that a copy of the store holds no usable token.
 func Hash(s string) string {
-	h := sha256.Sum256([]byte(s))
+	h := sum256(s)
 	var out [43]byte
 	return string(base64.RawURLEncoding.AppendEncode(out[:0], h[:]))
+}
+
+// sum256 is the SHA-256 of s, copied to the stack rather than the heap when
+// it is no longer than a token or secret of the issuer's.
+func sum256(s string) [sha256.Size]byte {
+	var buf [128]byte
+	if len(s) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], s...))
+	}
+	return sha256.Sum256([]byte(s))
 }

@@ -174,10 +174,7 @@ func As(err error) (e *Error, ok bool) {
 // no-store headers, and Retry-After for a 503. Headers the caller set before
 // (WWW-Authenticate) are kept.
 func WriteError(w http.ResponseWriter, e *Error) {
-	h := w.Header()
-	h["Content-Type"] = jsonType
-	h["Cache-Control"] = noStore
-	h["Pragma"] = noCache
+	SetNoStore(w)
 	SetRetryAfter(w, e)
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(e) // a failed write means the client went away
@@ -195,9 +192,16 @@ func SetRetryAfter(w http.ResponseWriter, e *Error) {
 	}
 }
 
-// Header values of WriteError (never modified).
-var (
-	jsonType = []string{"application/json"}
-	noStore  = []string{"no-store"}
-	noCache  = []string{"no-cache"}
-)
+// SetNoStore sets the JSON content type and the no-store headers that every
+// response carrying a token or an error needs (RFC 6749 §5.1, §5.2). Call it
+// before WriteHeader.
+func SetNoStore(w http.ResponseWriter) {
+	// One array behind the three values, each capped at its length: the
+	// response's own, so a handler wrapping this one may change them.
+	v := make([]string, 3)
+	v[0], v[1], v[2] = "application/json", "no-store", "no-cache"
+	h := w.Header()
+	h["Content-Type"] = v[0:1:1]
+	h["Cache-Control"] = v[1:2:2]
+	h["Pragma"] = v[2:3:3]
+}

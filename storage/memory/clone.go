@@ -47,14 +47,15 @@ func cloneMap(m map[string]any) map[string]any {
 
 func cloneAPI(a *storage.API) *storage.API {
 	c := new(storage.API)
-	copyAPI(c, a)
+	copyAPI(c, a, nil)
 	return c
 }
 
-func copyAPI(dst, a *storage.API) {
+// copyAPI copies a into dst, its scopes into scopes when they fit.
+func copyAPI(dst, a *storage.API, scopes []storage.Scope) {
 	*dst = *a
 	if a.Scopes != nil {
-		dst.Scopes = append([]storage.Scope(nil), a.Scopes...)
+		dst.Scopes = append(scopes[:0:min(len(a.Scopes), cap(scopes))], a.Scopes...)
 	}
 	dst.TokenExchange = a.TokenExchange.Clone()
 }
@@ -62,7 +63,7 @@ func copyAPI(dst, a *storage.API) {
 func cloneClient(a *storage.Client) *storage.Client {
 	c := new(storage.Client)
 	ar := make(strs, 0, clientStrings(a))
-	copyClient(c, a, &ar)
+	copyClient(c, a, &ar, nil)
 	return c
 }
 
@@ -72,10 +73,12 @@ func clientStrings(a *storage.Client) int {
 		len(a.IntrospectAudiences) + len(a.AllowedOrigins)
 }
 
-func copyClient(dst, a *storage.Client, ar *strs) {
+// copyClient copies a into dst, its strings into ar and its secret hash
+// into hash when it fits.
+func copyClient(dst, a *storage.Client, ar *strs, hash []byte) {
 	*dst = *a
 	if a.SecretHash != nil {
-		dst.SecretHash = append([]byte(nil), a.SecretHash...)
+		dst.SecretHash = append(hash[:0:min(len(a.SecretHash), cap(hash))], a.SecretHash...)
 	}
 	dst.RedirectURIs = ar.clone(a.RedirectURIs)
 	dst.PostLogoutRedirectURIs = ar.clone(a.PostLogoutRedirectURIs)
@@ -94,14 +97,17 @@ func cloneClientGrant(a *storage.ClientGrant) *storage.ClientGrant {
 	return &c
 }
 
-// resolution copies what Resolve found in three allocations: the records
-// together, their strings together, and the API's scopes.
+// resolution copies what Resolve found in two allocations: the records
+// together (with a secret hash and up to resolvedScopes API scopes), and
+// their strings together.
 func resolution(c *storage.Client, a *storage.API, g *storage.ClientGrant) *storage.Resolution {
 	r := new(struct {
-		res storage.Resolution
-		c   storage.Client
-		a   storage.API
-		g   storage.ClientGrant
+		res    storage.Resolution
+		c      storage.Client
+		a      storage.API
+		g      storage.ClientGrant
+		hash   [32]byte
+		scopes [resolvedScopes]storage.Scope
 	})
 	n := 0
 	if c != nil {
@@ -112,11 +118,11 @@ func resolution(c *storage.Client, a *storage.API, g *storage.ClientGrant) *stor
 	}
 	ar := make(strs, 0, n)
 	if c != nil {
-		copyClient(&r.c, c, &ar)
+		copyClient(&r.c, c, &ar, r.hash[:])
 		r.res.Client = &r.c
 	}
 	if a != nil {
-		copyAPI(&r.a, a)
+		copyAPI(&r.a, a, r.scopes[:])
 		r.res.API = &r.a
 	}
 	if g != nil {
@@ -126,6 +132,10 @@ func resolution(c *storage.Client, a *storage.API, g *storage.ClientGrant) *stor
 	}
 	return &r.res
 }
+
+// resolvedScopes is how many API scopes a resolution holds without an
+// allocation of their own.
+const resolvedScopes = 8
 
 // strs copies string slices into one backing array, so that a record's
 // slices cost one allocation. Each copy is capped at its length: an append
