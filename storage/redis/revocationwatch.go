@@ -25,16 +25,17 @@ func revocationMessage(kind byte, id string, until time.Time) string {
 	return string(kind) + " " + strconv.FormatInt(until.UnixMilli(), 10) + " " + id
 }
 
-// announceLua is the Lua announcement of a revocation, run by the script
-// that writes it, so that a revocation is stored and announced in one
-// atomic step or not at all: there is no second command to fail (a
-// timeout, a failover) after the write. may_announce(channel, message)
-// asks first whether the caller's ACL user may PUBLISH there (Redis 7's
-// default for a new user is no channel at all), so that a denied
-// announcement stops the script before it writes; Redis before 7.0 has no
-// redis.acl_check_cmd and no channel permissions to deny. A channel is not
-// a key: on Redis Cluster the script runs on the shard of its keys, and
-// the cluster bus carries the message to subscribers on every node.
+// announceLua is what the scripts writing a revocation share to announce
+// it: they check may_announce(channel, message) before they write, return
+// denied when it fails, and PUBLISH after the write. So a revocation is
+// stored and announced in one atomic step or not at all: no second command
+// can fail (a timeout, a failover) after the write. may_announce asks
+// whether the caller's ACL user may PUBLISH there (Redis 7 gives a new
+// user no channel at all). Redis before 7.0 has no redis.acl_check_cmd:
+// there a denied PUBLISH fails the script, and so the call, after the
+// write. A channel is not a key: on Redis Cluster the script runs on the
+// shard of its keys, and the cluster bus carries the message to the
+// subscribers of every node.
 const announceLua = `
 local function may_announce(ch, msg)
   if redis.acl_check_cmd and not redis.acl_check_cmd('PUBLISH', ch, msg) then
