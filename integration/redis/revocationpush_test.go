@@ -35,22 +35,36 @@ func pushReplicas(t *testing.T, srv *testserver.Redis, mode authz.RevocationPush
 		rs, err := redis.New(srv.Client(), &redis.Options{Prefix: "revpush"})
 		must(t, err)
 		cs := &countingStore{Store: rs}
-		is, err := authz.New(context.Background(), authz.Config{Issuer: "https://auth.example.com/", Store: cs,
-			Grants: []authz.Grant{grant.ClientCredentials{}}, DefaultAudience: "https://api.example.com",
-			RevocationPush: mode})
-		must(t, err)
-		t.Cleanup(func() { _ = is.Close() })
-		return is, cs
+		return pushIssuer(t, cs, mode), cs
 	}
 	a, _ = replica()
 	b, bs = replica()
+	return a, b, bs, createSvc(t, a)
+}
+
+// pushIssuer returns an issuer over s granting client credentials for
+// https://api.example.com.
+func pushIssuer(t *testing.T, s storage.Store, mode authz.RevocationPushMode) *authz.Server {
+	t.Helper()
+	is, err := authz.New(context.Background(), authz.Config{Issuer: "https://auth.example.com/", Store: s,
+		Grants: []authz.Grant{grant.ClientCredentials{}}, DefaultAudience: "https://api.example.com",
+		RevocationPush: mode})
+	must(t, err)
+	t.Cleanup(func() { _ = is.Close() })
+	return is
+}
+
+// createSvc creates, through s, the API and the client "svc" allowed its
+// "read" scope, and returns the client's secret.
+func createSvc(t *testing.T, s *authz.Server) string {
+	t.Helper()
 	ctx := context.Background()
-	m := admin.New(a)
+	m := admin.New(s)
 	must(t, m.CreateAPI(ctx, &storage.API{Identifier: "https://api.example.com", Scopes: []storage.Scope{{Name: "read"}}}))
 	secret, err := m.CreateClient(ctx, &storage.Client{ID: "svc", GrantTypes: []string{oauth.GrantClientCredentials}})
 	must(t, err)
 	must(t, m.CreateClientGrant(ctx, &storage.ClientGrant{ClientID: "svc", Audience: "https://api.example.com", Scopes: []string{"read"}}))
-	return a, b, bs, secret
+	return secret
 }
 
 func issue(t *testing.T, s *authz.Server, secret string) string {

@@ -30,7 +30,7 @@ type env struct {
 
 // setup writes the directory through an issuer in the test process (it
 // also creates the tenant's first signing key), then starts the replicas.
-func setup(t *testing.T, kind, backend, database string) *env {
+func setup(t testing.TB, kind, backend, database string) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -126,6 +126,7 @@ func serveReplica(kind string) error {
 		return err
 	}
 	defer closeStore()
+	store = countLookups(store)
 	reload, publish, err := keyTiming()
 	if err != nil {
 		return err
@@ -142,6 +143,7 @@ func serveReplica(kind string) error {
 	mux.Handle("/api", srv.Authorizer(api).RequireScopes("read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	})))
+	mux.HandleFunc("/revocation-lookups", serveLookups)
 	keyControl(mux, srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,7 +157,7 @@ func serveReplica(kind string) error {
 
 // startReplicas runs n replicas over the backend and returns their base
 // URLs; they stop when the test ends.
-func startReplicas(t *testing.T, n int, kind, backend, database string) []string {
+func startReplicas(t testing.TB, n int, kind, backend, database string) []string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {

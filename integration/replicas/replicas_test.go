@@ -7,18 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scopekit/scopekit/integration/mongoserver"
-	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/token"
 )
 
 // TestReplicasRedisCluster runs three issuer processes over one Redis
-// Cluster of three nodes (append-only file fsynced on every write, so a
-// node killed and restarted loses nothing it acknowledged).
+// Cluster of three nodes (redisClusterEnv).
 func TestReplicasRedisCluster(t *testing.T) {
-	rc := testserver.StartRedisCluster(t, 3, "--appendonly", "yes", "--appendfsync", "always")
-	e := setup(t, "redis", strings.Join(rc.Addrs, ","), "")
+	e, rc := redisClusterEnv(t)
 	shared(t, e)
+	t.Run("revocation pushed to every replica's cache", func(t *testing.T) { revocationPushed(t, e) })
 	t.Run("signing keys rotated, retired and removed under a stream of tokens", func(t *testing.T) { keyLifecycle(t, e, "Redis push") })
 	pause := func() {
 		for i := range rc.Addrs {
@@ -38,10 +35,9 @@ func TestReplicasRedisCluster(t *testing.T) {
 }
 
 // TestReplicasMongo runs three issuer processes over one MongoDB-wire
-// server (FerretDB embedded in the test process, reached over TCP).
+// server (mongoEnv).
 func TestReplicasMongo(t *testing.T) {
-	m := mongoserver.StartMongo(t)
-	e := setup(t, "mongo", m.URI, m.Database(t).Name())
+	e := mongoEnv(t)
 	shared(t, e)
 	t.Run("signing keys rotated, retired and removed under a stream of tokens", func(t *testing.T) { keyLifecycle(t, e, "polling on MongoDB-wire") })
 }

@@ -19,20 +19,32 @@ var _ storage.RevocationWatcher = (*Store)(nil)
 // the tenant is announced, as "j <until ms> <jti>" or "f <until ms> <family>".
 func (s *Store) revocationsChannel() string { return s.dirTag + ":revoked" }
 
-// announceRevocation publishes a revocation written to the store. A failed
-// publish is logged: the revocation is stored, and servers that may have
-// missed it see it at their next lookup only if their subscription broke
-// too (go-redis reports a broken connection by closing it), so the
-// failure is reported loudly.
-func (s *Store) announceRevocation(ctx context.Context, kind byte, id string, until time.Time) {
-	ctx, cancel := s.ctx(context.WithoutCancel(ctx))
-	defer cancel()
-	msg := string(kind) + " " + strconv.FormatInt(until.UnixMilli(), 10) + " " + id
-	if err := s.rdb.Publish(ctx, s.revocationsChannel(), msg).Err(); err != nil {
-		s.opts.Logger.Error("redis: could not announce a revocation; servers using revocation push may accept the token from their cache",
-			"error", unavailable(err))
-	}
+// revocationMessage is the announcement of a revocation on
+// revocationsChannel.
+func revocationMessage(kind byte, id string, until time.Time) string {
+	return string(kind) + " " + strconv.FormatInt(until.UnixMilli(), 10) + " " + id
 }
+
+// announceLua is what the scripts writing a revocation share to announce
+// it: they check may_announce(channel, message) before they write, return
+// denied when it fails, and PUBLISH after the write. So a revocation is
+// stored and announced in one atomic step or not at all: no second command
+// can fail (a timeout, a failover) after the write. may_announce asks
+// whether the caller's ACL user may PUBLISH there (Redis 7 gives a new
+// user no channel at all). Redis before 7.0 has no redis.acl_check_cmd:
+// there a denied PUBLISH fails the script, and so the call, after the
+// write. A channel is not a key: on Redis Cluster the script runs on the
+// shard of its keys, and the cluster bus carries the message to the
+// subscribers of every node.
+const announceLua = `
+local function may_announce(ch, msg)
+  if redis.acl_check_cmd and not redis.acl_check_cmd('PUBLISH', ch, msg) then
+    return false
+  end
+  return true
+end
+local denied = {err = 'NOPERM the Redis user may not publish on the revocations channel'}
+`
 
 // revocationPing is how long the revocation subscription may stay silent
 // before it is pinged; a ping unanswered for as long again ends the

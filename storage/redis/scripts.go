@@ -160,19 +160,33 @@ redis.call('HSET', KEYS[3], 'd', ARGV[2], 'u', 0, 'x', ARGV[3])
 redis.call('PEXPIREAT', KEYS[3], ARGV[3])
 return {'ok', t[2]}`)
 
-// revokeFamily: KEYS = family; ARGV = now ms, tombstone expiry ms. Flags a
-// live family revoked; with no live family, writes a tombstone (the hash
-// with only 'r' and 'x') that expires at ARGV[2]. Returns 1 for a family,
-// 0 for a tombstone.
-var revokeFamily = goredis.NewScript(familyLive + `
+// revokeFamily: KEYS = family; ARGV = now ms, tombstone expiry ms,
+// revocations channel, announcement. Flags a live family revoked; with no
+// live family, writes a tombstone (the hash with only 'r' and 'x') that
+// expires at ARGV[2]; then announces it (announceLua). Returns 1 for a
+// family, 0 for a tombstone.
+var revokeFamily = goredis.NewScript(familyLive + announceLua + `
+if not may_announce(ARGV[3], ARGV[4]) then return denied end
+local n = 0
 if live(KEYS[1], 1) then
   redis.call('HSET', KEYS[1], 'r', 1)
-  return 1
+  n = 1
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'r', 1, 'x', ARGV[2])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'r', 1, 'x', ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-return 0`)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return n`)
+
+// revokeToken: KEYS = jti revocation; ARGV = token expiry ms, revocations
+// channel, announcement. Stores the expiry, living until it, and
+// announces it (announceLua).
+var revokeToken = goredis.NewScript(announceLua + `
+if not may_announce(ARGV[2], ARGV[3]) then return denied end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1`)
 
 // tokenRevoked: KEYS = family, jti revocation (same tag); ARGV = now ms.
 // Returns 1 when the live family is revoked or the jti's revocation (its

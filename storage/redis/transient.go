@@ -290,9 +290,10 @@ func (s *Store) RotateRefresh(ctx context.Context, family, oldHash string, next 
 	return old, nil
 }
 
-// RevokeFamily implements storage.Families: one script, one round trip. A
-// family that does not exist yet gets a tombstone living the store's
-// tombstone lifetime (storage.FamilyTombstoneLifetime).
+// RevokeFamily implements storage.Families: one script, one round trip,
+// which also announces the revocation to WatchRevocations. A family that
+// does not exist yet gets a tombstone living the store's tombstone
+// lifetime (storage.FamilyTombstoneLifetime).
 func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 	if id == "" {
 		return storage.ErrInvalid
@@ -304,14 +305,16 @@ func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 	defer cancel()
 	now := s.now()
 	until := now.Add(s.tombstoneTTL)
-	if err := revokeFamily.Run(ctx, s.rdb, []string{s.famKey(id)}, pxat(now), pxat(until)).Err(); err != nil {
+	err = revokeFamily.Run(ctx, s.rdb, []string{s.famKey(id)}, pxat(now), pxat(until),
+		s.revocationsChannel(), revocationMessage('f', id, until)).Err()
+	if err != nil {
 		return unavailable(err)
 	}
-	s.announceRevocation(ctx, 'f', id, until)
 	return nil
 }
 
-// RevokeToken implements storage.Revocations: SET PXAT, one round trip.
+// RevokeToken implements storage.Revocations: one script (SET PXAT and the
+// announcement to WatchRevocations), one round trip.
 func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
 	if r.JTI == "" || r.ExpiresAt.IsZero() {
 		return storage.ErrInvalid
@@ -321,10 +324,11 @@ func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
 		return err
 	}
 	defer cancel()
-	if err := s.rdb.SetArgs(ctx, s.revKey(r.Family, r.JTI), pxat(r.ExpiresAt), goredis.SetArgs{ExpireAt: r.ExpiresAt}).Err(); err != nil {
+	err = revokeToken.Run(ctx, s.rdb, []string{s.revKey(r.Family, r.JTI)}, pxat(r.ExpiresAt),
+		s.revocationsChannel(), revocationMessage('j', r.JTI, r.ExpiresAt)).Err()
+	if err != nil {
 		return unavailable(err)
 	}
-	s.announceRevocation(ctx, 'j', r.JTI, r.ExpiresAt)
 	return nil
 }
 
