@@ -29,8 +29,9 @@ type admission struct {
 	maxQueue int
 	wait     time.Duration
 	queue    []*ticket
-	// after is time.After; tests inject a gate.
-	after func(time.Duration) <-chan time.Time
+	// timer starts a queued request's deadline and returns its channel and
+	// its stop; tests inject a gate.
+	timer func(time.Duration) (<-chan time.Time, func())
 }
 
 // ticket is one queued request; ready is closed when it is admitted.
@@ -45,7 +46,7 @@ func newAdmission(limit, maxQueue int, wait time.Duration) *admission {
 	if limit < 0 {
 		return nil
 	}
-	return &admission{limit: limit, maxQueue: maxQueue, wait: wait, after: time.After}
+	return &admission{limit: limit, maxQueue: maxQueue, wait: wait, timer: newTimer}
 }
 
 // acquire admits the caller at once, or queues it behind those that came
@@ -70,10 +71,12 @@ func (a *admission) acquire(ctx context.Context) error {
 	a.queue = append(a.queue, t)
 	a.mu.Unlock()
 	var err error
+	deadline, stop := a.timer(a.wait)
+	defer stop()
 	select {
 	case <-t.ready:
 		return nil
-	case <-a.after(a.wait):
+	case <-deadline:
 		err = oauth.ErrTemporarilyUnavailable.WithCause(errSignerBusy)
 	case <-ctx.Done():
 		err = oauth.ErrTemporarilyUnavailable.WithCause(ctx.Err())
@@ -95,6 +98,14 @@ func (a *admission) acquire(ctx context.Context) error {
 }
 
 // release ends a signature: the first queued ticket takes its slot.
+// newTimer is the timer of a queued request, stopped once it is admitted
+// or gives up, so that a saturated signer does not keep a timer running for
+// every request it served.
+func newTimer(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTimer(d)
+	return t.C, func() { t.Stop() }
+}
+
 func (a *admission) release() {
 	if a == nil {
 		return

@@ -20,7 +20,7 @@ import (
 func gatedAdmission(limit, queue int) (*admission, chan time.Time) {
 	a := newAdmission(limit, queue, time.Second)
 	gate := make(chan time.Time)
-	a.after = func(time.Duration) <-chan time.Time { return gate }
+	a.timer = func(time.Duration) (<-chan time.Time, func()) { return gate, func() {} }
 	return a, gate
 }
 
