@@ -86,6 +86,14 @@ type jwsHeader struct{ Alg, Kid, Typ string }
 // the token itself (jwk, jku, x5c, x5u; RFC 8725 §3.10), since the key is
 // found by kid alone. A null member counts as absent.
 func parseHeader(part string) (jwsHeader, error) {
+	if h, ok := parseHeaderFast(part); ok {
+		return h, nil
+	}
+	return parseHeaderFull(part)
+}
+
+// parseHeaderFull is parseHeader for any header.
+func parseHeaderFull(part string) (jwsHeader, error) {
 	var m map[string]json.RawMessage
 	if err := decodeJSON(part, &m); err != nil || m == nil {
 		return jwsHeader{}, ErrMalformed
