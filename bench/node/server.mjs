@@ -13,12 +13,20 @@
 import { createServer } from 'node:http';
 import Provider, { errors } from 'oidc-provider';
 
-let input = '';
-for await (const chunk of process.stdin) {
-  input += chunk;
-  if (input.includes('\n')) break;
-}
-const cfg = JSON.parse(input);
+process.stdin.setEncoding('utf8');
+process.stdin.on('end', () => process.exit(0));
+const cfg = await new Promise((resolve) => {
+  let input = '';
+  process.stdin.on('data', (chunk) => {
+    if (input === null) return; // after the configuration: wait for the end
+    input += chunk;
+    const nl = input.indexOf('\n');
+    if (nl >= 0) {
+      resolve(JSON.parse(input.slice(0, nl)));
+      input = null;
+    }
+  });
+});
 
 const provider = new Provider(cfg.issuer, {
   clients: [{
@@ -73,5 +81,3 @@ const server = createServer({ keepAliveTimeout: 60_000 }, provider.callback());
 server.listen(0, '127.0.0.1', () => {
   console.log(`listening ${server.address().port}`);
 });
-process.stdin.on('end', () => server.close(() => process.exit(0)));
-process.stdin.resume();

@@ -30,7 +30,7 @@ func Zitadel(k *Key) (http.Handler, error) {
 	st := &zitadelStorage{key: k, tokens: map[string]time.Time{}}
 	st.secretHash = sha256.Sum256([]byte(ClientSecret))
 	cfg := &op.Config{CryptoKey: sha256.Sum256([]byte("some-cool-secret-that-is-32bytes"))}
-	p, err := op.NewProvider(cfg, st, op.StaticIssuer(strings.TrimSuffix(IssuerURL, "/")))
+	p, err := op.NewProvider(cfg, st, op.StaticIssuer(IssuerURL))
 	if err != nil {
 		return nil, err
 	}
