@@ -14,6 +14,7 @@
 //
 //	go run ./cmd/load                                  # everything
 //	go run ./cmd/load -impl scopekit-memory -alg ES256 -c 32 -n 20000
+//	go run ./cmd/load -impl 'scopekit-memory,scopekit-memory GET /users' -alg ES256
 //
 // scopekit-redis starts its own redis-server on a free loopback port;
 // node-oidc-provider needs node and `npm ci` in bench/node.
@@ -36,7 +37,7 @@ import (
 )
 
 func main() {
-	implList := flag.String("impl", strings.Join(impls, ","), "implementations, comma-separated: "+strings.Join(impls, ", "))
+	implList := flag.String("impl", strings.Join(impls, ","), "implementations, comma-separated: "+strings.Join(impls, ", ")+", or "+protected+" (requests/s of the resource-server check)")
 	algList := flag.String("alg", strings.Join(peers.Algs, ","), "signing algorithms, comma-separated")
 	cList := flag.String("c", "8,32", "concurrent clients, comma-separated")
 	n := flag.Int("n", 0, "requests per cell (0: 3000 for RS256, 20000 for the others)")

@@ -15,8 +15,14 @@ import (
 	"github.com/scopekit/scopekit/storage/memory"
 )
 
-// impls are the implementations the tool can drive, in the table's order.
+// impls are the token endpoints the tool drives by default, in the
+// table's order.
 var impls = []string{"scopekit-memory", "scopekit-redis", "fosite", "zitadel", "node-oidc-provider", "go-oauth2"}
+
+// protected is the extra target of -impl that is no token endpoint:
+// scopekit's resource-server check (Authorizer.RequireScopes) in front of a
+// handler, on the routes of examples/quickstart, driven with one token.
+const protected = "scopekit-memory GET /users"
 
 // target is one implementation serving one algorithm on loopback.
 type target struct {
@@ -26,10 +32,21 @@ type target struct {
 	url   string
 	form  string
 	close func()
+	// bearer, when set, makes the request a GET with this access token
+	// (RFC 6750 §2.1) instead.
+	bearer string
 }
 
-// request builds one client-credentials request.
+// request builds one request of the target.
 func (t *target) request() (*http.Request, error) {
+	if t.bearer != "" {
+		req, err := http.NewRequest("GET", t.url, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+t.bearer)
+		return req, nil
+	}
 	req, err := http.NewRequest("POST", t.url, strings.NewReader(t.form))
 	if err != nil {
 		return nil, err
@@ -60,6 +77,8 @@ func (e *env) start(ctx context.Context, impl string, k *peers.Key) (*target, er
 	t := &target{impl: impl, alg: k.Alg, form: peers.Form().Encode()}
 	var h http.Handler
 	switch impl {
+	case protected:
+		return e.startProtected(ctx, k)
 	case "scopekit-memory", "scopekit-redis":
 		store, err := e.store(ctx, impl)
 		if err != nil {
@@ -106,6 +125,45 @@ func (e *env) start(ctx context.Context, impl string, k *peers.Key) (*target, er
 	}
 	if _, err := fetchToken(http.DefaultClient, t); err != nil {
 		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// startProtected serves scopekit on the memory store with GET /users
+// behind RequireScopes, as examples/quickstart routes it (a main package
+// that exports nothing to import), and takes one token for the requests.
+func (e *env) startProtected(ctx context.Context, k *peers.Key) (*target, error) {
+	srv, err := peers.Scopekit(ctx, memory.New(), k, e.sk)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	mux.Handle("GET /users", srv.Authorizer(peers.APIID).RequireScopes(peers.Scopes[0])(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`[{"id":1}]`))
+	})))
+	base, stop, err := serve(mux)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{impl: protected, alg: k.Alg, url: base + "/oauth/token", form: peers.Form().Encode(), close: stop}
+	tok, err := fetchToken(http.DefaultClient, t)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	t.url, t.bearer = base+"/users", tok
+	req, _ := t.request()
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s: status %d", protected, resp.StatusCode)
+		}
+	}
+	if err != nil {
+		stop()
 		return nil, err
 	}
 	return t, nil
