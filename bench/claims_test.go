@@ -16,7 +16,7 @@ import (
 // with the same header (alg, kid, typ) and the same claim names and values
 // as scopekit's (peers.CheckToken), except the per-token jti, iat and exp,
 // aud's encoding (fosite, go-oauth2 and zitadel write an array), and the
-// deviations no setting of a peer removes (peers.Deviations).
+// deviations no setting of a peer removes (peers.DeviationOf).
 func TestClaimSetsAgree(t *testing.T) {
 	for _, alg := range algs {
 		k := keyFor(t, alg)
@@ -28,7 +28,7 @@ func TestClaimSetsAgree(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &body); rec.Code != 200 || err != nil || body.AccessToken == "" {
 				t.Fatalf("%s %s: %d %s", alg, is.name, rec.Code, rec.Body.String())
 			}
-			if err := peers.CheckToken(body.AccessToken, k, peers.Deviations[is.name]); err != nil {
+			if err := peers.CheckToken(body.AccessToken, k, peers.DeviationOf(is.name)); err != nil {
 				t.Errorf("%s %s: %v", alg, is.name, err)
 			}
 		}

@@ -44,7 +44,7 @@ func TestPeersAnswerOverHTTP(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := peers.CheckToken(raw, k, peers.Deviations[impl]); err != nil {
+				if err := peers.CheckToken(raw, k, peers.DeviationOf(impl)); err != nil {
 					t.Error(err)
 				}
 				form, _ := url.ParseQuery(tg.form)

@@ -25,9 +25,15 @@ type Deviation struct {
 	Extra []string
 }
 
-// Deviations are the known deviations by implementation: zitadel/oidc's
-// op.SignerFromKey fixes typ "JWT", and oidc.NewAccessTokenClaims sets nbf.
-var Deviations = map[string]Deviation{"zitadel": {Typ: "JWT", Extra: []string{"nbf"}}}
+// DeviationOf is the known deviation of the implementation named impl:
+// zitadel/oidc's op.SignerFromKey fixes typ "JWT", and
+// oidc.NewAccessTokenClaims sets nbf; the others have none.
+func DeviationOf(impl string) Deviation {
+	if impl == "zitadel" {
+		return Deviation{Typ: "JWT", Extra: []string{"nbf"}}
+	}
+	return Deviation{}
+}
 
 // CheckToken checks that raw is a compact JWS signed by k whose header is
 // alg, kid and typ "at+jwt" and whose claims are ClaimNames with the
