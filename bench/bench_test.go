@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"github.com/scopekit/scopekit/bench/internal/peers"
+
 	"context"
 	"encoding/json"
 	"net/http"
@@ -28,10 +30,11 @@ func issuers(tb testing.TB, alg string) []namedIssuer {
 	k := keyFor(tb, alg)
 	return []namedIssuer{
 		{"scopekit", scopekitIssuer(tb, k, 0).Handler()},
-		{"fosite-sha256", newFosite(tb, k, fositeSHA256)},
-		{"fosite-bcrypt4", newFosite(tb, k, fositeBcrypt4)},
-		{"fosite-as-shipped", newFosite(tb, k, fositeAsShipped)},
-		{"go-oauth2", goOAuth2Issuer(tb, k)},
+		{"fosite-sha256", newFosite(tb, k, peers.FositeSHA256)},
+		{"fosite-bcrypt4", newFosite(tb, k, peers.FositeBcrypt4)},
+		{"fosite-as-shipped", newFosite(tb, k, peers.FositeAsShipped)},
+		{"go-oauth2", goOAuth2(tb, k)},
+		{"zitadel", zitadel(tb, k)},
 	}
 }
 
@@ -110,7 +113,7 @@ func BenchmarkIssue(b *testing.B) {
 }
 
 // fositeToken is an access token issued by f's token endpoint.
-func fositeToken(tb testing.TB, f *fositeIssuer) string {
+func fositeToken(tb testing.TB, f *peers.Fosite) string {
 	rec := post(f, ccForm)
 	var body struct {
 		AccessToken string `json:"access_token"`
@@ -159,12 +162,12 @@ func BenchmarkVerify(b *testing.B) {
 		if alg == "EdDSA" {
 			continue // fosite's DefaultSigner validates only RSA and ECDSA keys
 		}
-		f := newFosite(b, k, fositeSHA256)
+		f := newFosite(b, k, peers.FositeSHA256)
 		ft := fositeToken(b, f)
 		b.Run(alg+"/fosite-jwt", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := f.strategy.ValidateAccessToken(ctx, nil, ft); err != nil {
+				if err := f.Strategy.ValidateAccessToken(ctx, nil, ft); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -172,7 +175,7 @@ func BenchmarkVerify(b *testing.B) {
 		b.Run(alg+"/fosite-introspect", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := f.provider.IntrospectToken(ctx, ft, fosite.AccessToken, newJWTSession()); err != nil {
+				if _, _, err := f.Provider.IntrospectToken(ctx, ft, fosite.AccessToken, peers.NewJWTSession()); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -215,12 +218,12 @@ func BenchmarkIntrospect(b *testing.B) {
 		if alg == "EdDSA" {
 			continue // fosite's DefaultSigner validates only RSA and ECDSA keys
 		}
-		f := newFosite(b, k, fositeSHA256)
+		f := newFosite(b, k, peers.FositeSHA256)
 		ft := fositeToken(b, f)
 		b.Run(alg+"/fosite", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := f.provider.IntrospectToken(ctx, ft, fosite.AccessToken, newJWTSession()); err != nil {
+				if _, _, err := f.Provider.IntrospectToken(ctx, ft, fosite.AccessToken, peers.NewJWTSession()); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -9,17 +9,16 @@ import (
 	"testing"
 
 	"github.com/scopekit/scopekit/authz"
-	"github.com/scopekit/scopekit/grant"
+	"github.com/scopekit/scopekit/bench/internal/peers"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/memory"
-	"github.com/scopekit/scopekit/token"
 )
 
+// The fixture of bench/internal/peers, under the names the benchmarks use.
 const (
-	clientID     = "svc"
-	clientSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"
-	apiID        = "https://api.example.com"
-	issuerURL    = "https://auth.example.com/"
+	clientID     = peers.ClientID
+	clientSecret = peers.ClientSecret
+	apiID        = peers.APIID
 )
 
 // post sends a client-credentials request with Basic credentials to h.
@@ -32,31 +31,46 @@ func post(h http.Handler, form url.Values) *httptest.ResponseRecorder {
 	return rec
 }
 
-var ccForm = url.Values{"grant_type": {"client_credentials"}, "scope": {"read write"}, "audience": {apiID}}
+// ccForm is the request of every Issue row.
+var ccForm = peers.Form()
 
 // scopekitIssuer is scopekit on the memory store, signing with k.
 func scopekitIssuer(tb testing.TB, k *benchKey, cache int) *authz.Server {
 	return scopekitIssuerOn(tb, memory.New(), k, cache)
 }
 
-// scopekitIssuerOn is scopekit on store, which it fills with the API, the
-// client and its grant; cache is Config.VerifiedTokenCache.
+// scopekitIssuerOn is scopekit on store; cache is Config.VerifiedTokenCache.
 func scopekitIssuerOn(tb testing.TB, store storage.Store, k *benchKey, cache int) *authz.Server {
-	ctx := context.Background()
-	srv, err := authz.New(ctx, authz.Config{Issuer: issuerURL, Store: store,
-		Keys: token.NewKeySet(k.key), Grants: []authz.Grant{grant.ClientCredentials{}}, VerifiedTokenCache: cache})
+	srv, err := peers.Scopekit(context.Background(), store, k, peers.ScopekitOptions{VerifiedTokenCache: cache})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	steps := []error{
-		store.APIs().Create(ctx, &storage.API{Identifier: apiID, Name: "api", SigningAlg: k.alg, Scopes: []storage.Scope{{Name: "read"}, {Name: "write"}}}),
-		store.Clients().Create(ctx, &storage.Client{ID: clientID, SecretHash: token.SecretHash(clientSecret), GrantTypes: []string{"client_credentials"}}),
-		store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: clientID, Audience: apiID, Scopes: []string{"read", "write"}}),
-	}
-	for _, err := range steps {
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
 	return srv
+}
+
+// newFosite is fosite with the secret hashing h, signing with k.
+func newFosite(tb testing.TB, k *benchKey, h peers.FositeHashing) *peers.Fosite {
+	f, err := peers.NewFosite(k, h)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+// goOAuth2 is go-oauth2's token endpoint, signing with k.
+func goOAuth2(tb testing.TB, k *benchKey) http.Handler {
+	h, err := peers.GoOAuth2(k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
+// zitadel is zitadel/oidc's provider, signing with k.
+func zitadel(tb testing.TB, k *benchKey) http.Handler {
+	h, err := peers.Zitadel(k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
 }

@@ -34,7 +34,7 @@ func signingInput() []byte { return []byte(string(make([]byte, 80)) + "." + stri
 // rawSign signs the signing input with the bare primitive: SHA-256 and
 // RSA PKCS#1 v1.5, ECDSA P-256, or Ed25519 over the input.
 func rawSign(k *benchKey, in []byte) []byte {
-	switch p := k.priv.(type) {
+	switch p := k.Priv.(type) {
 	case ed25519.PrivateKey:
 		return ed25519.Sign(p, in)
 	case *ecdsa.PrivateKey:
@@ -53,7 +53,7 @@ func rawSign(k *benchKey, in []byte) []byte {
 }
 
 func rawVerify(k *benchKey, in, sig []byte) bool {
-	switch p := k.pub.(type) {
+	switch p := k.Pub.(type) {
 	case ed25519.PublicKey:
 		return ed25519.Verify(p, in, sig)
 	case *ecdsa.PublicKey:
@@ -78,8 +78,8 @@ func BenchmarkSign(b *testing.B) {
 				rawSign(k, in)
 			}
 		})
-		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: k.priv},
-			(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", k.key.ID()))
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: k.Priv},
+			(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", k.Key.ID()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func BenchmarkSign(b *testing.B) {
 		b.Run(alg+"/scopekit", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := k.key.Sign(token.TypeAccessToken, payload); err != nil {
+				if _, err := k.Key.Sign(token.TypeAccessToken, payload); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -136,7 +136,7 @@ func benchGoJoseVerify(b *testing.B, alg, raw string) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := jws.Verify(k.pub); err != nil {
+			if _, err := jws.Verify(k.Pub); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Runs the comparison benchmarks with repetitions, summarises them with
 # benchstat (a tool of this module's go.mod, run by `go tool`), prints the
-# table of docs/PERFORMANCE.md, then the HTTP load test on the memory and
-# Redis drivers.
+# table of docs/PERFORMANCE.md, then the HTTP load test of scopekit (memory
+# and Redis drivers) against fosite, zitadel/oidc, node-oidc-provider and
+# go-oauth2 over loopback.
 #
 #   bash bench/run.sh                        # COUNT=6 BENCHTIME=1s
 #   COUNT=6 BENCHTIME=0.5s bash bench/run.sh # the run in docs/PERFORMANCE.md
 #
 # Needs Go and redis-server (the Redis rows and the Redis load test start
-# their own on a free loopback port); MongoDB rows embed FerretDB.
+# their own on a free loopback port); MongoDB rows embed FerretDB. With
+# node and npm, node-oidc-provider is installed into node/ (`npm ci`, the
+# version pinned by node/package-lock.json); without them its load rows
+# read "not installed".
 # RAW=file keeps the raw `go test -bench` lines for benchstat comparisons.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,6 +46,9 @@ echo
 echo "== table (medians of $count runs)"
 go run ./cmd/table <"$out"
 echo
-echo "== HTTP load over loopback (memory and Redis drivers)"
-go run ./cmd/load -driver memory
-go run ./cmd/load -driver redis
+echo "== HTTP load over loopback (every implementation, 8 and 32 clients, RS256, ES256, EdDSA)"
+if command -v npm >/dev/null 2>&1; then
+	(cd node && npm ci --no-audit --no-fund --loglevel=error >&2) ||
+		echo "run.sh: npm ci failed in bench/node; the node-oidc-provider rows will say so" >&2
+fi
+go run ./cmd/load

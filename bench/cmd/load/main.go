@@ -1,246 +1,199 @@
-// Command load drives an issuer's token endpoint and a protected endpoint
-// over loopback at a fixed concurrency and reports requests per second and
-// p50/p99 latency, for the memory or the Redis driver (it starts its own
-// redis-server on a free loopback port).
+// Command load drives the token endpoints of scopekit and its peers over
+// loopback: each implementation is served by its own net/http (or, for
+// node-oidc-provider, node:http) server on a free 127.0.0.1 port and
+// answers client-credentials requests from keep-alive clients with JWT
+// access tokens of the same claim set, keys and algorithm
+// (bench/internal/peers configures them). For every algorithm, client
+// count and implementation it reports tokens per second, p50 and p99
+// latency and errors (any answer but 200) as markdown rows.
 //
-//	go run ./cmd/load -driver redis -n 20000 -c 32
+// Cells are measured in interleaved rounds: each round runs every cell
+// once with its share of the requests, so that a burst of load from other
+// processes spreads over all cells. Warm-up requests are not counted. The
+// load generator shares the machine's cores with the servers.
+//
+//	go run ./cmd/load                                  # everything
+//	go run ./cmd/load -impl scopekit-memory -alg ES256 -c 32 -n 20000
+//	go run ./cmd/load -impl 'scopekit-memory,scopekit-memory GET /users' -alg ES256
+//
+// scopekit-redis starts its own redis-server on a free loopback port;
+// node-oidc-provider needs node and `npm ci` in bench/node.
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
-	"sort"
+	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
-	"github.com/scopekit/scopekit/authz"
-	"github.com/scopekit/scopekit/grant"
-	"github.com/scopekit/scopekit/storage"
-	"github.com/scopekit/scopekit/storage/memory"
-	sredis "github.com/scopekit/scopekit/storage/redis"
+	"github.com/scopekit/scopekit/bench/internal/peers"
 	"github.com/scopekit/scopekit/token"
 )
 
 func main() {
-	driver := flag.String("driver", "memory", "memory or redis")
-	n := flag.Int("n", 20000, "requests per endpoint")
-	c := flag.Int("c", 32, "concurrent clients")
-	alg := flag.String("alg", "ES256", "signing algorithm of the API")
-	admission := flag.Bool("admission", true, "bound the signatures in flight (Config.MaxSigningsInFlight); false disables it")
-	reuse := flag.Duration("reuse", 0, "Config.ClientCredentialsReuseWindow (0: every token signed)")
+	implList := flag.String("impl", strings.Join(impls, ","), "implementations, comma-separated: "+strings.Join(impls, ", ")+", or "+protected+" (requests/s of the resource-server check)")
+	algList := flag.String("alg", strings.Join(peers.Algs, ","), "signing algorithms, comma-separated")
+	cList := flag.String("c", "8,32", "concurrent clients, comma-separated")
+	n := flag.Int("n", 0, "requests per cell (0: 3000 for RS256, 20000 for the others)")
+	rounds := flag.Int("rounds", 4, "interleaved rounds; each runs n/rounds requests of every cell")
+	warmup := flag.Int("warmup", 200, "uncounted requests per cell before the first round")
+	nodeDir := flag.String("node", "node", "directory of server.mjs with oidc-provider installed")
+	admission := flag.Bool("admission", true, "scopekit: bound the signatures in flight (Config.MaxSigningsInFlight); false disables it")
+	reuse := flag.Duration("reuse", 0, "scopekit: Config.ClientCredentialsReuseWindow (0: every token signed)")
 	flag.Parse()
-	if !token.Supported(*alg) {
-		log.Fatalf("unsupported -alg %q", *alg)
+	cs, err := ints(*cList)
+	if err != nil {
+		log.Fatalf("-c: %v", err)
 	}
-	if err := run(*driver, *alg, *n, *c, *admission, *reuse); err != nil {
-		log.Fatal(err)
+	algs := strings.Split(*algList, ",")
+	for _, a := range algs {
+		if !token.Supported(a) {
+			log.Fatalf("unsupported -alg %q", a)
+		}
 	}
+	if *rounds < 1 {
+		log.Fatal("-rounds must be at least 1")
+	}
+	e := &env{nodeDir: *nodeDir, sk: peers.ScopekitOptions{MaxSigningsInFlight: signings(*admission), ReuseWindow: *reuse}}
+	defer e.close()
+	run(context.Background(), e, strings.Split(*implList, ","), algs, cs, *n, *rounds, *warmup)
 }
 
-func run(driver, alg string, n, c int, admission bool, reuse time.Duration) error {
-	ctx := context.Background()
-	store, stop, err := openStore(ctx, driver)
-	if err != nil {
-		return err
+// run sets every target up, measures the cells in rounds and prints the
+// table.
+func run(ctx context.Context, e *env, implNames, algs []string, cs []int, n, rounds, warmup int) {
+	fmt.Printf("%s, %d CPUs, load average before: %s\n", runtime.Version(), runtime.NumCPU(), loadavg())
+	type row struct {
+		alg, impl, skip string
+		cells           []*cell
 	}
-	defer stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
-	srv, err := authz.New(ctx, authz.Config{Issuer: base + "/", Store: store, Grants: []authz.Grant{grant.ClientCredentials{}},
-		MaxSigningsInFlight: signings(admission), ClientCredentialsReuseWindow: reuse})
-	if err != nil {
-		return err
-	}
-	const api = "https://users.example.com"
-	if err := store.APIs().Create(ctx, &storage.API{Identifier: api, Name: "users", SigningAlg: alg, Scopes: []storage.Scope{{Name: "read:users"}}}); err != nil {
-		return err
-	}
-	secret, err := srv.CreateClient(ctx, &storage.Client{ID: "svc", GrantTypes: []string{"client_credentials"}})
-	if err != nil {
-		return err
-	}
-	if err := store.ClientGrants().Create(ctx, &storage.ClientGrant{ClientID: "svc", Audience: api, Scopes: []string{"read:users"}}); err != nil {
-		return err
-	}
-	// The routes mirror examples/quickstart's routes(): the issuer's
-	// handler at the root and GET /users behind RequireScopes. The
-	// quickstart is a main package and exports nothing to import, and it
-	// runs on the memory store only; this program also runs it on Redis.
-	mux := http.NewServeMux()
-	mux.Handle("/", srv.Handler())
-	mux.Handle("GET /users", srv.Authorizer(api).RequireScopes("read:users")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte(`[{"id":1}]`))
-	})))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}, Timeout: 10 * time.Second}
-	form := url.Values{"grant_type": {"client_credentials"}, "audience": {api}}.Encode()
-	tokenReq := func() (*http.Request, error) {
-		req, err := http.NewRequest("POST", base+"/oauth/token", strings.NewReader(form))
+	var rows []*row
+	var cells []*cell
+	for _, alg := range algs {
+		k, err := peers.NewKey(alg)
 		if err != nil {
-			return nil, err
+			log.Fatal(err)
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("svc", secret)
-		return req, nil
-	}
-	req, _ := tokenReq()
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if tok.AccessToken == "" {
-		return fmt.Errorf("no token: status %d", resp.StatusCode)
-	}
-	apiReq := func() (*http.Request, error) {
-		req, err := http.NewRequest("GET", base+"/users", nil)
-		if err != nil {
-			return nil, err
+		for _, impl := range implNames {
+			r := &row{alg: alg, impl: impl}
+			rows = append(rows, r)
+			t, err := e.start(ctx, impl, k)
+			if err != nil {
+				r.skip = reason(err)
+				fmt.Fprintf(os.Stderr, "load: %s %s not measured: %v\n", impl, alg, err)
+				continue
+			}
+			defer t.close()
+			for _, c := range cs {
+				cl := &cell{t: t, c: c, client: keepAlive(c)}
+				r.cells = append(r.cells, cl)
+				cells = append(cells, cl)
+			}
 		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		return req, nil
 	}
-	fmt.Printf("driver=%s alg=%s concurrency=%d requests=%d\n", driver, alg, c, n)
-	for _, ep := range []struct {
-		name string
-		mk   func() (*http.Request, error)
-	}{{"POST /oauth/token", tokenReq}, {"GET /users (protected)", apiReq}} {
-		res, err := drive(client, ep.mk, n, c)
-		if err != nil {
-			return err
+	for _, cl := range cells {
+		cl.drive(warmup, false)
+	}
+	for i := 0; i < rounds; i++ {
+		fmt.Fprintf(os.Stderr, "load: round %d/%d\n", i+1, rounds)
+		for _, cl := range cells {
+			cl.drive(perRound(n, cl.t.alg, rounds), true)
 		}
-		fmt.Printf("  %-24s %8.0f req/s   p50 %7.2f ms   p99 %7.2f ms   errors %d\n", ep.name, res.rps, ms(res.p50), ms(res.p99), res.errors)
 	}
-	return nil
-}
-
-type result struct {
-	rps      float64
-	p50, p99 time.Duration
-	errors   int64
-}
-
-// drive sends n requests from c workers and measures them.
-func drive(client *http.Client, mk func() (*http.Request, error), n, c int) (result, error) {
-	lat := make([]time.Duration, n)
-	var next, errs atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < c; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				req, err := mk()
-				if err != nil {
-					errs.Add(1)
+	fmt.Printf("load average after: %s\n\n", loadavg())
+	fmt.Println("| alg | clients | implementation | tokens/s | p50 | p99 | errors |")
+	fmt.Println("|---|---:|---|---:|---:|---:|---:|")
+	for _, c := range cs {
+		for _, alg := range algs {
+			for _, r := range rows {
+				if r.alg != alg {
 					continue
 				}
-				t := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					var sink [512]byte
-					for {
-						if _, rerr := resp.Body.Read(sink[:]); rerr != nil {
-							break
-						}
-					}
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
+				if r.skip != "" {
+					fmt.Printf("| %s | %d | %s | — | — | — | %s |\n", alg, c, r.impl, r.skip)
+					continue
 				}
-				lat[i] = time.Since(t)
-				if err != nil {
-					errs.Add(1)
+				for _, cl := range r.cells {
+					if cl.c != c {
+						continue
+					}
+					res := cl.result()
+					fmt.Printf("| %s | %d | %s | %s | %s | %s | %d |\n", alg, c, r.impl, thousands(res.rps), ms(res.p50), ms(res.p99), res.errors)
+					if s, ok := cl.firstErr.Load().(string); ok {
+						fmt.Fprintf(os.Stderr, "load: %s %s c=%d: first error: %s\n", r.impl, alg, c, s)
+					}
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return result{rps: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100], errors: errs.Load()}, nil
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// openStore returns the store of the driver and a function that releases it.
-func openStore(ctx context.Context, driver string) (storage.Store, func(), error) {
-	switch driver {
-	case "memory":
-		return memory.New(), func() {}, nil
-	case "redis":
-		return startRedis(ctx)
-	}
-	return nil, nil, fmt.Errorf("unknown driver %q", driver)
-}
-
-func startRedis(ctx context.Context) (storage.Store, func(), error) {
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		return nil, nil, fmt.Errorf("redis-server is not installed (apt-get install -y redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, nil, err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir, err := os.MkdirTemp("", "scopekit-load-redis")
-	if err != nil {
-		return nil, nil, err
-	}
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		return nil, nil, err
-	}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); _ = os.RemoveAll(dir) }
-	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), PoolSize: 64})
-	deadline := time.Now().Add(10 * time.Second)
-	for rdb.Ping(ctx).Err() != nil {
-		if time.Now().After(deadline) {
-			stop()
-			return nil, nil, fmt.Errorf("redis-server did not start")
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	s, err := sredis.New(rdb, nil)
-	if err == nil {
-		err = s.CheckConfig(ctx)
+}
+
+// perRound is one round's share of a cell's requests.
+func perRound(n int, alg string, rounds int) int {
+	if n == 0 {
+		n = 20000
+		if alg == token.RS256 {
+			n = 3000
+		}
 	}
+	return max(1, n/rounds)
+}
+
+// reason is the table's word for a target that could not be set up.
+func reason(err error) string {
+	if errors.Is(err, peers.ErrNodeMissing) {
+		return "not installed (`npm ci` in bench/node)"
+	}
+	return strings.ReplaceAll(err.Error(), "|", "/")
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive count", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// loadavg is the first three fields of /proc/loadavg, or "unknown".
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
-		stop()
-		return nil, nil, err
+		return "unknown"
 	}
-	return s, func() { rdb.Close(); stop() }, nil
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// ms formats a latency in milliseconds with two decimals below 10 ms.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	if v < 10 {
+		return fmt.Sprintf("%.2f ms", v)
+	}
+	return fmt.Sprintf("%.1f ms", v)
+}
+
+// thousands formats a rate with a thin space between thousands.
+func thousands(v float64) string {
+	s := strconv.Itoa(int(v + 0.5))
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + " " + s[i:]
+	}
+	return s
 }
 
 // signings is Config.MaxSigningsInFlight: the default, or -1 (off).

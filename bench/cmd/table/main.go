@@ -3,7 +3,7 @@
 // trips per operation (where the row reports them), its ratio to the raw
 // signature primitive measured in the same group (the "primitive" row of
 // the same benchmark and algorithm), and its ratio to the fastest peer
-// (fosite, go-oauth2) of the same group and algorithm.
+// (fosite, go-oauth2, zitadel) of the same group and algorithm.
 package main
 
 import (
@@ -122,12 +122,12 @@ func primitive(rows map[string]*row, r *row) float64 {
 	return 0
 }
 
-// fastestPeer is the median of the fastest fosite or go-oauth2 row of r's
+// fastestPeer is the median of the fastest fosite, go-oauth2 or zitadel row of r's
 // group and algorithm, 0 when the group has none.
 func fastestPeer(rows map[string]*row, r *row) float64 {
 	best := 0.0
 	for _, o := range rows {
-		if o.group != r.group || o.alg != r.alg || !(strings.HasPrefix(o.impl, "fosite") || strings.HasPrefix(o.impl, "go-oauth2")) {
+		if o.group != r.group || o.alg != r.alg || !(strings.HasPrefix(o.impl, "fosite") || strings.HasPrefix(o.impl, "go-oauth2") || strings.HasPrefix(o.impl, "zitadel")) {
 			continue
 		}
 		if ns := median(o.ns); best == 0 || ns < best {
