@@ -154,13 +154,19 @@ func (p *revocationPoller) poll(ctx context.Context) ([]storage.RevocationNotice
 			}
 		}
 	}
-	p.since = start.Add(-s.opts.RevocationPollOverlap)
+	p.moveTo(start.Add(-s.opts.RevocationPollOverlap))
+	return found, nil
+}
+
+// moveTo starts the next window at since and forgets what only the
+// windows before could return.
+func (p *revocationPoller) moveTo(since time.Time) {
+	p.since = since
 	for k, e := range p.seen {
-		if e.revokedAt.Before(p.since) {
+		if e.revokedAt.Before(since) {
 			delete(p.seen, k)
 		}
 	}
-	return found, nil
 }
 
 // fresh records d and reports its notice unless it was delivered before
