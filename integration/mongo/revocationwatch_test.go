@@ -30,9 +30,8 @@ func watchStore(t *testing.T, db *mongodriver.Database, opts *mongo.Options) *mo
 
 // notices collects what a subscription delivers.
 type notices struct {
-	ch   <-chan storage.RevocationNotice
-	got  []storage.RevocationNotice
-	done bool
+	ch  <-chan storage.RevocationNotice
+	got []storage.RevocationNotice
 }
 
 // until reads notices until one satisfies want, failing after ten seconds
