@@ -9,9 +9,9 @@ import (
 // (Revocations.RevokeToken, Families.RevokeFamily), written through any
 // store over the same backend, to every process that subscribes, so that a
 // server can refuse a token it verified before without asking the store
-// again. Stores without such a push (the memory store, whose lookup costs
-// no round trip; MongoDB, see docs/PERFORMANCE.md) do not implement it, and
-// servers over them ask the store on every check.
+// again. Redis pushes by pub/sub, MongoDB by polling (docs/MONGODB.md). The
+// memory store, whose lookup costs no round trip, does not implement it, and
+// servers over it ask the store on every check.
 type RevocationWatcher interface {
 	// WatchRevocations subscribes to the tenant's revocations and returns
 	// once the subscription is active: every revocation written after it

@@ -12,6 +12,7 @@ import (
 	"github.com/scopekit/scopekit/authz"
 	"github.com/scopekit/scopekit/authz/oauth"
 	"github.com/scopekit/scopekit/authz/resource"
+	"github.com/scopekit/scopekit/integration/revocationpush"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/redis"
@@ -165,9 +166,9 @@ func TestRevocationNotAnnouncedNotStored(t *testing.T) {
 	// Through the issuers: B cached the token; A, on the restricted user,
 	// answers its revocation 503, and the token is still valid in the
 	// store as in B's cache: consistent, and the caller knows to retry.
-	a, b := pushIssuer(t, rs, authz.RevocationPushOn), pushIssuer(t, full, authz.RevocationPushOn)
-	secret := createSvc(t, b)
-	raw := issue(t, b, secret)
+	a, b := revocationpush.Issuer(t, rs, authz.RevocationPushOn), revocationpush.Issuer(t, full, authz.RevocationPushOn)
+	secret := revocationpush.CreateSvc(t, b)
+	raw := revocationpush.Issue(t, b, secret)
 	if _, err := b.Authorize(ctx, raw, resource.Requirement{}); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) (ttl bool, err error) {
 	if err := s.ensureLookupIndexes(ctx); err != nil {
 		return false, err
 	}
+	if err := s.ensureRevokedAtIndexes(ctx); err != nil {
+		return false, err
+	}
 	ttl = true
 	for _, c := range s.shortLived() {
 		_, err := c.Indexes().CreateOne(ctx, mongodriver.IndexModel{

@@ -47,6 +47,18 @@ type Options struct {
 	// views on another). Nil means time.Now. TTL indexes only collect
 	// garbage.
 	Now func() time.Time
+	// RevocationPollInterval is how often a Store.WatchRevocations
+	// subscription asks for new revocations. Zero means 50 ms.
+	RevocationPollInterval time.Duration
+	// RevocationPollOverlap is how far back each poll reads before the
+	// previous poll began: it must cover the time between a writer reading
+	// its clock and its write committing, plus the clock skew between
+	// processes. Zero means Timeout plus one second (docs/MONGODB.md).
+	RevocationPollOverlap time.Duration
+	// RevocationPollLimit caps the documents a poll reads from each of its
+	// two collections; a poll that finds more ends the subscription, and
+	// servers ask the store until they subscribe again. Zero means 10 000.
+	RevocationPollLimit int
 }
 
 // Store is a storage.Store on MongoDB. The caller owns the client.
@@ -59,6 +71,9 @@ type Store struct {
 	tombstoneTTL time.Duration
 	// faultAfterClaim, set by tests, makes the write after a claim fail.
 	faultAfterClaim func(kind string) error
+	// faultPoll, set by tests, makes revocation polls fail while it
+	// returns an error.
+	faultPoll func() error
 }
 
 type collections struct {
@@ -88,6 +103,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 		o.Timeout = 5 * time.Second
 	}
 	o.Now = storage.ClockOrDefault(o.Now)
+	o.withRevocationPollDefaults()
 	copts := options.Collection().SetWriteConcern(o.WriteConcern)
 	coll := func(name string) *mongodriver.Collection { return db.Collection(o.CollectionPrefix+name, copts) }
 	s := &Store{db: db, opts: o, tenant: escapeTenant(o.Tenant), tombstoneTTL: storage.FamilyTombstoneLifetime, c: collections{

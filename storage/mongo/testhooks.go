@@ -23,3 +23,8 @@ func FailAfterClaim(s *Store, kind string, err error) {
 		return nil
 	}
 }
+
+// FailRevocationPolls makes every revocation poll of the store, and of the
+// views made of it after the call, fail while fail returns an error, as if
+// the server stopped answering them.
+func FailRevocationPolls(s *Store, fail func() error) { s.faultPoll = fail }

@@ -87,6 +87,10 @@ type claimDoc struct {
 	Seq int64 `bson:"seq,omitempty"`
 	// Opaque is an opaque access token.
 	Opaque *storage.OpaqueToken `bson:"opaque,omitempty"`
+	// Family and RevokedAt are a family revocation's: the family, and when
+	// it was written (revocationwatch.go).
+	Family    string    `bson:"family,omitempty"`
+	RevokedAt time.Time `bson:"revoked_at,omitempty"`
 }
 
 func (s *Store) claimID(kind string, key ...string) string {
@@ -483,7 +487,8 @@ func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 		return err
 	}
 	defer cancel()
-	if _, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimFamily, id), ExpiresAt: s.now().Add(s.tombstoneTTL)}); err != nil {
+	now := s.now()
+	if _, err := s.claim(ctx, &claimDoc{ID: s.claimID(claimFamily, id), ExpiresAt: now.Add(s.tombstoneTTL), Family: id, RevokedAt: now}); err != nil {
 		return err
 	}
 	d, err := s.family(ctx, id)
@@ -496,16 +501,18 @@ func (s *Store) RevokeFamily(ctx context.Context, id string) error {
 	return s.extendRevocation(ctx, id, d.ExpiresAt)
 }
 
-// extendRevocation makes a family's revocation last until at least until.
+// extendRevocation makes a family's revocation last until at least until,
+// and dates it anew so that revocation watchers learn its new end.
 func (s *Store) extendRevocation(ctx context.Context, id string, until time.Time) error {
-	_, err := s.c.claims.UpdateOne(ctx, bson.M{"_id": s.claimID(claimFamily, id)}, bson.M{"$max": bson.M{"expires_at": until}})
+	_, err := s.c.claims.UpdateOne(ctx, bson.M{"_id": s.claimID(claimFamily, id)},
+		bson.M{"$max": bson.M{"expires_at": until}, "$set": bson.M{fieldRevokedAt: s.now()}})
 	return mapErr(err)
 }
 
 func (s *Store) revocationID(family, jti string) string { return s.id(family + storage.KeySep + jti) }
 
 // RevokeToken implements storage.Revocations: an upsert keeping the later
-// expiry.
+// expiry, dated in the same write for revocation watchers.
 func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
 	if r.JTI == "" || r.ExpiresAt.IsZero() {
 		return storage.ErrInvalid
@@ -516,7 +523,8 @@ func (s *Store) RevokeToken(ctx context.Context, r *storage.Revocation) error {
 	}
 	defer cancel()
 	id := s.revocationID(r.Family, r.JTI)
-	update := bson.M{"$set": bson.M{"tenant": s.tenant}, "$max": bson.M{"expires_at": r.ExpiresAt}}
+	update := bson.M{"$set": bson.M{"tenant": s.tenant, "jti": r.JTI, "family": r.Family, fieldRevokedAt: s.now()},
+		"$max": bson.M{"expires_at": r.ExpiresAt}}
 	_, err = s.c.revocations.UpdateOne(ctx, bson.M{"_id": id}, update, options.Update().SetUpsert(true))
 	if mongodriver.IsDuplicateKeyError(err) {
 		// A concurrent revocation inserted it first: update that one.
