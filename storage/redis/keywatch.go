@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/scopekit/scopekit/storage"
 )
 
@@ -52,36 +54,27 @@ func (c watchedKeys) announce(ctx context.Context, err error) error {
 }
 
 // WatchKeys implements storage.KeyWatcher with a subscription to the
-// tenant's key-change channel ({prefix:tenant}:keys:changed) on a connection
-// of its own, held until ctx is done.
+// tenant's key-change channel ({prefix:tenant}:keys:changed) on the pub/sub
+// connection that every store of one New shares (hub), held until ctx is
+// done. Changes coalesce: while a notice waits, a reload is already due.
+// The connection's loss closes the channel.
 func (s *Store) WatchKeys(ctx context.Context) (<-chan struct{}, error) {
-	ps := s.rdb.Subscribe(ctx, s.keysChannel())
-	rctx, cancel := s.ctx(ctx)
-	_, err := ps.Receive(rctx) // the subscription's confirmation
-	cancel()
-	if err != nil {
-		_ = ps.Close()
-		return nil, unavailable(err)
-	}
-	msgs := ps.Channel()
 	out := make(chan struct{}, 1)
-	go func() {
-		defer close(out)
-		defer ps.Close()
-		for {
+	sub := &subscriber{
+		channel: s.keysChannel(),
+		deliver: func(*goredis.Message) bool {
 			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-msgs:
-				if !ok {
-					return
-				}
-				select {
-				case out <- struct{}{}:
-				default: // a reload is already due
-				}
+			case out <- struct{}{}:
+			default: // a reload is already due
 			}
-		}
-	}()
+			return true
+		},
+		close: func() { close(out) },
+	}
+	rctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.hub.watch(ctx, rctx, sub); err != nil {
+		return nil, err
+	}
 	return out, nil
 }

@@ -53,6 +53,7 @@ type Options struct {
 // Store is a storage.Store on Redis. The caller owns the client.
 type Store struct {
 	rdb     goredis.UniversalClient
+	hub     *hub // the pub/sub connection shared by every store of one New
 	opts    Options
 	dirTag  string // {prefix:tenant}
 	keyBase string // prefix:tenant, inside per-record tags
@@ -93,19 +94,19 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 		o.Logger.Warn("redis: the client was built without ContextTimeoutEnabled, so go-redis ignores context deadlines and Options.Timeout: " +
 			"a hung Redis holds each operation for the client's ReadTimeout; set ContextTimeoutEnabled: true (docs/REDIS.md)")
 	}
-	return newStore(client, o), nil
+	return newStore(client, newHub(client, o.Timeout), o), nil
 }
 
-func newStore(client goredis.UniversalClient, o Options) *Store {
+func newStore(client goredis.UniversalClient, h *hub, o Options) *Store {
 	base := o.Prefix + ":" + escapeTenant(o.Tenant)
-	return &Store{rdb: client, opts: o, dirTag: "{" + base + "}", keyBase: base, tombstoneTTL: storage.FamilyTombstoneLifetime}
+	return &Store{rdb: client, hub: h, opts: o, dirTag: "{" + base + "}", keyBase: base, tombstoneTTL: storage.FamilyTombstoneLifetime}
 }
 
 // Tenant implements storage.Store.
 func (s *Store) Tenant(id string) storage.Store {
 	o := s.opts
 	o.Tenant = id
-	t := newStore(s.rdb, o)
+	t := newStore(s.rdb, s.hub, o)
 	t.tombstoneTTL = s.tombstoneTTL
 	return t
 }

@@ -2,8 +2,6 @@ package redis
 
 import (
 	"context"
-	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -46,62 +44,35 @@ end
 local denied = {err = 'NOPERM the Redis user may not publish on the revocations channel'}
 `
 
-// revocationPing is how long the revocation subscription may stay silent
-// before it is pinged; a ping unanswered for as long again ends the
-// subscription, so a connection lost without notice (a network partition)
-// is reported within twice this time.
-const revocationPing = time.Second
-
 // WatchRevocations implements storage.RevocationWatcher with a
-// subscription to the tenant's revocation channel on a connection of its
-// own, held until ctx is done. It reads the subscription itself rather
-// than through go-redis's Channel, which reconnects silently and drops
-// messages when its buffer is full: here the first read error, or a ping
-// left unanswered, closes the channel, so a subscriber never mistakes a
-// gap for silence.
+// subscription to the tenant's revocation channel on the pub/sub
+// connection that every store of one New shares (hub), held until ctx is
+// done. The connection's loss, and a subscriber too slow to take what it is
+// sent (256 revocations behind), close the channel: a revocation is never
+// dropped silently, the subscriber falls back to lookups.
 func (s *Store) WatchRevocations(ctx context.Context) (<-chan storage.RevocationNotice, error) {
-	ps := s.rdb.Subscribe(ctx, s.revocationsChannel())
-	rctx, cancel := s.ctx(ctx)
-	_, err := ps.Receive(rctx) // the subscription's confirmation
-	cancel()
-	if err != nil {
-		_ = ps.Close()
-		return nil, unavailable(err)
-	}
 	out := make(chan storage.RevocationNotice, 256)
-	go func() {
-		defer close(out)
-		defer ps.Close()
-		pinged := false
-		for ctx.Err() == nil {
-			msg, err := ps.ReceiveTimeout(ctx, revocationPing)
-			var nerr net.Error
-			switch {
-			case errors.As(err, &nerr) && nerr.Timeout() && !pinged:
-				if ps.Ping(ctx) != nil {
-					return
-				}
-				pinged = true
-				continue
-			case err != nil:
-				return // lost, or a ping unanswered
-			}
-			pinged = false
-			m, ok := msg.(*goredis.Message)
-			if !ok {
-				continue // a pong or a subscription confirmation
-			}
+	sub := &subscriber{
+		channel: s.revocationsChannel(),
+		deliver: func(m *goredis.Message) bool {
 			n, ok := parseRevocation(m)
 			if !ok {
-				continue
+				return true
 			}
 			select {
 			case out <- n:
-			case <-ctx.Done():
-				return
+				return true
+			default:
+				return false
 			}
-		}
-	}()
+		},
+		close: func() { close(out) },
+	}
+	rctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.hub.watch(ctx, rctx, sub); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
