@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/scopekit/scopekit/integration/revocationpush"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/redis"
@@ -165,7 +166,7 @@ func oneConnection(t *testing.T, subClient, pubClient goredis.UniversalClient, n
 	}
 	extraCancel()
 	waitClosed(t, extra)
-	waitFor(t, "tenant 3's channels unsubscribed", func() bool {
+	revocationpush.WaitFor(t, "tenant 3's channels unsubscribed", func() bool {
 		return nodes.subscribers(t, "{hub:t3}:revoked") == 0 && nodes.subscribers(t, "{hub:t3}:keys:changed") == 0
 	})
 	must(t, pub(4).RevokeFamily(ctx, "f4"))
@@ -186,8 +187,8 @@ func oneConnection(t *testing.T, subClient, pubClient goredis.UniversalClient, n
 			t.Fatal("the connection closed before its last subscriber left")
 		}
 	}
-	waitFor(t, "no pub/sub connection once every subscriber left", func() bool { return nodes.pubsubConns(t) == 0 })
-	waitFor(t, "the watches' goroutines ended", func() bool { return runtime.NumGoroutine() <= baseline })
+	revocationpush.WaitFor(t, "no pub/sub connection once every subscriber left", func() bool { return nodes.pubsubConns(t) == 0 })
+	revocationpush.WaitFor(t, "the watches' goroutines ended", func() bool { return runtime.NumGoroutine() <= baseline })
 }
 
 // TestPubSubConnectionLostClosesEverySubscriber: CLIENT KILL TYPE pubsub
@@ -217,7 +218,7 @@ func TestPubSubConnectionLostClosesEverySubscriber(t *testing.T) {
 	}
 	must(t, st.Keys().Create(ctx, &storage.SigningKey{ID: "k", Alg: "ES256", JWK: []byte(`{}`), CreatedAt: time.Now()}))
 	recvKey(t, keys)
-	waitFor(t, "one pub/sub connection after the new watch", func() bool { return nodes.pubsubConns(t) == 1 })
+	revocationpush.WaitFor(t, "one pub/sub connection after the new watch", func() bool { return nodes.pubsubConns(t) == 1 })
 }
 
 // TestSlowRevocationSubscriberClosed: a revocation subscriber that does not

@@ -8,6 +8,7 @@ import (
 
 	"github.com/scopekit/scopekit/authz"
 	"github.com/scopekit/scopekit/grant"
+	"github.com/scopekit/scopekit/integration/revocationpush"
 	"github.com/scopekit/scopekit/internal/testserver"
 	"github.com/scopekit/scopekit/storage/redis"
 	"github.com/scopekit/scopekit/token"
@@ -31,25 +32,11 @@ func TestKeyChangesPushedAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	kid, err := a.RotateKey(ctx, token.ES256)
 	must(t, err)
-	waitFor(t, "the rotated key published at the other replica", func() bool {
+	revocationpush.WaitFor(t, "the rotated key published at the other replica", func() bool {
 		return bytes.Contains(b.Keys().JWKS(), []byte(kid))
 	})
 	must(t, a.RemoveKey(ctx, kid))
-	waitFor(t, "the removed key dropped at the other replica", func() bool {
+	revocationpush.WaitFor(t, "the removed key dropped at the other replica", func() bool {
 		return !bytes.Contains(b.Keys().JWKS(), []byte(kid))
 	})
-}
-
-// waitFor polls cond until it holds, failing the test after ten seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
 }

@@ -167,7 +167,8 @@ func invalidToken(_ *resource.Principal, err error) bool {
 	return errors.As(err, &e) && e.Is(oauth.ErrInvalidToken)
 }
 
-// WaitFor polls cond until it holds, failing the test after ten seconds.
+// WaitFor polls cond until it holds, failing the test after ten seconds;
+// the tests of every backend wait with it.
 func WaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
