@@ -47,8 +47,10 @@ type Options struct {
 	// views on another). Nil means time.Now. TTL indexes only collect
 	// garbage.
 	Now func() time.Time
-	// RevocationPollInterval is how often a Store.WatchRevocations
-	// subscription asks for new revocations. Zero means 50 ms.
+	// RevocationPollInterval is how often the poller behind
+	// Store.WatchRevocations asks for new revocations: one poller for the
+	// store New returns and all its views, whatever their tenant. Zero
+	// means 50 ms.
 	RevocationPollInterval time.Duration
 	// RevocationPollOverlap is how far back each poll reads before the
 	// previous poll began: it must cover the time between a writer reading
@@ -56,8 +58,9 @@ type Options struct {
 	// processes. Zero means Timeout plus one second (docs/MONGODB.md).
 	RevocationPollOverlap time.Duration
 	// RevocationPollLimit caps the documents a poll reads from each of its
-	// two collections; a poll that finds more ends the subscription, and
-	// servers ask the store until they subscribe again. Zero means 10 000.
+	// two collections, counting every tenant's (one poll serves them all);
+	// a poll that finds more ends every subscription, and servers ask the
+	// store until they subscribe again. Zero means 10 000.
 	RevocationPollLimit int
 }
 
@@ -71,9 +74,9 @@ type Store struct {
 	tombstoneTTL time.Duration
 	// faultAfterClaim, set by tests, makes the write after a claim fail.
 	faultAfterClaim func(kind string) error
-	// faultPoll, set by tests, makes revocation polls fail while it
-	// returns an error.
-	faultPoll func() error
+	// hub is the revocation poller this store and its views share
+	// (revocationhub.go).
+	hub *revocationHub
 }
 
 type collections struct {
@@ -106,7 +109,7 @@ func New(db *mongodriver.Database, opts *Options) (*Store, error) {
 	o.withRevocationPollDefaults()
 	copts := options.Collection().SetWriteConcern(o.WriteConcern)
 	coll := func(name string) *mongodriver.Collection { return db.Collection(o.CollectionPrefix+name, copts) }
-	s := &Store{db: db, opts: o, tenant: escapeTenant(o.Tenant), tombstoneTTL: storage.FamilyTombstoneLifetime, c: collections{
+	s := &Store{db: db, opts: o, tenant: escapeTenant(o.Tenant), tombstoneTTL: storage.FamilyTombstoneLifetime, hub: newRevocationHub(), c: collections{
 		apis: coll("apis"), clients: coll("clients"), grants: coll("client_grants"), users: coll("users"),
 		roles: coll("roles"), groups: coll("groups"), consents: coll("consents"), keys: coll("signing_keys"), tenants: coll("tenants"),
 		requests: coll("auth_requests"), codes: coll("codes"), families: coll("families"), revocations: coll("revocations"),

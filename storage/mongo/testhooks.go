@@ -24,7 +24,21 @@ func FailAfterClaim(s *Store, kind string, err error) {
 	}
 }
 
-// FailRevocationPolls makes every revocation poll of the store, and of the
-// views made of it after the call, fail while fail returns an error, as if
-// the server stopped answering them.
-func FailRevocationPolls(s *Store, fail func() error) { s.faultPoll = fail }
+// FailRevocationPolls makes every revocation poll of the store and of every
+// view sharing its poller (all the stores of one New) fail while fail
+// returns an error, as if the server stopped answering them.
+func FailRevocationPolls(s *Store, fail func() error) { s.hub.fault.Store(&fail) }
+
+// RevocationPollers is how many revocation poller goroutines the stores of
+// s's New are running: one while any subscription is open (a poller that
+// was just stopped counts until its goroutine has returned), none after.
+func RevocationPollers(s *Store) int { return int(s.hub.pollers.Load()) }
+
+// RevocationPolls is how many revocation polls of the stores of s's New
+// have succeeded.
+func RevocationPolls(s *Store) int64 { return s.hub.polls.Load() }
+
+// SetRevocationBuffer sets how many unread notices a subscription made
+// after the call, through the store or a view sharing its poller, holds
+// before it is closed.
+func SetRevocationBuffer(s *Store, n int) { s.hub.buffer.Store(int64(n)) }
