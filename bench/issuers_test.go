@@ -45,6 +45,7 @@ func scopekitIssuerOn(tb testing.TB, store storage.Store, k *benchKey, cache int
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { _ = srv.Close() })
 	return srv
 }
 

@@ -39,6 +39,7 @@ func TestReplicasRedisCluster(t *testing.T) {
 func TestReplicasMongo(t *testing.T) {
 	e := mongoEnv(t)
 	shared(t, e)
+	t.Run("revocation pushed to every replica's cache", func(t *testing.T) { revocationPushed(t, e) })
 	t.Run("signing keys rotated, retired and removed under a stream of tokens", func(t *testing.T) { keyLifecycle(t, e, "polling on MongoDB-wire") })
 }
 

@@ -116,6 +116,7 @@ var propagationBackends = []struct {
 	start func(testing.TB) *env
 }{
 	{"redis-cluster", func(t testing.TB) *env { e, _ := redisClusterEnv(t); return e }},
+	{"mongo", mongoEnv},
 }
 
 // BenchmarkRevocationPropagation measures how long after a revocation is

@@ -27,7 +27,12 @@ func Scopekit(ctx context.Context, store storage.Store, k *Key, o ScopekitOption
 	srv, err := authz.New(ctx, authz.Config{Issuer: IssuerURL, Store: store,
 		Keys: token.NewKeySet(k.Key), Grants: []authz.Grant{grant.ClientCredentials{}},
 		VerifiedTokenCache: o.VerifiedTokenCache, MaxSigningsInFlight: o.MaxSigningsInFlight,
-		ClientCredentialsReuseWindow: o.ReuseWindow})
+		ClientCredentialsReuseWindow: o.ReuseWindow,
+		// One server per row: revocation push serves other servers'
+		// caches (measured by integration/replicas'
+		// BenchmarkRevocationPropagation); off, no poller or subscription
+		// runs beside the measured loop or adds to its round trips.
+		RevocationPush: authz.RevocationPushOff})
 	if err != nil {
 		return nil, err
 	}
