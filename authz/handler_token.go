@@ -144,13 +144,19 @@ func parseBasic(h string) (user, pass string, ok bool) {
 	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
 		return "", "", false
 	}
+	// Credentials of up to 256 bytes are decoded on the stack: the
+	// string below is the only allocation.
 	enc := strings.TrimSpace(h[len(prefix):])
-	var buf [256]byte
-	raw := buf[:0]
-	if n := base64.StdEncoding.DecodedLen(len(enc)); n > len(buf) {
-		raw = make([]byte, 0, n)
+	var src [344]byte
+	var dst [258]byte
+	var raw []byte
+	var err error
+	if len(enc) <= len(src) {
+		n := copy(src[:], enc)
+		raw, err = base64.StdEncoding.AppendDecode(dst[:0], src[:n])
+	} else {
+		raw, err = base64.StdEncoding.DecodeString(enc)
 	}
-	raw, err := base64.StdEncoding.AppendDecode(raw, []byte(enc))
 	if err != nil {
 		return "", "", false
 	}
