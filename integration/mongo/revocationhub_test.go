@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/scopekit/scopekit/integration/mongoserver"
+	"github.com/scopekit/scopekit/integration/revocationpush"
 	"github.com/scopekit/scopekit/storage"
 	"github.com/scopekit/scopekit/storage/mongo"
 )
@@ -43,20 +44,6 @@ func pollFinds(t *testing.T, srv *mongoserver.Mongo) (*mongodriver.Database, *at
 		_ = c.Disconnect(ctx)
 	})
 	return db, finds
-}
-
-// eventually fails the test unless cond holds within ten seconds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
 }
 
 // tenantWatch is one tenant's subscription on a shared poller.
@@ -95,7 +82,7 @@ func TestRevocationPollerSharedByTenants(t *testing.T) {
 	}
 
 	f0, p0 := finds.Load(), mongo.RevocationPolls(root)
-	eventually(t, "twenty polls", func() bool { return mongo.RevocationPolls(root) >= p0+20 })
+	revocationpush.WaitFor(t, "twenty polls", func() bool { return mongo.RevocationPolls(root) >= p0+20 })
 	p1, f1 := mongo.RevocationPolls(root), finds.Load()
 	// A poll under way at either end adds its two finds at most.
 	if got, most := f1-f0, 2*(p1-p0)+4; got > most {
@@ -127,9 +114,9 @@ func TestRevocationPollerSharedByTenants(t *testing.T) {
 
 	for _, w := range ws {
 		w.cancel()
-		closed(t, w.ch, "its context was cancelled")
+		revocationpush.WaitClosed(t, w.ch, "its context was cancelled")
 	}
-	eventually(t, "the poller to exit", func() bool { return mongo.RevocationPollers(root) == 0 })
+	revocationpush.WaitFor(t, "the poller to exit", func() bool { return mongo.RevocationPollers(root) == 0 })
 }
 
 // TestRevocationPollerJoined: a subscription that joins a running poller
@@ -159,7 +146,7 @@ func TestRevocationPollerOneLeaves(t *testing.T) {
 	ctx := context.Background()
 	ws := watchTenants(t, root, 3)
 	ws[0].cancel()
-	closed(t, ws[0].ch, "its context was cancelled")
+	revocationpush.WaitClosed(t, ws[0].ch, "its context was cancelled")
 	hour := time.Now().Add(time.Hour)
 	must(t, ws[0].store.RevokeToken(ctx, &storage.Revocation{JTI: "after", ExpiresAt: hour}))
 	must(t, ws[1].store.RevokeToken(ctx, &storage.Revocation{JTI: "after", ExpiresAt: hour}))
@@ -187,9 +174,9 @@ func TestRevocationPollerFailureClosesAll(t *testing.T) {
 	})
 	fail.Store(true)
 	for i, w := range ws {
-		closed(t, w.ch, fmt.Sprint("tenant ", i, "'s polls failed"))
+		revocationpush.WaitClosed(t, w.ch, fmt.Sprint("tenant ", i, "'s polls failed"))
 	}
-	eventually(t, "the poller to exit", func() bool { return mongo.RevocationPollers(root) == 0 })
+	revocationpush.WaitFor(t, "the poller to exit", func() bool { return mongo.RevocationPollers(root) == 0 })
 	if _, err := ws[2].store.WatchRevocations(ctx); !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("subscribed while polls fail: %v", err)
 	}
@@ -216,7 +203,7 @@ func TestRevocationPollerSlowReader(t *testing.T) {
 	}
 	// Polls that began after the writes have read all six; none was read.
 	p := mongo.RevocationPolls(root)
-	eventually(t, "two polls after the writes", func() bool { return mongo.RevocationPolls(root) >= p+2 })
+	revocationpush.WaitFor(t, "two polls after the writes", func() bool { return mongo.RevocationPolls(root) >= p+2 })
 	got := 0
 	for range slow.ch {
 		got++

@@ -55,22 +55,6 @@ func (n *notices) until(t *testing.T, what string, want func(storage.RevocationN
 	}
 }
 
-// closed waits for the channel to close, failing after ten seconds.
-func closed(t *testing.T, ch <-chan storage.RevocationNotice, what string) {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("the subscription stayed open after %s", what)
-		}
-	}
-}
-
 func jti(id string) func(storage.RevocationNotice) bool {
 	return func(n storage.RevocationNotice) bool { return n.JTI == id }
 }
@@ -130,7 +114,7 @@ func TestWatchRevocationsAcrossStores(t *testing.T) {
 		t.Fatalf("j1 delivered %d times, want once", count)
 	}
 	cancel()
-	closed(t, ch, "its context was cancelled")
+	revocationpush.WaitClosed(t, ch, "its context was cancelled")
 }
 
 // TestWatchRevocationsServerGone: polls that cannot reach the server close
@@ -141,7 +125,7 @@ func TestWatchRevocationsServerGone(t *testing.T) {
 	ch, err := s.WatchRevocations(context.Background())
 	must(t, err)
 	srv.Stop()
-	closed(t, ch, "the server stopped")
+	revocationpush.WaitClosed(t, ch, "the server stopped")
 	if _, err := s.WatchRevocations(context.Background()); !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("subscribed with the server stopped: %v", err)
 	}
@@ -161,7 +145,7 @@ func TestWatchRevocationsPollFails(t *testing.T) {
 	ch, err := s.WatchRevocations(context.Background())
 	must(t, err)
 	fail.Store(true)
-	closed(t, ch, "its polls failed")
+	revocationpush.WaitClosed(t, ch, "its polls failed")
 }
 
 // TestWatchRevocationsLimit: a poll that finds more revocations than
@@ -176,7 +160,7 @@ func TestWatchRevocationsLimit(t *testing.T) {
 	for i := range 3 {
 		must(t, s.RevokeToken(ctx, &storage.Revocation{JTI: fmt.Sprint("j", i), ExpiresAt: hour}))
 	}
-	closed(t, ch, "a poll found more than its limit")
+	revocationpush.WaitClosed(t, ch, "a poll found more than its limit")
 	if _, err := s.WatchRevocations(ctx); !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("subscribed over more revocations than the limit: %v", err)
 	}

@@ -158,14 +158,14 @@ func oneConnection(t *testing.T, subClient, pubClient goredis.UniversalClient, n
 	extra, err := root.Tenant("t3").(watcher).WatchRevocations(extraCtx)
 	must(t, err)
 	w[3].cancel()
-	waitClosed(t, w[3].revs)
-	waitClosed(t, w[3].keys)
+	revocationpush.WaitClosed(t, w[3].revs, "the watch ended")
+	revocationpush.WaitClosed(t, w[3].keys, "the watch ended")
 	must(t, pub(3).RevokeFamily(ctx, "f3"))
 	if n := recvRev(t, extra); n.Family != "f3" {
 		t.Fatalf("the remaining subscriber of tenant 3 received %+v", n)
 	}
 	extraCancel()
-	waitClosed(t, extra)
+	revocationpush.WaitClosed(t, extra, "the watch ended")
 	revocationpush.WaitFor(t, "tenant 3's channels unsubscribed", func() bool {
 		return nodes.subscribers(t, "{hub:t3}:revoked") == 0 && nodes.subscribers(t, "{hub:t3}:keys:changed") == 0
 	})
@@ -181,8 +181,8 @@ func oneConnection(t *testing.T, subClient, pubClient goredis.UniversalClient, n
 	// goroutine the watches started.
 	for i, tw := range w {
 		tw.cancel()
-		waitClosed(t, tw.revs)
-		waitClosed(t, tw.keys)
+		revocationpush.WaitClosed(t, tw.revs, "the watch ended")
+		revocationpush.WaitClosed(t, tw.keys, "the watch ended")
 		if i == hubTenants-2 && nodes.pubsubConns(t) != 1 {
 			t.Fatal("the connection closed before its last subscriber left")
 		}
@@ -202,8 +202,8 @@ func TestPubSubConnectionLostClosesEverySubscriber(t *testing.T) {
 	w := watchTenants(t, root, hubTenants)
 	nodes.kill(t)
 	for _, tw := range w {
-		waitClosed(t, tw.revs)
-		waitClosed(t, tw.keys)
+		revocationpush.WaitClosed(t, tw.revs, "the watch ended")
+		revocationpush.WaitClosed(t, tw.keys, "the watch ended")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -290,21 +290,5 @@ func recvKey(t *testing.T, ch <-chan struct{}) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no key-change notice within 10 s")
-	}
-}
-
-// waitClosed drains ch until it is closed, failing after ten seconds.
-func waitClosed[T any](t *testing.T, ch <-chan T) {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-timeout:
-			t.Fatal("the subscription was not closed within 10 s")
-		}
 	}
 }

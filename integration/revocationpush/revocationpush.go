@@ -182,6 +182,23 @@ func WaitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// WaitClosed drains ch until it is closed, failing the test after ten
+// seconds with what should have closed it.
+func WaitClosed[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the subscription stayed open after %s", what)
+		}
+	}
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
