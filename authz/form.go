@@ -31,6 +31,11 @@ func readURLEncoded(r *http.Request) (url.Values, error) {
 	return form, nil
 }
 
+// maxFormParams is url.ParseQuery's limit on the parameters of one form,
+// kept so that a body of separators cannot make parseForm allocate more
+// than a bounded array of values.
+const maxFormParams = 10_000
+
 // maxPooledBuffer is the largest buffer kept for reuse: a large body's is
 // left to the collector.
 const maxPooledBuffer = 16 << 10
@@ -60,6 +65,9 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 // to refuse.
 func parseForm(s string) (form url.Values, ok bool) {
 	n := strings.Count(s, "&") + 1
+	if n > maxFormParams {
+		return nil, false
+	}
 	form = make(url.Values, n)
 	vals := make([]string, n)
 	for i := 0; s != ""; {

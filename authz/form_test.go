@@ -3,6 +3,7 @@ package authz
 import (
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,22 @@ func TestParseFormValuesDoNotAlias(t *testing.T) {
 	form["a"] = append(form["a"], "x")
 	if form.Get("b") != "2" || form.Get("c") != "3" || len(form["b"]) != 1 {
 		t.Fatalf("an append to a changed its neighbours: %v", form)
+	}
+}
+
+// TestParseFormBoundsParams: a body of more separators than url.ParseQuery
+// allows parameters is refused, as ParseQuery refuses it, before a value
+// array is allocated for it.
+func TestParseFormBoundsParams(t *testing.T) {
+	within := strings.Repeat("&", maxFormParams-1) + "a=1"
+	if _, ok := parseForm(within); !ok {
+		t.Fatalf("%d parameters refused", maxFormParams)
+	}
+	over := strings.Repeat("&", maxFormParams) + "a=1"
+	if _, err := url.ParseQuery(over); err == nil {
+		t.Fatal("url.ParseQuery accepts the over-limit body: the limit moved")
+	}
+	if _, ok := parseForm(over); ok {
+		t.Fatalf("%d parameters accepted", maxFormParams+1)
 	}
 }
